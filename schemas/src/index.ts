@@ -5,3 +5,4 @@ export * from './site.ts';
 export * from './api.ts';
 export * from './validate.ts';
 export { FAMILY_DEFINITIONS, CAMERA_ALERT_KINDS, type FamilyDefinition } from './families/index.ts';
+export * from './decisions.ts';
