@@ -6,3 +6,4 @@ export * from './api.ts';
 export * from './validate.ts';
 export { FAMILY_DEFINITIONS, CAMERA_ALERT_KINDS, type FamilyDefinition } from './families/index.ts';
 export * from './decisions.ts';
+export * from './tickets.ts';

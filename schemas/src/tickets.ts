@@ -1,0 +1,276 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id } from './common.ts';
+import { Team } from './site.ts';
+import { Category, Evidence, Localized, Severity } from './decisions.ts';
+
+// Tickets (工单), their audit trail, the REST action bodies, complaints (接诉即办) and the KPI
+// snapshot (三率). Contract between hub/src/tickets, hub/src/kpi, the REST API and the dashboard.
+
+const Iso = Type.String({ format: 'date-time' });
+const IsoOrNull = Type.Union([Iso, Type.Null()]);
+const IdOrNull = Type.Union([Id, Type.Null()]);
+const Note = Type.String({ minLength: 1, maxLength: 2000 });
+const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+
+/** DESIGN §6. `reopened` = 再派件 (unsatisfied follow-up or recurrence); `dismissed` = 剔除. */
+export const TICKET_STATUSES = ['open', 'dispatched', 'accepted', 'resolved', 'closed', 'dismissed', 'reopened'] as const;
+export const TicketStatus = lit(TICKET_STATUSES);
+export type TicketStatus = Static<typeof TicketStatus>;
+
+/**
+ * Statuses in which a ticket is "live": SLA clocks run and the dedup key is taken.
+ * The database's unique partial index on dedup_key uses exactly these (DESIGN §6).
+ */
+export const ACTIVE_TICKET_STATUSES = ['open', 'dispatched', 'accepted', 'reopened'] as const satisfies readonly TicketStatus[];
+
+/** proactive = 未诉先办 (opened by a rule); complaint = 接诉即办 (opened from a resident). */
+export const ORIGINS = ['proactive', 'complaint'] as const;
+export const Origin = lit(ORIGINS);
+export type Origin = Static<typeof Origin>;
+
+/** 满意 / 基本满意 / 不满意 */
+export const RATINGS = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
+export const Rating = lit(RATINGS);
+export type Rating = Static<typeof Rating>;
+
+export const DISMISS_REASONS = ['false_alarm', 'out_of_jurisdiction', 'duplicate', 'test', 'other'] as const;
+export const DismissReason = lit(DISMISS_REASONS);
+export type DismissReason = Static<typeof DismissReason>;
+
+export const COMPLAINT_SOURCES = ['hotline_12345', 'app', 'walk_in', 'other'] as const;
+export const ComplaintSource = lit(COMPLAINT_SOURCES);
+export type ComplaintSource = Static<typeof ComplaintSource>;
+
+/** 0 grid worker (网格员), 1 community (社区), 2 street (街道, 吹哨报到). */
+export const EscalationLevel = Type.Integer({ minimum: 0, maximum: 2 });
+export const MAX_ESCALATION_LEVEL = 2;
+/** Evidence kept on a ticket: the most recent ones; `occurrences` keeps the full count. */
+export const MAX_TICKET_EVIDENCE = 50;
+
+export const Dismissal = Type.Object({
+  requestedBy: Type.String(),
+  requestedAt: Iso,
+  reasonCategory: DismissReason,
+  note: Note,
+  /** Absent while the request waits for a supervisor. */
+  approvedBy: Type.Optional(Type.String()),
+  approvedAt: Type.Optional(Iso),
+});
+export type Dismissal = Static<typeof Dismissal>;
+
+/** Who is told at each rung of the escalation ladder (from routing, fixed when opened). */
+export const EscalationLadder = Type.Object({ grid: IdOrNull, community: IdOrNull, street: IdOrNull });
+export type EscalationLadder = Static<typeof EscalationLadder>;
+
+export const ComplaintInfo = Type.Object({
+  source: ComplaintSource,
+  text: Type.String({ maxLength: 2000 }),
+  externalRef: Type.Optional(Type.String({ maxLength: 100 })),
+  reportedAt: Iso,
+});
+export type ComplaintInfo = Static<typeof ComplaintInfo>;
+
+export const Ticket = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  siteId: Id,
+  origin: Origin,
+  ruleId: Type.Optional(Type.String()),
+  dedupKey: Type.Optional(Type.String()),
+  status: TicketStatus,
+  severity: Severity,
+  category: Category,
+  team: Team,
+  title: Localized,
+  description: Localized,
+  cellId: Id,
+  deviceId: Type.Optional(Id),
+  locationLabel: Type.String({ maxLength: 200 }),
+  /** Grid worker doing the work; absent until routed/dispatched. */
+  assigneeId: Type.Optional(Id),
+  ladder: EscalationLadder,
+  escalationLevel: EscalationLevel,
+  escalatedAt: IsoOrNull,
+  occurrences: Type.Integer({ minimum: 1 }),
+  evidence: Type.Array(Evidence, { maxItems: MAX_TICKET_EVIDENCE }),
+  /** The device can prove the condition cleared (resolve_by_device is allowed). */
+  deviceVerifiable: Type.Boolean(),
+  openedAt: Iso,
+  /** Start of the current SLA cycle: openedAt, or the last reopen. */
+  slaStartedAt: Iso,
+  dispatchedAt: IsoOrNull,
+  acceptedAt: IsoOrNull,
+  resolvedAt: IsoOrNull,
+  closedAt: IsoOrNull,
+  respondBy: Iso,
+  resolveBy: Iso,
+  warnedRespond: Type.Boolean(),
+  warnedResolve: Type.Boolean(),
+  resolution: Type.Optional(Type.Object({
+    by: Type.Union([Type.Literal('device'), Type.Literal('operator')]),
+    note: Type.Optional(Note),
+    photoUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+  })),
+  /** Latest follow-up (回访) rating; a later rating replaces it. */
+  rating: Type.Optional(Rating),
+  dismissal: Type.Optional(Dismissal),
+  reopenCount: Type.Integer({ minimum: 0 }),
+  /** complaint ↔ proactive links (the measure of 未诉先办). */
+  linkedTicketIds: Type.Array(Type.String()),
+  /** Complaint tickets only: a proactive ticket already covered it. */
+  preempted: Type.Boolean(),
+  complaint: Type.Optional(ComplaintInfo),
+  /** Optimistic concurrency: +1 on every change; updates are `WHERE version = $old`. */
+  version: Type.Integer({ minimum: 1 }),
+});
+export type Ticket = Static<typeof Ticket>;
+
+export const AuditEntry = Type.Object({
+  ticketId: Type.String(),
+  at: Iso,
+  /** Operator username, or `system:<ruleId>`, `system:sla`, `system:complaint`. */
+  actor: Type.String(),
+  action: Type.String(),
+  from: Type.Union([TicketStatus, Type.Null()]),
+  to: TicketStatus,
+  note: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+export type AuditEntry = Static<typeof AuditEntry>;
+
+/** Live-feed notification of one ticket change (WebSocket). */
+export const TICKET_CHANGE_KINDS = ['opened', 'status', 'occurrence', 'sla_warning', 'escalated', 'comment', 'linked', 'dismissal'] as const;
+export const TicketChange = Type.Object({
+  kind: lit(TICKET_CHANGE_KINDS),
+  ticket: Ticket,
+  from: Type.Union([TicketStatus, Type.Null()]),
+  at: Iso,
+  actor: Type.String(),
+  note: Type.Optional(Type.String()),
+  deadline: Type.Optional(Type.Union([Type.Literal('respond'), Type.Literal('resolve')])),
+  /** escalated: the worker to notify at the new level (null = nobody configured). */
+  notify: Type.Optional(IdOrNull),
+});
+export type TicketChange = Static<typeof TicketChange>;
+
+// ---- REST action bodies: POST /api/tickets/:id/<action> -------------------------------------
+/** Optional on every body: reject with HUB_ERR_VERSION_CONFLICT if the ticket moved on. */
+const Version = { version: Type.Optional(Type.Integer({ minimum: 1 })) };
+export const DispatchBody = Type.Object({ assigneeId: Type.Optional(Id), note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export const AcceptBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export const CommentBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
+export const ResolveBody = Type.Object({ note: Note, photoUrl: Type.Optional(Type.String({ maxLength: 1024 })), ...Version }, { additionalProperties: false });
+export const RateBody = Type.Object({ rating: Rating, note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export const RequestDismissBody = Type.Object({ reasonCategory: DismissReason, note: Note, ...Version }, { additionalProperties: false });
+export const ApproveDismissBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export const RejectDismissBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
+export const EscalateBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
+export const ReopenBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
+export type DispatchBody = Static<typeof DispatchBody>;
+export type AcceptBody = Static<typeof AcceptBody>;
+export type CommentBody = Static<typeof CommentBody>;
+export type ResolveBody = Static<typeof ResolveBody>;
+export type RateBody = Static<typeof RateBody>;
+export type RequestDismissBody = Static<typeof RequestDismissBody>;
+export type ApproveDismissBody = Static<typeof ApproveDismissBody>;
+export type RejectDismissBody = Static<typeof RejectDismissBody>;
+export type EscalateBody = Static<typeof EscalateBody>;
+export type ReopenBody = Static<typeof ReopenBody>;
+
+/** Operator actions (URL segment = the name); the state machine's permission table uses them. */
+export const OPERATOR_ACTIONS = ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'approve_dismiss', 'reject_dismiss', 'escalate', 'reopen'] as const;
+export const OperatorAction = lit(OPERATOR_ACTIONS);
+export type OperatorAction = Static<typeof OperatorAction>;
+
+export const TICKET_ACTION_BODIES = {
+  dispatch: DispatchBody, accept: AcceptBody, comment: CommentBody, resolve: ResolveBody, rate: RateBody,
+  request_dismiss: RequestDismissBody, approve_dismiss: ApproveDismissBody, reject_dismiss: RejectDismissBody,
+  escalate: EscalateBody, reopen: ReopenBody,
+} as const satisfies Record<OperatorAction, unknown>;
+
+/** Stable error codes of ticket actions (HTTP status in hub/src/tickets/core TICKET_ERROR_STATUS). */
+export const TICKET_ERROR_CODES = [
+  'HUB_ERR_ILLEGAL_TRANSITION', 'HUB_ERR_FORBIDDEN', 'HUB_ERR_NOTE_REQUIRED', 'HUB_ERR_VERSION_CONFLICT',
+  'HUB_ERR_TICKET_NOT_FOUND', 'HUB_ERR_TICKET_EXISTS', 'HUB_ERR_ASSIGNEE_REQUIRED', 'HUB_ERR_NOT_DEVICE_VERIFIABLE',
+  'HUB_ERR_DISMISSAL_PENDING', 'HUB_ERR_NO_DISMISSAL_PENDING', 'HUB_ERR_SELF_APPROVAL', 'HUB_ERR_MAX_ESCALATION',
+] as const;
+export const TicketErrorCode = lit(TICKET_ERROR_CODES);
+export type TicketErrorCode = Static<typeof TicketErrorCode>;
+
+// ---- complaints, queries, detail ------------------------------------------------------------
+export const ComplaintInput = Type.Object({
+  siteId: Id,
+  cellId: Id,
+  category: Category,
+  text: Type.String({ minLength: 1, maxLength: 2000 }),
+  source: ComplaintSource,
+  externalRef: Type.Optional(Type.String({ maxLength: 100, description: 'e.g. the 12345 hotline case number' })),
+  reportedAt: Type.Optional(Iso),
+}, { additionalProperties: false });
+export type ComplaintInput = Static<typeof ComplaintInput>;
+
+export const TicketsQuery = Type.Object({
+  siteId: Type.Optional(Id),
+  status: Type.Optional(Type.Array(TicketStatus, { maxItems: TICKET_STATUSES.length })),
+  severity: Type.Optional(Severity),
+  category: Type.Optional(Category),
+  cellId: Type.Optional(Id),
+  assigneeId: Type.Optional(Id),
+  overdue: Type.Optional(Type.Boolean()),
+  origin: Type.Optional(Origin),
+  /** openedAt range, [from, to). */
+  from: Type.Optional(Iso),
+  to: Type.Optional(Iso),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'opaque; from the previous page' })),
+}, { additionalProperties: false });
+export type TicketsQuery = Static<typeof TicketsQuery>;
+
+export const TicketDetail = Type.Object({
+  ticket: Ticket,
+  audit: Type.Array(AuditEntry),
+  /** Tickets in linkedTicketIds (complaints of a proactive ticket, or the proactive one of a complaint). */
+  linked: Type.Array(Ticket),
+});
+export type TicketDetail = Static<typeof TicketDetail>;
+
+// ---- KPIs (三率, DESIGN §7) -------------------------------------------------------------------
+/** A ratio with its parts; value is null when the denominator is 0 (not 0 %, not 100 %). */
+export const Rate = Type.Object({
+  value: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]),
+  numerator: Type.Integer({ minimum: 0 }),
+  denominator: Type.Integer({ minimum: 0 }),
+});
+export type Rate = Static<typeof Rate>;
+
+export const KpiRankingRow = Type.Object({
+  /** Grid worker id, or community cell id. */
+  id: Type.String(),
+  rank: Type.Integer({ minimum: 1 }),
+  tickets: Type.Integer({ minimum: 0 }),
+  responseRate: Rate,
+  resolutionRate: Rate,
+  satisfactionRate: Rate,
+  overdue: Type.Integer({ minimum: 0 }),
+});
+export type KpiRankingRow = Static<typeof KpiRankingRow>;
+
+export const KpiSnapshot = Type.Object({
+  siteId: Type.Optional(Id),
+  period: Type.Object({ from: Iso, to: Iso }),
+  generatedAt: Iso,
+  /** Tickets opened in the period (the cohort), dismissed included. */
+  tickets: Type.Integer({ minimum: 0 }),
+  responseRate: Rate,
+  resolutionRate: Rate,
+  satisfactionRate: Rate,
+  proactiveShare: Rate,
+  /** At generatedAt, over all tickets given (not only the cohort). */
+  open: Type.Integer({ minimum: 0 }),
+  overdue: Type.Integer({ minimum: 0 }),
+  meanTimeToRespondMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  meanTimeToResolveMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  complaintsPreempted: Type.Integer({ minimum: 0 }),
+  hotspots: Type.Array(Type.Object({ cellId: Id, count: Type.Integer({ minimum: 1 }) })),
+  workers: Type.Array(KpiRankingRow),
+  communities: Type.Array(KpiRankingRow),
+});
+export type KpiSnapshot = Static<typeof KpiSnapshot>;
