@@ -2,9 +2,24 @@
  * The one database interface the hub uses. Two implementations: embedded PGlite with the
  * TimescaleDB extension (default) and `pg` against a PostgreSQL/TimescaleDB server.
  * SQL is plain PostgreSQL with $1-style parameters, identical for both.
+ *
+ * Value conventions (the same for both implementations, tested in store-db.test.ts):
+ * - timestamptz comes back as a JS `Date`; pass timestamps as ISO-8601 strings or `Date`s
+ *   (cast in SQL where the type can't be inferred: `$1::timestamptz`).
+ * - json/jsonb comes back parsed; pass jsonb as `JSON.stringify(value)` text. Never pass a JS
+ *   array for a jsonb parameter: `pg` would send it as a PostgreSQL array literal.
+ * - int2/int4/int8 (count(*), bigserial ids) come back as `number`; numeric as `string`.
+ * - JS arrays bind to PostgreSQL arrays (`= ANY($1::text[])`).
+ * - Avoid `timestamp without time zone`: the drivers disagree on its time zone.
  */
 export interface Queryable {
   query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+}
+
+/** What `transaction` hands its callback: a Queryable that can also run a multi-statement script. */
+export interface SqlTransaction extends Queryable {
+  /** Runs several `;`-separated statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
 }
 
 export interface Db extends Queryable {
@@ -12,7 +27,9 @@ export interface Db extends Queryable {
   /** true when the timescaledb extension is installed (hypertables, time_bucket, policies). */
   readonly timescale: boolean;
   /** Runs fn in one transaction (BEGIN/COMMIT, ROLLBACK on throw) on one connection. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
+  /** Runs several `;`-separated statements without parameters, outside any transaction. */
+  exec(sql: string): Promise<void>;
   /** Cheap liveness probe: resolves true when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

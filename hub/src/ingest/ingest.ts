@@ -1,0 +1,101 @@
+import { parseTopic, type RejectReason } from '@shaobing/schemas';
+import type { Logger } from 'pino';
+import type { IngestedEvent, Reading } from '../events.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Principal, Registry } from '../site/registry.ts';
+import { extractReadings } from './readings.ts';
+import { reject, type Rejection } from './reject.ts';
+import { rawForDeadLetter, safeText } from './storable-text.ts';
+import { isRejection, parsePayload, validateMessage, type Expect } from './validate-message.ts';
+
+/** What ingest needs from the store: a durable write and a dead-letter sink. */
+export interface EventSink { write(event: IngestedEvent, readings: Reading[]): Promise<void> }
+export interface DeadLetterRow { reason: RejectReason; detail: string; topic: string; clientId: string | null; siteId: string | null; deviceId: string | null; raw: string }
+export interface DeadLetterSink { add(row: DeadLetterRow): void }
+export interface PresenceSink { seen(event: IngestedEvent): void }
+
+export interface Publish {
+  topic: string;
+  payload: Buffer;
+  clientId: string | null;
+  /** The authenticated device or gateway; null for trusted internal publishers. */
+  principal: Principal | null;
+}
+
+export interface IngestOutcome {
+  accepted: number;
+  rejected: Rejection[];
+  /** Resolves when every accepted message of this publish is durably committed. */
+  committed: Promise<void>;
+}
+
+/**
+ * The ingest path as explicit steps: size → topic → parse → validate → enrich → store.
+ * Never throws for bad input: every refusal is logged, counted and dead-lettered.
+ */
+export class Ingest {
+  /** Rejections per `site/device` since start (exposed by /api/devices; not a metric label: 10k devices). */
+  readonly rejectedByDevice = new Map<string, number>();
+
+  constructor(private readonly deps: {
+    registry: Registry; events: EventSink; deadLetters: DeadLetterSink; presence: PresenceSink;
+    metrics: Metrics; log: Logger; maxPayloadBytes: number; now?: () => number;
+  }) {}
+
+  handle(pub: Publish): IngestOutcome {
+    const now = this.deps.now?.() ?? Date.now();
+    const topic = parseTopic(pub.topic);
+    if (!topic) return this.refuse(pub, reject('forbidden_topic', `not a shaobing/v1 topic: ${pub.topic.slice(0, 200)}`), null);
+    const siteId = topic.siteId;
+    const topicDevice = topic.kind === 'device' ? topic.deviceId : undefined;
+    if (pub.payload.length > this.deps.maxPayloadBytes) {
+      return this.refuse(pub, reject('too_large', `payload of ${pub.payload.length} bytes (max ${this.deps.maxPayloadBytes})`, topicDevice), siteId);
+    }
+    const parsed = parsePayload(pub.payload);
+    if (isRejection(parsed)) return this.refuse(pub, topicDevice ? { ...parsed, deviceId: topicDevice } : parsed, siteId);
+
+    const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
+    const rejected: Rejection[] = [];
+    const writes: Promise<void>[] = [];
+    for (const item of parsed.items) {
+      const msg = validateMessage(item, expect, now);
+      if (isRejection(msg)) {
+        rejected.push(this.record(pub, msg, siteId, parsed.items.length > 1 ? item : undefined));
+        continue;
+      }
+      const device = this.deps.registry.device(siteId, msg.deviceId);
+      if (!device) {
+        rejected.push(this.record(pub, reject('unknown_device', `no device "${msg.deviceId}" in site "${siteId}"`, msg.deviceId), siteId));
+        continue;
+      }
+      if (device.family !== msg.family) {
+        rejected.push(this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId));
+        continue;
+      }
+      const event: IngestedEvent = { siteId, ...msg, receivedAt: now };
+      this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
+      this.deps.presence.seen(event);
+      writes.push(this.deps.events.write(event, extractReadings(event)));
+    }
+    return { accepted: writes.length, rejected, committed: writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined) };
+  }
+
+  /** Refuses a whole publish (forbidden topic, too large, bad JSON, rate limited). */
+  refuse(pub: Publish, r: Rejection, siteId: string | null): IngestOutcome {
+    return { accepted: 0, rejected: [this.record(pub, r, siteId)], committed: Promise.resolve() };
+  }
+
+  private record(pub: Publish, r: Rejection, siteId: string | null, item?: unknown): Rejection {
+    const { metrics, log, deadLetters } = this.deps;
+    metrics.rejected.inc({ reason: r.reason });
+    const deviceId = r.deviceId ?? (pub.principal?.kind === 'device' ? pub.principal.id : null);
+    if (deviceId && siteId) {
+      const key = `${siteId}/${deviceId}`;
+      this.rejectedByDevice.set(key, (this.rejectedByDevice.get(key) ?? 0) + 1);
+    }
+    log.warn({ reason: r.reason, detail: r.detail, topic: pub.topic.slice(0, 200), clientId: pub.clientId, deviceId }, 'message rejected');
+    const raw = item === undefined ? rawForDeadLetter(pub.payload) : rawForDeadLetter(Buffer.from(JSON.stringify(item) ?? ''));
+    deadLetters.add({ reason: r.reason, detail: safeText(r.detail, 1000), topic: safeText(pub.topic, 500), clientId: pub.clientId && safeText(pub.clientId, 200), siteId, deviceId, raw });
+    return r;
+  }
+}

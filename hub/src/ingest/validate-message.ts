@@ -1,0 +1,67 @@
+import {
+  BatchItem, Envelope, MAX_BATCH_ITEMS, MESSAGE_TYPES, Validator, channelOfType, familyOfType, formatIssues, isMessageType,
+  type Channel, type Family, type MessageType,
+} from '@shaobing/schemas';
+import { reject, type Rejection } from './reject.ts';
+import { unstorableTextPath } from './storable-text.ts';
+
+const envelope = new Validator(Envelope);
+const batchItem = new Validator(BatchItem);
+const dataValidators = new Map(Object.entries(MESSAGE_TYPES).map(([type, def]) => [type, new Validator(def.data)]));
+
+/** A message that passed the contract; not yet matched against the device registry. */
+export interface ValidMessage {
+  deviceId: string;
+  type: MessageType;
+  family: Family;
+  channel: Channel;
+  msgId: string;
+  ts: number;
+  data: Record<string, unknown>;
+}
+
+/** Where a message came from decides what it may be: a device topic fixes family and channel. */
+export type Expect = { deviceId: string; family: Family; channel: Channel } | { deviceId?: undefined };
+
+const MAX_FUTURE_MS = 24 * 3600_000;
+
+/** Checks one envelope (or gateway batch item) against the v1 contract. */
+export function validateMessage(item: unknown, expect: Expect, now: number): ValidMessage | Rejection {
+  const shape = expect.deviceId === undefined ? batchItem.validate(item) : envelope.validate(item);
+  if (!shape.ok) return reject('schema', `envelope: ${formatIssues(shape.issues)}`, expect.deviceId);
+  const msg = shape.value as Envelope & { deviceId?: string };
+  const deviceId = expect.deviceId ?? msg.deviceId!;
+  if (!isMessageType(msg.type)) return reject('schema', `/type: unknown message type "${msg.type}"`, deviceId);
+  const family = familyOfType(msg.type);
+  const channel = channelOfType(msg.type);
+  if (expect.deviceId !== undefined && (family !== expect.family || channel !== expect.channel)) {
+    return reject('schema', `/type: "${msg.type}" does not belong on a ${expect.family}/${expect.channel} topic`, deviceId);
+  }
+  const data = dataValidators.get(msg.type)!.validate(msg.data);
+  if (!data.ok) return reject('schema', `data: ${formatIssues(data.issues)}`, deviceId);
+  const badText = unstorableTextPath(msg.data, '/data') ?? unstorableTextPath(msg.id, '/id');
+  if (badText) return reject('schema', `${badText}: NUL character or invalid Unicode is not allowed`, deviceId);
+  const ts = typeof msg.ts === 'number' ? msg.ts : Date.parse(msg.ts);
+  if (ts > now + MAX_FUTURE_MS) return reject('schema', `/ts: more than 24 h in the future (device clock?)`, deviceId);
+  return { deviceId, type: msg.type, family, channel, msgId: String(msg.id), ts, data: msg.data };
+}
+
+/** Parses a payload into the list of items it carries: one envelope, or a JSON array (batch). */
+export function parsePayload(payload: Buffer): { items: unknown[] } | Rejection {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    return reject('bad_json', (err as Error).message.slice(0, 200));
+  }
+  if (Array.isArray(doc)) {
+    if (doc.length === 0) return reject('schema', 'empty batch');
+    if (doc.length > MAX_BATCH_ITEMS) return reject('too_large', `batch of ${doc.length} items (max ${MAX_BATCH_ITEMS})`);
+    return { items: doc };
+  }
+  return { items: [doc] };
+}
+
+export function isRejection(x: object): x is Rejection {
+  return 'reason' in x;
+}

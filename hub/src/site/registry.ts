@@ -1,0 +1,101 @@
+import type { Device, Family, GridCell, Operator, Site, SiteFile, Worker } from '@shaobing/schemas';
+
+/** A device with its place in the grid resolved once, at load. */
+export interface DeviceRecord {
+  siteId: string;
+  deviceId: string;
+  family: Family;
+  cellId: string;
+  unitId?: string;
+  buildingId?: string;
+  communityId?: string;
+  elderlyCare: boolean;
+  locationLabel: string;
+  secretHash?: string;
+  gatewayId?: string;
+  ports?: number;
+}
+
+/** Who may connect over MQTT: a device (its own topics) or a gateway (its site). */
+export type Principal =
+  | { kind: 'device'; siteId: string; id: string; secretHash: string; family: Family }
+  | { kind: 'gateway'; siteId: string; id: string; secretHash: string };
+
+/** In-memory index of the site file: devices, grid, workers, operators, credentials. */
+export class Registry {
+  readonly sites = new Map<string, Site>();
+  private readonly devices = new Map<string, DeviceRecord>();
+  private readonly principals = new Map<string, Principal>();
+  private readonly cells = new Map<string, GridCell>();
+  private readonly operators = new Map<string, Operator>();
+
+  constructor(readonly file: SiteFile) {
+    for (const site of file.sites) {
+      this.sites.set(site.id, site);
+      for (const cell of site.grid) this.cells.set(`${site.id}/${cell.id}`, cell);
+      for (const gw of site.gateways) {
+        this.principals.set(`${site.id}/${gw.id}`, { kind: 'gateway', siteId: site.id, id: gw.id, secretHash: gw.secretHash });
+      }
+      for (const d of site.devices) {
+        this.devices.set(`${site.id}/${d.id}`, this.resolve(site.id, d));
+        if (d.secretHash) this.principals.set(`${site.id}/${d.id}`, { kind: 'device', siteId: site.id, id: d.id, secretHash: d.secretHash, family: d.family });
+      }
+    }
+    for (const op of file.operators) this.operators.set(op.username, op);
+  }
+
+  device(siteId: string, deviceId: string): DeviceRecord | undefined {
+    return this.devices.get(`${siteId}/${deviceId}`);
+  }
+  allDevices(): IterableIterator<DeviceRecord> {
+    return this.devices.values();
+  }
+  get deviceCount(): number {
+    return this.devices.size;
+  }
+  /** MQTT username `<siteId>/<deviceId or gatewayId>`. */
+  principal(username: string): Principal | undefined {
+    return this.principals.get(username);
+  }
+  operator(username: string): Operator | undefined {
+    return this.operators.get(username);
+  }
+  cell(siteId: string, cellId: string): GridCell | undefined {
+    return this.cells.get(`${siteId}/${cellId}`);
+  }
+  grid(siteId: string): GridCell[] {
+    return this.sites.get(siteId)?.grid ?? [];
+  }
+  workers(siteId: string): Worker[] {
+    return this.sites.get(siteId)?.workers ?? [];
+  }
+  /** The cell and its ancestors, nearest first. */
+  ancestry(siteId: string, cellId: string): GridCell[] {
+    const out: GridCell[] = [];
+    for (let c = this.cell(siteId, cellId); c && out.length < 16; c = c.parentId ? this.cell(siteId, c.parentId) : undefined) out.push(c);
+    return out;
+  }
+
+  private resolve(siteId: string, d: Device): DeviceRecord {
+    const chain = this.ancestry(siteId, d.cellId);
+    const at = (level: GridCell['level']) => chain.find((c) => c.level === level)?.id;
+    const rec: DeviceRecord = {
+      siteId,
+      deviceId: d.id,
+      family: d.family,
+      cellId: d.cellId,
+      elderlyCare: chain.some((c) => c.elderlyCare === true),
+      locationLabel: d.location.label,
+    };
+    const unitId = at('unit');
+    const buildingId = at('compound');
+    const communityId = at('community');
+    if (unitId) rec.unitId = unitId;
+    if (buildingId) rec.buildingId = buildingId;
+    if (communityId) rec.communityId = communityId;
+    if (d.secretHash) rec.secretHash = d.secretHash;
+    if (d.gatewayId) rec.gatewayId = d.gatewayId;
+    if (d.ports) rec.ports = d.ports;
+    return rec;
+  }
+}

