@@ -1,0 +1,29 @@
+import { DeadLetter, DeadLettersQuery, Page, type DeadLetter as D, type DeadLettersQuery as Q } from '@shaobing/schemas';
+import type { FastifyInstance } from 'fastify';
+import type { Queryable } from '../../store/db.ts';
+import { visibleSites } from '../auth.ts';
+import { decodeCursor, encodeCursor, toIso } from '../cursor.ts';
+import { Where } from '../sql-where.ts';
+
+/** GET /api/dead-letters — rejected messages with reason and raw payload, newest first. */
+export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
+  app.get('/api/dead-letters', {
+    schema: { tags: ['events'], querystring: DeadLettersQuery, response: { 200: Page(DeadLetter) } },
+    preHandler: app.requireRole('viewer'),
+  }, async (req) => {
+    const q = req.query as Q;
+    const limit = q.limit ?? 100;
+    const w = new Where().add('site_id = ?', q.siteId).add('device_id = ?', q.deviceId).add('reason = ?', q.reason);
+    const sites = visibleSites(req);
+    if (sites) w.add('site_id = ANY(?)', sites);
+    if (q.cursor) w.add('id < ?', String(decodeCursor(q.cursor, 1)[0]));
+    const rows = await opts.db.query(
+      `SELECT id, received_at, reason, detail, topic, client_id, site_id, device_id, raw FROM dead_letters ${w} ORDER BY id DESC LIMIT ${limit + 1}`, w.params);
+    const items: D[] = rows.slice(0, limit).map((r) => ({
+      id: String(r.id), receivedAt: toIso(r.received_at), reason: r.reason as D['reason'], detail: String(r.detail), topic: String(r.topic),
+      clientId: (r.client_id as string | null) ?? null, siteId: (r.site_id as string | null) ?? null, deviceId: (r.device_id as string | null) ?? null, raw: String(r.raw),
+    }));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+  });
+}

@@ -1,0 +1,40 @@
+import { EventsQuery, Page, StoredEvent, type EventsQuery as Q, type StoredEvent as E } from '@shaobing/schemas';
+import type { FastifyInstance } from 'fastify';
+import type { Queryable } from '../../store/db.ts';
+import { visibleSites } from '../auth.ts';
+import { decodeCursor, encodeCursor, toIso } from '../cursor.ts';
+import { Where } from '../sql-where.ts';
+
+/** GET /api/events — stored device messages, newest first, keyset-paginated. */
+export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
+  app.get('/api/events', {
+    schema: { tags: ['events'], querystring: EventsQuery, response: { 200: Page(StoredEvent) } },
+    preHandler: app.requireRole('viewer'),
+  }, async (req) => {
+    const q = req.query as Q;
+    const limit = q.limit ?? 100;
+    const w = new Where()
+      .add('site_id = ?', q.siteId)
+      .add('device_id = ?', q.deviceId)
+      .add('family = ?', q.family)
+      .add('type = ?', q.type)
+      .add('channel = ?', q.channel)
+      .add('ts >= ?', q.from)
+      .add('ts < ?', q.to);
+    const sites = visibleSites(req);
+    if (sites) w.add('site_id = ANY(?)', sites);
+    if (q.cursor) {
+      const [ts, site, device, msg] = decodeCursor(q.cursor, 4);
+      w.addMany('(ts, site_id, device_id, msg_id) < (?, ?, ?, ?)', [new Date(Number(ts)).toISOString(), site, device, msg]);
+    }
+    const rows = await opts.db.query(
+      `SELECT ts, received_at, site_id, device_id, family, channel, type, msg_id, data FROM events ${w}
+       ORDER BY ts DESC, site_id DESC, device_id DESC, msg_id DESC LIMIT ${limit + 1}`, w.params);
+    const items: E[] = rows.slice(0, limit).map((r) => ({
+      siteId: String(r.site_id), deviceId: String(r.device_id), family: r.family as E['family'], channel: r.channel as E['channel'],
+      type: String(r.type), msgId: String(r.msg_id), ts: toIso(r.ts), receivedAt: toIso(r.received_at), data: r.data as Record<string, unknown>,
+    }));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([Date.parse(last.ts), last.siteId, last.deviceId, last.msgId]) : null };
+  });
+}

@@ -1,0 +1,143 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { Db, SqlTransaction } from './db.ts';
+
+export interface PgDbOptions {
+  databaseUrl: string;
+  log: Logger;
+  /** Pool size; the hub's writers are batched, so a handful of connections is plenty. */
+  maxConnections?: number;
+  /** How long to wait for a new connection before failing the query (outage detection). */
+  connectionTimeoutMs?: number;
+}
+
+const INT8_OID = 20;
+
+/**
+ * Makes `pg` return what PGlite returns (see db.ts): int8 as number instead of string.
+ * Counts and bigserial ids stay far below 2^53 in this product.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Db over a `pg.Pool` against a PostgreSQL or TimescaleDB server (DATABASE_URL). */
+export async function openPgDb(opts: PgDbOptions): Promise<Db> {
+  const log = opts.log;
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: opts.maxConnections ?? 8,
+    connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'shaobing-hub',
+    types,
+  });
+  // An idle client whose server went away emits here; without a listener Node would crash.
+  // The next query fails on its own and the writers retry, so a warning is all it needs.
+  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost (idle client)'));
+
+  let timescale = false;
+  try {
+    await pool.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    timescale = true;
+  } catch (err) {
+    // Two hubs creating the extension together can collide; look before concluding it's absent.
+    timescale = await extensionInstalled(pool).catch(() => false);
+    if (!timescale) {
+      log.info({ reason: (err as Error).message }, 'timescaledb not available: hypertables, compression and retention off');
+    }
+  }
+  const { host, port, database } = describeUrl(opts.databaseUrl);
+  log.info({ host, port, database, timescale }, 'database server connected');
+  return new PgDb(pool, timescale, log);
+}
+
+async function extensionInstalled(pool: pg.Pool): Promise<boolean> {
+  const res = await pool.query(`SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'`);
+  return res.rowCount === 1;
+}
+
+/** Host/port/database only: the URL may carry a password, which must never reach the logs. */
+function describeUrl(url: string): { host: string; port: string; database: string } {
+  try {
+    const u = new URL(url);
+    return { host: u.hostname, port: u.port || '5432', database: u.pathname.replace(/^\//, '') };
+  } catch {
+    return { host: '?', port: '?', database: '?' };
+  }
+}
+
+class PgDb implements Db {
+  readonly kind = 'pg' as const;
+  #closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly timescale: boolean,
+    private readonly log: Logger,
+  ) {}
+
+  async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+    const res = await this.pool.query<R>(sql, params ? [...params] : undefined);
+    return res.rows;
+  }
+
+  async exec(sql: string): Promise<void> {
+    // No parameters → simple query protocol, which accepts several statements.
+    await this.pool.query(sql);
+  }
+
+  async transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    // pg-pool removes its idle error listener while a client is checked out; a connection
+    // killed between two statements would otherwise be an unhandled 'error' event.
+    let broken: Error | undefined;
+    const onError = (err: Error): void => {
+      broken = err;
+      this.log.warn({ err: { message: err.message } }, 'database connection lost during a transaction');
+    };
+    client.on('error', onError);
+    const tx: SqlTransaction = {
+      query: async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
+        (await client.query<R>(sql, params ? [...params] : undefined)).rows,
+      exec: async (sql: string) => {
+        await client.query(sql);
+      },
+    };
+    try {
+      await client.query('BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        // The connection is unusable: destroy it rather than return it to the pool.
+        broken ??= rollbackErr as Error;
+      }
+      throw err;
+    } finally {
+      client.removeListener('error', onError);
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,74 @@
+import type {
+  Evidence, OperatorRole, Rating, DismissReason, Ticket, AuditEntry, TicketChange, TicketErrorCode,
+} from '@shaobing/schemas';
+
+/** Epoch milliseconds; every core takes `now` as a parameter and never reads a clock. */
+export type EpochMs = number;
+
+/** Who acts: an operator (username + role) or the hub itself (`system:<ruleId>`, `system:sla`). */
+export interface Actor {
+  id: string;
+  role: OperatorRole | 'system';
+}
+
+/** Fields every action may carry: the version the caller saw (optimistic concurrency). */
+interface Base { version?: number }
+
+/** Actions an operator may take (REST bodies map 1:1: `{ kind: 'dispatch', ...body }`). */
+export type OperatorTicketAction =
+  | Base & { kind: 'dispatch'; assigneeId?: string; note?: string }
+  | Base & { kind: 'accept'; note?: string }
+  | Base & { kind: 'comment'; note: string }
+  | Base & { kind: 'resolve'; note: string; photoUrl?: string }
+  | Base & { kind: 'rate'; rating: Rating; note?: string }
+  | Base & { kind: 'request_dismiss'; reasonCategory: DismissReason; note: string }
+  | Base & { kind: 'approve_dismiss'; note?: string }
+  | Base & { kind: 'reject_dismiss'; note: string }
+  /** Operators must give a note; the SLA sweep (system) may not. */
+  | Base & { kind: 'escalate'; note?: string }
+  /** Operators must give a note; a recurrence (system) brings evidence instead. */
+  | Base & { kind: 'reopen'; note?: string; evidence?: Evidence };
+
+/** Actions only the hub itself takes. */
+export type SystemTicketAction =
+  | Base & { kind: 'open'; ticket: Ticket }
+  | Base & { kind: 'add_occurrence'; evidence: Evidence }
+  | Base & { kind: 'resolve_by_device'; evidence: Evidence }
+  | Base & { kind: 'sla_warn'; deadline: 'respond' | 'resolve' }
+  | Base & { kind: 'link'; ticketId: string; preempted?: boolean }
+  | Base & { kind: 'close'; note?: string };
+
+export type TicketAction = OperatorTicketAction | SystemTicketAction;
+export type TicketActionKind = TicketAction['kind'];
+
+export interface TicketError { code: TicketErrorCode; message: string }
+
+export type ApplyResult =
+  | {
+    ok: true;
+    ticket: Ticket;
+    /** false for an idempotent no-op (already warned, already linked): nothing to write. */
+    changed: boolean;
+    audit: AuditEntry[];
+    events: TicketChange[];
+  }
+  | { ok: false; error: TicketError };
+
+/** Suggested HTTP status per error code, for the REST error catalogue. */
+export const TICKET_ERROR_STATUS: Record<TicketErrorCode, number> = {
+  HUB_ERR_ILLEGAL_TRANSITION: 409,
+  HUB_ERR_FORBIDDEN: 403,
+  HUB_ERR_NOTE_REQUIRED: 400,
+  HUB_ERR_VERSION_CONFLICT: 409,
+  HUB_ERR_TICKET_NOT_FOUND: 404,
+  HUB_ERR_TICKET_EXISTS: 409,
+  HUB_ERR_ASSIGNEE_REQUIRED: 400,
+  HUB_ERR_NOT_DEVICE_VERIFIABLE: 409,
+  HUB_ERR_DISMISSAL_PENDING: 409,
+  HUB_ERR_NO_DISMISSAL_PENDING: 409,
+  HUB_ERR_SELF_APPROVAL: 403,
+  HUB_ERR_MAX_ESCALATION: 409,
+};
+
+export const toIso = (ms: EpochMs): string => new Date(ms).toISOString();
+export const toMs = (iso: string): EpochMs => Date.parse(iso);
