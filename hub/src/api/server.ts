@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { HubError } from '../errors.ts';
 
@@ -13,7 +13,7 @@ import { HubError } from '../errors.ts';
  */
 export async function createHttpApp(opts: { log: Logger; dashboardDir: string | null; bodyLimitBytes?: number }): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.log.child({ component: 'http' }),
+    loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes ?? 256 * 1024,
     disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
