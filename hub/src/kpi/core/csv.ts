@@ -1,0 +1,34 @@
+import type { KpiRankingRow, Rate } from '@shaobing/schemas';
+
+export type CsvCell = string | number | boolean | null | undefined;
+
+/**
+ * Spreadsheets execute text starting with these as formulas (CSV injection, OWASP): a ticket
+ * title or complaint text is resident input, so such cells get a leading apostrophe. Numbers
+ * we produce are data, never formulas, and stay as they are (-3 remains -3).
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvCell(value: CsvCell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  let s = String(value);
+  if (typeof value === 'string' && FORMULA_START.test(s)) s = `'${s}`;
+  // RFC 4180: quote when the cell holds a quote, comma or line break; double inner quotes.
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** RFC 4180 text: CRLF line ends, quoting as needed. Prepend '\uFEFF' if Excel must detect UTF-8. */
+export function toCsv(rows: ReadonlyArray<ReadonlyArray<CsvCell>>): string {
+  return rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + (rows.length > 0 ? '\r\n' : '');
+}
+
+const pct = (r: Rate): CsvCell => (r.value === null ? '' : Math.round(r.value * 10000) / 100);
+
+/** A ranking (grid workers or communities) as CSV rows, header first; rates in percent. */
+export function rankingCsvRows(rows: readonly KpiRankingRow[]): CsvCell[][] {
+  return [
+    ['rank', 'id', 'tickets', 'response_rate_pct', 'resolution_rate_pct', 'satisfaction_rate_pct', 'overdue'],
+    ...rows.map((r) => [r.rank, r.id, r.tickets, pct(r.responseRate), pct(r.resolutionRate), pct(r.satisfactionRate), r.overdue]),
+  ];
+}

@@ -1,0 +1,100 @@
+import type { KpiRankingRow, KpiSnapshot, Ticket } from '@shaobing/schemas';
+import { ancestorAtLevel, type GridIndex } from '../../tickets/core/routing.ts';
+import { add, newAcc, rate, type Acc, type Period } from './accumulate.ts';
+
+export interface KpiOptions {
+  siteId?: string;
+  /** To roll tickets up to their 社区 for the community ranking; without it that ranking is empty. */
+  index?: GridIndex;
+  /** Hotspot list length (高频点位). */
+  hotspots?: number;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+function row(id: string, a: Acc): Omit<KpiRankingRow, 'rank'> {
+  return {
+    id,
+    tickets: a.tickets,
+    responseRate: rate(a.respondMet, a.respondDue),
+    resolutionRate: rate(a.resolved, a.resolvable),
+    satisfactionRate: rate(a.satisfied, a.rated),
+    overdue: a.overdue,
+  };
+}
+
+/** null (nothing to judge) sorts after any real rate, including 0 %. */
+const desc = (x: number | null, y: number | null): number => (y ?? -1) - (x ?? -1);
+
+/**
+ * Rankings (日监控排名): resolution rate, then response rate, then satisfaction, then fewer
+ * overdue, then more tickets handled; equal keys share a rank (1, 2, 2, 4), id breaks the
+ * display order only.
+ */
+export function rank(rows: Array<Omit<KpiRankingRow, 'rank'>>): KpiRankingRow[] {
+  const key = (a: Omit<KpiRankingRow, 'rank'>, b: Omit<KpiRankingRow, 'rank'>): number =>
+    desc(a.resolutionRate.value, b.resolutionRate.value)
+    || desc(a.responseRate.value, b.responseRate.value)
+    || desc(a.satisfactionRate.value, b.satisfactionRate.value)
+    || a.overdue - b.overdue
+    || b.tickets - a.tickets;
+  const sorted = rows.slice().sort((a, b) => key(a, b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const out: KpiRankingRow[] = [];
+  sorted.forEach((r, i) => {
+    const prev = out[i - 1];
+    const same = prev !== undefined && key(prev, r) === 0;
+    out.push({ ...r, rank: same ? prev.rank : i + 1 });
+  });
+  return out;
+}
+
+/**
+ * The KPI snapshot of a period [from, to) at `now` (DESIGN §7). Pure: give it every ticket
+ * that could count — those opened in the period, plus earlier ones whose response deadline or
+ * live state falls in it (in practice: opened since `from` minus the longest response window,
+ * plus all live tickets for open/overdue). See accumulate.ts for each definition.
+ */
+export function computeKpis(tickets: readonly Ticket[], period: Period, now: number, opts: KpiOptions = {}): KpiSnapshot {
+  const total = newAcc();
+  const workers = new Map<string, Acc>();
+  const communities = new Map<string, Acc>();
+  const cells = new Map<string, number>();
+  const community = new Map<string, string | null>();
+  const group = (m: Map<string, Acc>, id: string): Acc => {
+    let a = m.get(id);
+    if (a === undefined) { a = newAcc(); m.set(id, a); }
+    return a;
+  };
+  for (const t of tickets) {
+    add(total, t, period, now);
+    if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now);
+    if (opts.index !== undefined) {
+      let c = community.get(t.cellId);
+      if (c === undefined) { c = ancestorAtLevel(opts.index, t.cellId, 'community')?.id ?? null; community.set(t.cellId, c); }
+      if (c !== null) add(group(communities, c), t, period, now);
+    }
+    const opened = Date.parse(t.openedAt);
+    if (t.status !== 'dismissed' && opened >= period.from && opened < period.to) cells.set(t.cellId, (cells.get(t.cellId) ?? 0) + 1);
+  }
+  const hotspots = [...cells].map(([cellId, count]) => ({ cellId, count }))
+    .sort((a, b) => b.count - a.count || (a.cellId < b.cellId ? -1 : 1))
+    .slice(0, opts.hotspots ?? 10);
+  return {
+    ...(opts.siteId !== undefined ? { siteId: opts.siteId } : {}),
+    period: { from: iso(period.from), to: iso(period.to) },
+    generatedAt: iso(now),
+    tickets: total.tickets,
+    responseRate: rate(total.respondMet, total.respondDue),
+    resolutionRate: rate(total.resolved, total.resolvable),
+    satisfactionRate: rate(total.satisfied, total.rated),
+    proactiveShare: rate(total.proactive, total.proactive + total.complaints),
+    open: total.open,
+    overdue: total.overdue,
+    meanTimeToRespondMs: total.respondN === 0 ? null : total.respondSumMs / total.respondN,
+    meanTimeToResolveMs: total.resolveN === 0 ? null : total.resolveSumMs / total.resolveN,
+    complaintsPreempted: total.preempted,
+    hotspots,
+    workers: rank([...workers].map(([id, a]) => row(id, a))),
+    communities: rank([...communities].map(([id, a]) => row(id, a))),
+  };
+}

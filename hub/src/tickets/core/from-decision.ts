@@ -1,0 +1,86 @@
+import type { RuleDecision, Ticket } from '@shaobing/schemas';
+import { isActive } from './permissions.ts';
+import { newTicket } from './new-ticket.ts';
+import { routeTicket, type GridIndex } from './routing.ts';
+import { DEFAULT_SLA_POLICY, type SlaPolicy } from './sla.ts';
+import { toMs, type Actor, type EpochMs, type TicketAction } from './types.ts';
+
+type OpenDecision = Extract<RuleDecision, { kind: 'open' }>;
+
+/** A recurrence this soon after a manual resolution means the fix did not hold (DESIGN §6). */
+export const DEFAULT_RECURRENCE_WINDOW_MS = 2 * 60 * 60_000;
+
+export interface DecisionContext {
+  /** The live ticket holding the decision's dedupKey (status in ACTIVE_TICKET_STATUSES), if any. */
+  active: Ticket | null;
+  /** The latest resolved/closed ticket of the dedupKey, if any: a recurrence may reopen it. */
+  recent?: Ticket | null;
+  /** Id for the ticket if one gets opened (the shell generates ids). */
+  newId: string;
+  /** Human place name for the board (the device's location label). */
+  locationLabel: string;
+  index: GridIndex;
+  /** Open tickets per worker, to spread work within a cell. */
+  load?: ReadonlyMap<string, number>;
+  policy?: SlaPolicy;
+  recurrenceWindowMs?: number;
+}
+
+export type DecisionPlan =
+  /** Insert `ticket`, then record applyAction(null, action, actor) (audit row + live event). */
+  | { kind: 'open'; ticket: Ticket; action: TicketAction; actor: Actor }
+  /** applyAction(<ticket ticketId>, action, actor). */
+  | { kind: 'apply'; ticketId: string; action: TicketAction; actor: Actor }
+  | { kind: 'ignore'; reason: string };
+
+export const decisionActor = (d: RuleDecision): Actor => ({ id: `system:${d.ruleId}`, role: 'system' });
+
+export function ticketFromDecision(d: OpenDecision, ctx: DecisionContext, now: EpochMs): Ticket {
+  const route = routeTicket({ cellId: d.cellId, category: d.category }, ctx.index, ctx.load);
+  return newTicket({
+    id: ctx.newId,
+    siteId: d.siteId,
+    origin: 'proactive',
+    ruleId: d.ruleId,
+    dedupKey: d.dedupKey,
+    severity: d.severity,
+    category: d.category,
+    title: d.title,
+    description: d.description,
+    cellId: d.cellId,
+    ...(d.deviceId !== undefined ? { deviceId: d.deviceId } : {}),
+    locationLabel: ctx.locationLabel,
+    deviceVerifiable: d.deviceVerifiable,
+    evidence: [d.evidence],
+  }, route, now, ctx.policy ?? DEFAULT_SLA_POLICY);
+}
+
+/**
+ * What a rule decision means for the tickets of its dedup key:
+ * - open + a live ticket → add an occurrence (camera bursts merge, DESIGN §5);
+ * - open + a ticket an operator resolved within the recurrence window → reopen it (再派件);
+ *   a device-verified resolution is trusted, so a later recurrence is a new ticket;
+ * - open otherwise → a new ticket (the unique index may still say another process won: then
+ *   the shell re-reads the live ticket and plans again);
+ * - resolve_by_device + a live device-verifiable ticket → resolve it; else nothing to do.
+ */
+export function planDecision(d: RuleDecision, ctx: DecisionContext, now: EpochMs): DecisionPlan {
+  const actor = decisionActor(d);
+  const active = ctx.active !== null && isActive(ctx.active.status) ? ctx.active : null;
+  if (d.kind === 'resolve_by_device') {
+    if (active === null) return { kind: 'ignore', reason: 'no live ticket for this dedup key' };
+    if (!active.deviceVerifiable) return { kind: 'ignore', reason: 'ticket is not device-verifiable' };
+    return { kind: 'apply', ticketId: active.id, action: { kind: 'resolve_by_device', evidence: d.evidence }, actor };
+  }
+  if (active !== null) return { kind: 'apply', ticketId: active.id, action: { kind: 'add_occurrence', evidence: d.evidence }, actor };
+  const recent = ctx.recent ?? null;
+  if (
+    recent !== null && (recent.status === 'resolved' || recent.status === 'closed')
+    && recent.resolution?.by === 'operator' && recent.resolvedAt !== null
+    && now - toMs(recent.resolvedAt) <= (ctx.recurrenceWindowMs ?? DEFAULT_RECURRENCE_WINDOW_MS)
+  ) {
+    return { kind: 'apply', ticketId: recent.id, action: { kind: 'reopen', evidence: d.evidence }, actor };
+  }
+  const ticket = ticketFromDecision(d, ctx, now);
+  return { kind: 'open', ticket, action: { kind: 'open', ticket }, actor };
+}
