@@ -7,3 +7,4 @@ export * from './validate.ts';
 export { FAMILY_DEFINITIONS, CAMERA_ALERT_KINDS, type FamilyDefinition } from './families/index.ts';
 export * from './decisions.ts';
 export * from './tickets.ts';
+export * from './live.ts';

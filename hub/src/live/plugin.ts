@@ -1,0 +1,125 @@
+import fastifyWebsocket from '@fastify/websocket';
+import { Type } from '@sinclair/typebox';
+import { LiveClientMessage, Validator } from '@shaobing/schemas';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import type { HubBus } from '../bus.ts';
+import { HubError } from '../errors.ts';
+import type { Registry } from '../site/registry.ts';
+import type { OperatorClaims } from '../api/auth.ts';
+import { LiveFeed, type LiveFeedOptions } from './feed.ts';
+import type { LiveSession } from './session.ts';
+
+export interface LivePluginOptions extends Omit<LiveFeedOptions, 'bus' | 'log'> {
+  bus: HubBus;
+  registry: Registry;
+  log: Logger;
+  /** A feed built by the caller (tests read its stats); otherwise one is made and started here. */
+  feed?: LiveFeed;
+}
+
+// Close codes in the private range (4000–4999): the client tells "log in again" from "retry".
+export const CLOSE_BAD_MESSAGE = 4400;
+export const CLOSE_TOKEN_EXPIRED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+const Query = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) });
+const clientMessage = new Validator(LiveClientMessage);
+
+/**
+ * GET /ws — the live feed. Browsers can't put headers on a WebSocket, so the JWT comes as
+ * `?token=`; it is checked before the upgrade (a bad one gets a plain HTTP 401, no socket).
+ * Register after authPlugin (it needs `app.jwt`).
+ */
+export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions): Promise<void> {
+  const log = opts.log.child({ component: 'live' });
+  const ownFeed = !opts.feed;
+  const feed = opts.feed ?? new LiveFeed({ ...opts, log });
+  if (ownFeed) feed.start();
+
+  await app.register(fastifyWebsocket, {
+    // Client messages are tiny (resume/subscribe); anything big is abuse.
+    options: { maxPayload: 4096 },
+  });
+
+  app.addHook('onClose', async () => {
+    if (ownFeed) feed.stop();
+  });
+
+  const claimsOf = new WeakMap<FastifyRequest, OperatorClaims & { exp?: number }>();
+
+  app.get('/ws', {
+    websocket: true,
+    schema: { hide: true, querystring: Query },
+    preValidation: async (req) => {
+      const token = (req.query as { token?: string }).token;
+      if (!token) throw new HubError('HUB_ERR_UNAUTHORIZED', 'pass the login token as ?token=');
+      let claims: OperatorClaims & { exp?: number };
+      try {
+        claims = app.jwt.verify<OperatorClaims & { exp?: number }>(token);
+      } catch {
+        throw new HubError('HUB_ERR_UNAUTHORIZED', 'token invalid or expired');
+      }
+      // Same rule as the REST API: an operator removed from the site file loses access at once.
+      if (!opts.registry.operator(claims.sub)) throw new HubError('HUB_ERR_UNAUTHORIZED');
+      claimsOf.set(req, claims);
+    },
+  }, (socket: WebSocket, req: FastifyRequest) => {
+    const claims = claimsOf.get(req);
+    if (!claims) return socket.close(CLOSE_FORBIDDEN, 'unauthorised');
+    const session = feed.attach(socket, { username: claims.sub, sites: claims.sites ?? null });
+    const slog = log.child({ operator: claims.sub });
+    slog.debug('live client connected');
+
+    let expiry: NodeJS.Timeout | null = null;
+    if (typeof claims.exp === 'number') {
+      // Cap: setTimeout overflows past ~24.8 days; tokens live hours.
+      const ms = Math.min(claims.exp * 1000 - Date.now(), 2 ** 31 - 1);
+      expiry = setTimeout(() => socket.close(CLOSE_TOKEN_EXPIRED, 'token expired'), Math.max(ms, 0));
+      expiry.unref();
+    }
+
+    socket.on('message', (raw: RawData, isBinary: boolean) => handleMessage(feed, session, socket, raw, isBinary, slog));
+    socket.on('error', (err) => slog.debug({ err }, 'live socket error'));
+    socket.on('close', () => {
+      if (expiry) clearTimeout(expiry);
+      feed.detach(session);
+      slog.debug('live client disconnected');
+    });
+  });
+}
+
+function handleMessage(feed: LiveFeed, session: LiveSession, socket: WebSocket, raw: RawData, isBinary: boolean, log: Logger): void {
+  let msg: unknown;
+  try {
+    msg = isBinary ? undefined : JSON.parse(rawText(raw));
+  } catch {
+    msg = undefined;
+  }
+  const checked = clientMessage.validate(msg);
+  if (!checked.ok) {
+    log.debug({ issues: checked.issues }, 'bad live client message');
+    socket.close(CLOSE_BAD_MESSAGE, 'expected {kind:"resume"|"subscribe", ...}');
+    return;
+  }
+  const m = checked.value;
+  if (m.kind === 'resume') {
+    session.resume(m.lastSeq, m.epoch, new Date().toISOString());
+  } else {
+    const err = session.subscribe(m.siteId, m.families);
+    if (err) {
+      socket.close(CLOSE_FORBIDDEN, err.slice(0, 120));
+      return;
+    }
+    // Subscribing alone also starts a stream, from now.
+    if (!session.started) session.resume(feed.ring.head, feed.epoch, new Date().toISOString());
+  }
+  feed.pumpOne(session);
+}
+
+function rawText(raw: RawData): string {
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw)) return Buffer.concat(raw).toString('utf8');
+  return Buffer.from(raw).toString('utf8');
+}

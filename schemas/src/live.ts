@@ -1,0 +1,122 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Family, Id } from './common.ts';
+import { StoredEvent } from './api.ts';
+import { KpiSnapshot, Ticket, TicketStatus } from './tickets.ts';
+
+/*
+ * The live feed (WebSocket GET /ws?token=<jwt>), contract v1.
+ *
+ * Every data message (event, ticket, presence, kpi) gets the next number of one per-process
+ * counter, `seq`, and is kept in a bounded ring buffer on the hub. The server sends:
+ *   - `hello` once per connection: the hub's `epoch` (new on every hub start) and the current
+ *     head `seq`. Nothing is streamed until the client says where to start with `resume`.
+ *   - `batch` frames: `{ after, upTo, messages }`. `after` is the `upTo` of the previous batch
+ *     sent on this connection (or the resume point), so a client can check it has every
+ *     message: its last seen position must equal `after`. `upTo` ≥ every seq in the batch and
+ *     also covers messages filtered out for this client (other sites/families).
+ *   - `reset` when the client asked for a position the ring no longer holds, a different epoch,
+ *     or fell too far behind while slow: the client reloads state over REST and continues
+ *     from `reset.seq`.
+ * hello and reset carry the current head as their `seq`; they don't consume a number.
+ *
+ * The client sends `resume {lastSeq, epoch}` (a fresh client resumes from hello.seq) and may
+ * send `subscribe {siteId?, families?}` to narrow the stream to one site / some families.
+ */
+
+export const LIVE_PROTOCOL_VERSION = 1;
+export const LIVE_DATA_KINDS = ['event', 'ticket', 'presence', 'kpi'] as const;
+export type LiveDataKind = (typeof LIVE_DATA_KINDS)[number];
+export const LIVE_RESET_REASONS = ['epoch_changed', 'too_far_behind', 'slow_consumer', 'bad_position'] as const;
+
+const Seq = Type.Integer({ minimum: 0, description: 'per-process message number; 0 = nothing yet' });
+const At = Type.String({ format: 'date-time', description: 'when the hub published the message' });
+const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+
+/** A ticket changed (opened, transitioned, occurrence, SLA warning, escalation, comment…). */
+export const LiveTicketPayload = Type.Object({
+  ticketId: Type.String(),
+  siteId: Id,
+  /** What happened: a TicketChange kind or an action name (`dispatch`, `resolve`…). */
+  action: Type.String(),
+  ticket: Ticket,
+  from: Type.Optional(Type.Union([TicketStatus, Type.Null()])),
+  actor: Type.Optional(Type.String()),
+  note: Type.Optional(Type.String()),
+});
+export type LiveTicketPayload = Static<typeof LiveTicketPayload>;
+
+export const LivePresencePayload = Type.Object({
+  siteId: Id,
+  deviceId: Id,
+  family: Family,
+  online: Type.Boolean(),
+  lastSeen: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  reason: lit(['message', 'status', 'timeout'] as const),
+});
+export type LivePresencePayload = Static<typeof LivePresencePayload>;
+
+const data = <K extends LiveDataKind, P extends TSchema>(kind: K, payload: P) =>
+  Type.Object({ seq: Seq, kind: Type.Literal(kind), at: At, payload });
+
+export const LiveEventMessage = data('event', StoredEvent);
+export const LiveTicketMessage = data('ticket', LiveTicketPayload);
+export const LivePresenceMessage = data('presence', LivePresencePayload);
+export const LiveKpiMessage = data('kpi', KpiSnapshot);
+export const LiveDataMessage = Type.Union([LiveEventMessage, LiveTicketMessage, LivePresenceMessage, LiveKpiMessage]);
+export type LiveDataMessage = Static<typeof LiveDataMessage>;
+
+export const LiveHello = Type.Object({
+  seq: Seq,
+  kind: Type.Literal('hello'),
+  at: At,
+  payload: Type.Object({
+    protocol: Type.Literal(LIVE_PROTOCOL_VERSION),
+    /** Changes when the hub restarts: positions of another epoch mean nothing. */
+    epoch: Type.String(),
+    /** Oldest seq still in the ring; resuming from before oldestSeq − 1 gets a reset. */
+    oldestSeq: Seq,
+    username: Type.String(),
+    /** Sites this connection may see; null = all. */
+    sites: Type.Union([Type.Array(Id), Type.Null()]),
+    batchMs: Type.Integer({ minimum: 1 }),
+  }),
+});
+export type LiveHello = Static<typeof LiveHello>;
+
+export const LiveReset = Type.Object({
+  seq: Seq,
+  kind: Type.Literal('reset'),
+  at: At,
+  payload: Type.Object({ reason: lit(LIVE_RESET_REASONS), epoch: Type.String() }),
+});
+export type LiveReset = Static<typeof LiveReset>;
+
+export const LiveBatch = Type.Object({
+  kind: Type.Literal('batch'),
+  after: Seq,
+  upTo: Seq,
+  messages: Type.Array(LiveDataMessage),
+});
+export type LiveBatch = Static<typeof LiveBatch>;
+
+/** One WebSocket text frame from the hub. */
+export const LiveServerFrame = Type.Union([LiveHello, LiveReset, LiveBatch]);
+export type LiveServerFrame = Static<typeof LiveServerFrame>;
+
+export const LiveResume = Type.Object({
+  kind: Type.Literal('resume'),
+  lastSeq: Seq,
+  /** The epoch lastSeq belongs to; a different epoch gets a reset. */
+  epoch: Type.Optional(Type.String({ maxLength: 64 })),
+}, { additionalProperties: false });
+export const LiveSubscribe = Type.Object({
+  kind: Type.Literal('subscribe'),
+  /** Narrow to one site (must be one the operator may see); absent = all visible sites. */
+  siteId: Type.Optional(Id),
+  /** Event/presence families to receive; absent = all. Tickets and KPIs are not filtered. */
+  families: Type.Optional(Type.Array(Family, { maxItems: 4 })),
+}, { additionalProperties: false });
+export const LiveClientMessage = Type.Union([LiveResume, LiveSubscribe]);
+export type LiveResume = Static<typeof LiveResume>;
+export type LiveSubscribe = Static<typeof LiveSubscribe>;
+export type LiveClientMessage = Static<typeof LiveClientMessage>;
