@@ -7,4 +7,5 @@ export * from './validate.ts';
 export { FAMILY_DEFINITIONS, CAMERA_ALERT_KINDS, type FamilyDefinition } from './families/index.ts';
 export * from './decisions.ts';
 export * from './tickets.ts';
+export * from './rules.ts';
 export * from './live.ts';

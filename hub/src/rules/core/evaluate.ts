@@ -1,0 +1,79 @@
+import type { RuleDecision } from '@shaobing/schemas';
+import type { IngestedEvent } from '../../events.ts';
+import { ruleSetFor, type CompiledRule, type CompiledRules, type RuleSet } from './compiled.ts';
+import { getSlot, type Sink } from './emit.ts';
+import { absenceHandler } from './kinds/absence.ts';
+import { countHandler } from './kinds/count.ts';
+import { durationHandler } from './kinds/duration.ts';
+import type { KindHandler } from './kinds/handler.ts';
+import { matchHandler } from './kinds/match.ts';
+import { offlineHandler } from './kinds/offline.ts';
+import { thresholdHandler } from './kinds/threshold.ts';
+import type { DeviceContext, EvalResult, RuleInput, RuleState } from './types.ts';
+
+type AnyHandler = KindHandler<CompiledRule>;
+const HANDLERS = {
+  match: matchHandler, threshold: thresholdHandler, count: countHandler,
+  duration: durationHandler, absence: absenceHandler, offline: offlineHandler,
+} as unknown as Record<CompiledRule['kind'], AnyHandler>;
+
+/**
+ * Feeds one input through the rules. MUTATES `state` in place (the hot path must not copy
+ * thousands of subjects per event) and returns it with the decisions, in emission order.
+ * Snapshot with structuredClone/JSON if you need the before-state.
+ */
+export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInput, now: number): EvalResult {
+  const x: Sink = { state, out: [] };
+  if (input.kind === 'event') onEvent(rules, x, input.event, input.device, now);
+  else onTick(rules, x, input.now, input.devices);
+  return { state, decisions: x.out.length > 1 ? dropRepeatedResolves(x.out) : x.out };
+}
+
+function onEvent(rules: CompiledRules, x: Sink, ev: IngestedEvent, dev: DeviceContext, now: number): void {
+  const set = ruleSetFor(rules, dev.siteId);
+  // A device clock running ahead is capped at the hub clock.
+  const t = ev.ts < now ? ev.ts : now;
+  const list = set.byType.get(ev.type);
+  if (list !== undefined) {
+    for (const c of list) HANDLERS[c.kind].onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x);
+  }
+  const offline = set.offline.get(ev.family);
+  if (offline !== undefined) {
+    for (const c of offline) HANDLERS.offline.onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x);
+  }
+}
+
+function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<DeviceContext>): void {
+  // 1. Timers recorded in state: threshold/duration runs, quiet timers, count windows.
+  for (const key in x.state.slots) {
+    const slot = x.state.slots[key]!;
+    const c = ruleSetFor(rules, slot.site).byId.get(slot.rule);
+    // A rule removed or disabled by a hot reload keeps its memory but fires nothing.
+    if (c === undefined || c.kind !== slot.kind) continue;
+    const h = HANDLERS[c.kind];
+    if (h.onDue === undefined) continue;
+    for (const sk in slot.due) {
+      if (slot.due[sk]! <= now) h.onDue(c, slot, sk, now, x);
+    }
+  }
+  // 2. Device-by-device checks: absence and offline (a silent device has no event to react to).
+  let lastSite = '';
+  let set: RuleSet | undefined;
+  for (const dev of devices) {
+    if (set === undefined || dev.siteId !== lastSite) { set = ruleSetFor(rules, dev.siteId); lastSite = dev.siteId; }
+    const list = set.scan.get(dev.family);
+    if (list === undefined) continue;
+    for (const c of list) HANDLERS[c.kind].scan!(c, getSlot(x.state, dev.siteId, c), dev, now, x);
+  }
+}
+
+/** Two rules of one dedup group clearing on the same event would resolve the ticket twice. */
+function dropRepeatedResolves(out: RuleDecision[]): RuleDecision[] {
+  const seen = new Set<string>();
+  return out.filter((d) => {
+    if (d.kind !== 'resolve_by_device') return true;
+    if (seen.has(d.dedupKey)) return false;
+    seen.add(d.dedupKey);
+    return true;
+  });
+}

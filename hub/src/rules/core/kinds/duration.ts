@@ -1,0 +1,81 @@
+import type { IngestedEvent } from '../../../events.ts';
+import type { CompiledDuration } from '../compiled.ts';
+import {
+  canOpenAt, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, keyParts, openDecision, startEpisode, subjectCtx, type Sink,
+} from '../emit.ts';
+import { formatDuration } from '../templates.ts';
+import type { DeviceContext, Slot, Subject } from '../types.ts';
+import type { KindHandler } from './handler.ts';
+
+/**
+ * `start` without any `stop` for forMs (door opened and not closed; charging session not
+ * stopped). The stop ends the run and, if it had opened, resolves: the device proves closure.
+ * A stop that arrives after the run came due but before a tick noticed opens and resolves at
+ * once, so the outcome does not depend on how often ticks come.
+ */
+export const durationHandler: KindHandler<CompiledDuration> = {
+  onEvent(c, slot, ev, t, dev, _now, x) {
+    const data = ev.data;
+    if (ev.type === c.start.type && c.start.test(data)) {
+      const parts = keyParts(c, data);
+      const sk = dev.deviceId + parts;
+      const s = slot.s[sk] ?? (slot.s[sk] = {});
+      // Late: a stop newer than this start was already applied (closed arrived before opened).
+      if (s.last !== undefined && t < s.last) return;
+      catchUp(c, slot, sk, s, t, x);
+      s.last = t;
+      if (s.since !== undefined || s.open !== undefined) {
+        if (!c.restartOnRepeat) return;
+        // A new session on the same port means the previous one ended unseen.
+        stop(c, slot, sk, s, ev, dev, parts, x);
+      }
+      s.since = t;
+      s.ev = eventRef(ev);
+      s.ctx = subjectCtx(c, dev, parts);
+      slot.due[sk] = t + c.forMs;
+      return;
+    }
+    for (const m of c.stop) {
+      if (ev.type !== m.type || !m.test(data)) continue;
+      const parts = keyParts(c, data);
+      const sk = dev.deviceId + parts;
+      const s = slot.s[sk] ?? (slot.s[sk] = {});
+      if (s.last !== undefined && t < s.last) return;
+      catchUp(c, slot, sk, s, t, x);
+      s.last = t;
+      stop(c, slot, sk, s, ev, dev, parts, x);
+      return;
+    }
+  },
+
+  onDue(c, slot, sk, now, x) {
+    const s = slot.s[sk];
+    if (s === undefined || s.open !== undefined || s.since === undefined) { delete slot.due[sk]; return; }
+    if (now >= s.since + c.forMs && canOpenAt(c, now)) fire(c, slot, sk, s, x);
+  },
+};
+
+function catchUp(c: CompiledDuration, slot: Slot, sk: string, s: Subject, t: number, x: Sink): void {
+  if (s.open === undefined && s.since !== undefined && t >= s.since + c.forMs && canOpenAt(c, t)) fire(c, slot, sk, s, x);
+}
+
+function fire(c: CompiledDuration, slot: Slot, sk: string, s: Subject, x: Sink): void {
+  delete slot.due[sk];
+  const ev = s.ev;
+  const ctx = s.ctx;
+  if (ev === undefined || ctx === undefined) return;
+  const stops = c.stop.map((m) => m.type).join('/');
+  const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)} with no ${stops} for ${formatDuration(c.forMs, 'en')}`), { data: ev.data });
+  delete s.since; delete s.ev; delete s.ctx;
+  startEpisode(x, slot, sk, s, d);
+}
+
+function stop(c: CompiledDuration, slot: Slot, sk: string, s: Subject, e: IngestedEvent, dev: DeviceContext, parts: string, x: Sink): void {
+  if (s.since !== undefined) {
+    delete s.since; delete s.ev; delete s.ctx;
+    delete slot.due[sk];
+  }
+  if (s.open === undefined && !hasOrphans(x.state)) return;
+  const ref = eventRef(e);
+  endEpisode(x, c, slot, sk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dedupKey(c, dev, parts));
+}
