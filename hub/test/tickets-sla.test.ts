@@ -1,12 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { Ticket } from '@shaobing/schemas';
 import {
-  applyAction, computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaSweep, type SlaPolicy,
+  applyAction, computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaSweep, toMs, type SlaPolicy,
 } from '../src/tickets/core/index.ts';
 import { DAY, DISPATCHER, HOUR, iso, makeTicket, MIN, must, SYSTEM, T0, ticketIn } from './tickets-fixtures.ts';
 
 const kinds = (t: Ticket, now: number, policy?: SlaPolicy): string[] =>
   slaSweep([t], now, policy).map(({ action: a }) => (a.kind === 'sla_warn' ? `warn:${a.deadline}` : a.kind));
+
+describe('toMs, the fast ISO parser of the sweep', () => {
+  it('agrees with Date.parse on canonical and other ISO forms', () => {
+    for (let i = 0; i < 2000; i++) {
+      const s = new Date(Date.UTC(2000, 0, 1) + i * 7_777_777_777).toISOString();
+      expect(toMs(s)).toBe(Date.parse(s));
+    }
+    for (const s of ['2026-03-02T16:00:00+08:00', '2026-03-02T08:00:00Z', '2026-03-02T08:00:00.5Z']) expect(toMs(s)).toBe(Date.parse(s));
+  });
+});
 
 describe('deadlines', () => {
   it('defaults by severity (DESIGN §6)', () => {

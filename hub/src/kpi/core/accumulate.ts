@@ -1,7 +1,5 @@
 import type { Rate, Ticket } from '@shaobing/schemas';
-
-type EpochMs = number;
-const ms = (iso: string): EpochMs => Date.parse(iso);
+import { toMs as ms, type EpochMs } from '../../tickets/core/types.ts';
 
 export interface Period { from: EpochMs; to: EpochMs }
 

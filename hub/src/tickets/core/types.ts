@@ -71,4 +71,18 @@ export const TICKET_ERROR_STATUS: Record<TicketErrorCode, number> = {
 };
 
 export const toIso = (ms: EpochMs): string => new Date(ms).toISOString();
-export const toMs = (iso: string): EpochMs => Date.parse(iso);
+const digits = (s: string, from: number, n: number): number => {
+  let v = 0;
+  for (let i = from; i < from + n; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return v;
+};
+
+/**
+ * ISO → epoch ms. Timestamps we write are always `toISOString()` form (24 chars, Z); parsing
+ * those by hand is ~5× cheaper than Date.parse, which matters in the 10k-ticket SLA sweep.
+ * Anything else (offsets, no millis) goes through Date.parse.
+ */
+export function toMs(iso: string): EpochMs {
+  if (iso.length !== 24 || iso.charCodeAt(23) !== 90 /* Z */ || iso.charCodeAt(10) !== 84 /* T */) return Date.parse(iso);
+  return Date.UTC(digits(iso, 0, 4), digits(iso, 5, 2) - 1, digits(iso, 8, 2), digits(iso, 11, 2), digits(iso, 14, 2), digits(iso, 17, 2), digits(iso, 20, 3));
+}

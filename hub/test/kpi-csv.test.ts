@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { csvCell, rankingCsvRows, toCsv } from '../src/kpi/core/index.ts';
+
+describe('toCsv (RFC 4180)', () => {
+  it('joins with commas and CRLF, quotes only when needed', () => {
+    expect(toCsv([['a', 'b'], [1, 2.5]])).toBe('a,b\r\n1,2.5\r\n');
+    expect(toCsv([])).toBe('');
+    expect(csvCell('x,y')).toBe('"x,y"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvCell('cr\rhere')).toBe('"cr\rhere"');
+    expect(csvCell('社区一')).toBe('社区一');
+  });
+
+  it('empty for null, undefined and non-finite numbers; booleans as words', () => {
+    expect(toCsv([[null, undefined, Number.NaN, Infinity, true, false]])).toBe(',,,,true,false\r\n');
+  });
+
+  it('defuses formula injection in text cells', () => {
+    expect(csvCell('=HYPERLINK("http://evil")')).toBe('"\'=HYPERLINK(""http://evil"")"');
+    expect(csvCell('+1')).toBe("'+1");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvCell('\tcmd')).toBe("'\tcmd");
+    expect(csvCell('a=b')).toBe('a=b');
+    // Our own numbers are data, not formulas.
+    expect(csvCell(-3)).toBe('-3');
+  });
+
+  it('exports a ranking with percentages', () => {
+    const rows = rankingCsvRows([{
+      id: 'w-1', rank: 1, tickets: 3, overdue: 0,
+      responseRate: { value: 2 / 3, numerator: 2, denominator: 3 },
+      resolutionRate: { value: 1, numerator: 3, denominator: 3 },
+      satisfactionRate: { value: null, numerator: 0, denominator: 0 },
+    }]);
+    expect(toCsv(rows)).toBe('rank,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue\r\n1,w-1,3,66.67,100,,0\r\n');
+  });
+});
