@@ -1,0 +1,169 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Family, Id } from '@shaobing/schemas';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Db } from '../../store/db.ts';
+import { HubError } from '../../errors.ts';
+import { visibleSites } from '../auth.ts';
+import { Where } from '../sql-where.ts';
+
+/*
+ * Time-bucketed counts for the dashboard charts. TimescaleDB's time_bucket where the extension
+ * is, PostgreSQL's date_bin (PG14+) elsewhere: same buckets, same origin. Buckets start at
+ * local midnight of the caller's UTC offset (`utcOffsetMin`, minutes east of UTC), so "1d"
+ * means the control room's day, not UTC's.
+ */
+
+const BUCKETS = { '1m': 60_000, '5m': 300_000, '1h': 3_600_000, '1d': 86_400_000 } as const;
+type BucketName = keyof typeof BUCKETS;
+const INTERVAL: Record<BucketName, string> = { '1m': '1 minute', '5m': '5 minutes', '1h': '1 hour', '1d': '1 day' };
+/** Upper bound of points per series, so one request can't ask for a year in minutes. */
+export const MAX_BUCKETS = 2000;
+const DEFAULT_RANGE_MS = 24 * 3_600_000;
+// A Monday at midnight UTC; shifted by the offset it becomes local midnight.
+const ORIGIN_MS = Date.UTC(2000, 0, 3);
+
+const Iso = Type.String({ format: 'date-time' });
+const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+const ChartBucket = lit(['5m', '1h', '1d'] as const);
+const ReadingBucket = lit(['1m', '5m', '1h', '1d'] as const);
+const Range = {
+  from: Type.Optional(Iso),
+  to: Type.Optional(Iso),
+  utcOffsetMin: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, default: 0, description: 'minutes east of UTC; buckets start at local midnight' })),
+};
+
+export const EventStatsQuery = Type.Object({ siteId: Type.Optional(Id), bucket: Type.Optional(ChartBucket), ...Range });
+export const EventStats = Type.Object({
+  bucket: ChartBucket, from: Iso, to: Iso,
+  items: Type.Array(Type.Object({ t: Iso, family: Family, count: Type.Integer({ minimum: 0 }) })),
+});
+export const TicketStatsQuery = EventStatsQuery;
+export const TicketStats = Type.Object({
+  bucket: ChartBucket, from: Iso, to: Iso,
+  items: Type.Array(Type.Object({ t: Iso, opened: Type.Integer({ minimum: 0 }), resolved: Type.Integer({ minimum: 0 }) })),
+});
+export const ReadingsQuery = Type.Object({
+  siteId: Id, deviceId: Id,
+  metric: Type.String({ pattern: '^[a-z_]{1,32}$' }),
+  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, default: 0 })),
+  bucket: Type.Optional(ReadingBucket),
+  ...Range,
+});
+export const Readings = Type.Object({
+  bucket: ReadingBucket, from: Iso, to: Iso, metric: Type.String(), port: Type.Integer(),
+  items: Type.Array(Type.Object({ t: Iso, avg: Type.Number(), min: Type.Number(), max: Type.Number(), count: Type.Integer({ minimum: 0 }) })),
+});
+export type EventStats = Static<typeof EventStats>;
+export type TicketStats = Static<typeof TicketStats>;
+export type Readings = Static<typeof Readings>;
+
+interface Window { bucket: BucketName; from: Date; to: Date; interval: string; origin: string }
+
+/** Resolves defaults, aligns `from` to a bucket start and bounds the number of buckets. */
+export function bucketWindow(q: { from?: string; to?: string; utcOffsetMin?: number }, bucket: BucketName, nowMs = Date.now()): Window {
+  const width = BUCKETS[bucket];
+  const toMs = q.to ? Date.parse(q.to) : nowMs;
+  const rawFrom = q.from ? Date.parse(q.from) : toMs - DEFAULT_RANGE_MS;
+  const originMs = ORIGIN_MS - (q.utcOffsetMin ?? 0) * 60_000;
+  const fromMs = originMs + Math.floor((rawFrom - originMs) / width) * width;
+  if (!(toMs > fromMs)) throw new HubError('HUB_ERR_VALIDATION', '`to` must be after `from`');
+  if ((toMs - fromMs) / width > MAX_BUCKETS) throw new HubError('HUB_ERR_VALIDATION', `at most ${MAX_BUCKETS} buckets per request: widen the bucket or shorten the range`);
+  return { bucket, from: new Date(fromMs), to: new Date(toMs), interval: INTERVAL[bucket], origin: new Date(originMs).toISOString() };
+}
+
+/** SQL for the bucket start of `col`; $1 = interval, $2 = origin. */
+function bucketExpr(db: Db, col: string): string {
+  return db.timescale ? `time_bucket($1::interval, ${col}, $2::timestamptz)` : `date_bin($1::interval, ${col}, $2::timestamptz)`;
+}
+
+/** The site filter of a chart: the requested site, within the operator's visible ones. */
+function siteScope(req: FastifyRequest, siteId: string | undefined, w: Where): void {
+  const sites = visibleSites(req);
+  if (siteId && sites && !sites.includes(siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `site ${siteId} is not visible to you`);
+  w.add('site_id = ?', siteId);
+  if (sites) w.add('site_id = ANY(?::text[])', sites);
+}
+
+const iso = (v: unknown) => (v instanceof Date ? v : new Date(String(v))).toISOString();
+const num = (v: unknown) => Number(v);
+
+/** GET /api/stats/events, /api/stats/tickets, /api/readings — chart series (role viewer). */
+export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+  const { db } = opts;
+
+  app.get('/api/stats/events', {
+    schema: { tags: ['stats'], querystring: EventStatsQuery, response: { 200: EventStats } },
+    preHandler: app.requireRole('viewer'),
+  }, async (req) => {
+    const q = req.query as Static<typeof EventStatsQuery>;
+    const win = bucketWindow(q, q.bucket ?? '1h');
+    const w = new Where();
+    w.params.push(win.interval, win.origin); // $1, $2 of bucketExpr
+    siteScope(req, q.siteId, w);
+    // Hourly and daily charts read the continuous aggregate (real-time: includes the newest
+    // rows) when its hour buckets nest in the requested ones.
+    const useAggregate = db.timescale && win.bucket !== '5m' && (q.utcOffsetMin ?? 0) % 60 === 0;
+    const [table, tsCol, countExpr] = useAggregate ? ['events_hourly', 'bucket', 'sum(count)'] : ['events', 'ts', 'count(*)'];
+    w.add(`${tsCol} >= ?::timestamptz`, win.from.toISOString()).add(`${tsCol} < ?::timestamptz`, win.to.toISOString());
+    const rows = await db.query(
+      `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
+    return {
+      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
+      items: rows.map((r) => ({ t: iso(r.t), family: r.family as Static<typeof Family>, count: num(r.count) })),
+    };
+  });
+
+  app.get('/api/stats/tickets', {
+    schema: { tags: ['stats'], querystring: TicketStatsQuery, response: { 200: TicketStats } },
+    preHandler: app.requireRole('viewer'),
+  }, async (req) => {
+    const q = req.query as Static<typeof TicketStatsQuery>;
+    const win = bucketWindow(q, q.bucket ?? '1h');
+    const w = new Where();
+    w.params.push(win.interval, win.origin, win.from.toISOString(), win.to.toISOString()); // $1..$4
+    siteScope(req, q.siteId, w);
+    const scope = w.toString().replace(/^WHERE /, ' AND ');
+    const sql = `SELECT t, sum(opened)::int AS opened, sum(resolved)::int AS resolved FROM (
+        SELECT ${bucketExpr(db, 'opened_at')} AS t, 1 AS opened, 0 AS resolved FROM tickets
+         WHERE opened_at >= $3::timestamptz AND opened_at < $4::timestamptz${scope}
+        UNION ALL
+        SELECT ${bucketExpr(db, 'resolved_at')} AS t, 0, 1 FROM tickets
+         WHERE resolved_at >= $3::timestamptz AND resolved_at < $4::timestamptz${scope}
+      ) x GROUP BY t ORDER BY t`;
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await db.query(sql, w.params);
+    } catch (err) {
+      // 42P01 undefined_table: the tickets migration hasn't run on this store.
+      if ((err as { code?: string }).code === '42P01') throw new HubError('HUB_ERR_STORE_UNAVAILABLE', 'ticket statistics unavailable: the store has no tickets table yet');
+      throw err;
+    }
+    return {
+      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
+      items: rows.map((r) => ({ t: iso(r.t), opened: num(r.opened), resolved: num(r.resolved) })),
+    };
+  });
+
+  app.get('/api/readings', {
+    schema: { tags: ['stats'], querystring: ReadingsQuery, response: { 200: Readings } },
+    preHandler: app.requireRole('viewer'),
+  }, async (req) => {
+    const q = req.query as Static<typeof ReadingsQuery>;
+    const win = bucketWindow(q, q.bucket ?? '5m');
+    const port = q.port ?? 0;
+    const w = new Where();
+    w.params.push(win.interval, win.origin);
+    siteScope(req, q.siteId, w);
+    w.add('device_id = ?', q.deviceId).add('metric = ?', q.metric).add('port = ?', port)
+      .add('ts >= ?::timestamptz', win.from.toISOString()).add('ts < ?::timestamptz', win.to.toISOString());
+    // One device's series over hours: the (site, device, metric, port, ts) index makes the raw
+    // table cheap enough that the 5-minute aggregate isn't worth its coarser grain here.
+    const rows = await db.query(
+      `SELECT ${bucketExpr(db, 'ts')} AS t, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS count
+         FROM readings ${w} GROUP BY 1 ORDER BY 1`, w.params);
+    return {
+      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(), metric: q.metric, port,
+      items: rows.map((r) => ({ t: iso(r.t), avg: num(r.avg), min: num(r.min), max: num(r.max), count: num(r.count) })),
+    };
+  });
+}
