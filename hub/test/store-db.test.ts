@@ -1,0 +1,118 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshContinuousAggregates } from '../src/store/aggregates.ts';
+import { loadMigrations, migrate } from '../src/store/migrate.ts';
+import { openPgDb } from '../src/store/pg-db.ts';
+import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+
+const silent = pino({ level: 'silent' });
+
+describe('migration files', () => {
+  it('are numbered uniquely and in order, the timescale ones marked', async () => {
+    const ms = await loadMigrations();
+    expect(ms.map((m) => m.version)).toEqual([...ms.map((m) => m.version)].sort((a, b) => a - b));
+    expect(ms.find((m) => m.version === 1)).toMatchObject({ name: 'events', timescaleOnly: false });
+    expect(ms.find((m) => m.version === 2)).toMatchObject({ name: 'hypertables', timescaleOnly: true });
+  });
+});
+
+describe.each(STORE_BACKENDS)('store on %s', (backend) => {
+  // The server suite must not vanish quietly: in CI global-setup throws instead of skipping.
+  describe.skipIf(!backendAvailable(backend))('', () => {
+    let store: TestStore;
+    beforeAll(async () => {
+      store = await openTestStore(backend);
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it('creates the ingest tables', async () => {
+      const rows = await store.db.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      );
+      expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['dead_letters', 'device_state', 'events', 'readings', 'schema_migrations']));
+    });
+
+    it('records every migration once; a second run applies nothing', async () => {
+      const again = await migrate(store.db, silent);
+      expect(again).toEqual({ applied: [], skipped: [] });
+      const rows = await store.db.query<{ version: number; skipped: boolean; applied_at: Date }>('SELECT version, skipped, applied_at FROM schema_migrations ORDER BY version');
+      const files = await loadMigrations();
+      expect(rows.map((r) => r.version)).toEqual(files.map((f) => f.version));
+      expect(rows[0]!.applied_at).toBeInstanceOf(Date);
+      // Timescale migrations are applied where the extension is, recorded as skipped elsewhere.
+      for (const f of files.filter((x) => x.timescaleOnly)) {
+        expect(rows.find((r) => r.version === f.version)!.skipped).toBe(!store.db.timescale);
+      }
+    });
+
+    it('makes events and readings hypertables when timescale is available', async () => {
+      if (backend === 'pglite') expect(store.db.timescale).toBe(true);
+      if (!store.db.timescale) return; // plain PostgreSQL: nothing to check, and that must work too
+      const rows = await store.db.query<{ hypertable_name: string }>('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
+      expect(rows.map((r) => r.hypertable_name)).toEqual(['events', 'readings']);
+      const caggs = await store.db.query<{ view_name: string }>('SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1');
+      expect(caggs.map((r) => r.view_name)).toEqual(['events_hourly', 'readings_5m']);
+    });
+
+    it('returns the same JS values from both drivers', async () => {
+      const [row] = await store.db.query(
+        `SELECT $1::timestamptz AS t, $2::jsonb AS j, count(*) AS n, 2::int2 AS s, 1.25::numeric AS num, $3::text[] AS arr, NULL::timestamptz AS nt`,
+        ['2024-05-01T08:00:00.123Z', JSON.stringify({ a: [1, 'x'], b: null }), ['p', 'q']],
+      );
+      expect(row!.t).toBeInstanceOf(Date);
+      expect((row!.t as Date).toISOString()).toBe('2024-05-01T08:00:00.123Z');
+      expect(row!.j).toEqual({ a: [1, 'x'], b: null });
+      expect(row!.n).toBe(1);
+      expect(row!.s).toBe(2);
+      expect(row!.num).toBe('1.25');
+      expect(row!.arr).toEqual(['p', 'q']);
+      expect(row!.nt).toBeNull();
+      const [d] = await store.db.query<{ t: Date }>('SELECT $1::timestamptz AS t', [new Date(1_700_000_000_000)]);
+      expect(d!.t.getTime()).toBe(1_700_000_000_000);
+    });
+
+    it('rolls a failed transaction back and keeps working', async () => {
+      await expect(
+        store.db.transaction(async (tx) => {
+          await tx.query(`INSERT INTO dead_letters (reason, detail, topic, raw) VALUES ('schema', 'rollback-probe', 't', 'r')`);
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
+      const rows = await store.db.query(`SELECT 1 FROM dead_letters WHERE detail = 'rollback-probe'`);
+      expect(rows).toHaveLength(0);
+      expect(await store.db.ping()).toBe(true);
+    });
+
+    it('refreshes the continuous aggregates (a no-op without timescale)', async () => {
+      const ts = Date.UTC(2024, 0, 1, 10, 2);
+      await store.db.query(
+        `INSERT INTO readings (ts, site_id, device_id, metric, port, value, msg_id) VALUES ($1, 's-agg', 'd1', 'fill', 0, 40, 'm1'), ($1::timestamptz + interval '1 minute', 's-agg', 'd1', 'fill', 0, 60, 'm2')`,
+        [new Date(ts).toISOString()],
+      );
+      await refreshContinuousAggregates(store.db, new Date(ts - 60_000), new Date(ts + 60_000));
+      if (!store.db.timescale) return;
+      const rows = await store.db.query(`SELECT bucket, avg, min, max, count FROM readings_5m WHERE site_id = 's-agg'`);
+      expect(rows).toEqual([{ bucket: new Date(Date.UTC(2024, 0, 1, 10, 0)), avg: 50, min: 40, max: 60, count: 2 }]);
+    });
+  });
+});
+
+describe.skipIf(!backendAvailable('postgresql'))('migrations on a shared server', () => {
+  it('two hubs migrating the same database at once apply each file once', async () => {
+    const { createTestDatabase } = await import('./support/pg.ts');
+    const t = await createTestDatabase();
+    const [a, b] = await Promise.all([openPgDb({ databaseUrl: t.url, log: silent }), openPgDb({ databaseUrl: t.url, log: silent })]);
+    try {
+      const [ra, rb] = await Promise.all([migrate(a, silent), migrate(b, silent)]);
+      const files = await loadMigrations();
+      const done = [...ra.applied, ...ra.skipped, ...rb.applied, ...rb.skipped].sort((x, y) => x - y);
+      expect(done).toEqual(files.map((f) => f.version));
+    } finally {
+      await a.close();
+      await b.close();
+      await t.drop();
+    }
+  });
+});
