@@ -82,11 +82,13 @@ const UNITS: ReadonlyArray<[number, string, string]> = [
   [86_400_000, '天', 'd'], [3_600_000, '小时', 'h'], [60_000, '分钟', 'min'], [1000, '秒', 's'],
 ];
 
-/** 90 min → "1小时30分钟" / "1 h 30 min": the two largest non-zero units, never "0 s" for > 0. */
+/** 90 min → "1小时30分钟" / "1 h 30 min": the largest unit and the next if non-zero. */
 export function formatDuration(ms: number, lang: Lang): string {
   const parts: string[] = [];
   let rest = Math.max(0, ms);
   for (const [size, zh, en] of UNITS) {
+    // People say "24 hours", "36 hours": days only from two days on.
+    if (size === 86_400_000 && ms < 2 * size) continue;
     const n = Math.floor(rest / size);
     if (n > 0 && parts.length < 2) {
       parts.push(lang === 'zh-CN' ? `${n}${zh}` : `${n} ${en}`);

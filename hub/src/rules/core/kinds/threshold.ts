@@ -21,7 +21,6 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
       const s = slot.s[sk] ?? (slot.s[sk] = {});
       // A late reading is older than the one that describes the state now: ignore it.
       if (s.last !== undefined && t < s.last) return;
-      catchUp(c, slot, sk, s, t, x);
       s.last = t;
       if (c.on.test(data)) {
         if (s.open !== undefined) return;
@@ -31,6 +30,7 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
         else slot.due[sk] = s.since + c.forMs;
         return;
       }
+      catchUp(c, slot, sk, s, t, x);
       resetRun(slot, sk, s);
       if (c.clearWhen(data)) clear(c, slot, sk, s, ev, dev, parts, x);
       return;
