@@ -1,0 +1,196 @@
+/*
+ * Deterministic community builder: one street (街道) as a SiteFile, from a seed.
+ * Proportions follow the source articles (seeds/): a door controller per unit entrance, AI
+ * cameras at gates, fire lanes, bin points, lift cars and façades of high-rises, sorted bins at
+ * collection points, e-bike charging posts of ~10 ports (≈1 post per 6–7 units gives the
+ * 7,300 ports of a real street), and grid workers per compound.
+ */
+import type { Device, Gateway, GridCell, Site, SiteFile, Worker } from '@shaobing/schemas';
+import { deriveDemoSecret, hashDeviceSecret } from '../../hub/src/auth/credentials.ts';
+import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
+import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
+import { demoOperators } from './operators.ts';
+import { Rng, round } from './random.ts';
+
+export const SIZES = ['small', 'demo', 'street'] as const;
+export type CommunitySize = (typeof SIZES)[number];
+
+interface SizeProfile {
+  communities: number;
+  compounds: [number, number];
+  buildings: [number, number];
+  unitsPerBuilding: [number, number];
+  /** Share of compounds that are high-rises with lifts (most of a Beijing street is 老旧小区). */
+  highRiseShare: number;
+  unitsPerBinPoint: number;
+  unitsPerChargerPost: number;
+  minChargerPosts: number;
+  elderlyShare: number;
+}
+
+const PROFILES: Record<CommunitySize, SizeProfile> = {
+  small: { communities: 1, compounds: [1, 1], buildings: [2, 2], unitsPerBuilding: [2, 2], highRiseShare: 1, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 2, elderlyShare: 0.25 },
+  demo: { communities: 1, compounds: [4, 4], buildings: [4, 8], unitsPerBuilding: [2, 4], highRiseShare: 0.3, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 1, elderlyShare: 0.08 },
+  street: { communities: 12, compounds: [7, 11], buildings: [8, 14], unitsPerBuilding: [3, 5], highRiseShare: 0.25, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 1, elderlyShare: 0.08 },
+};
+
+export interface BuildOptions { seed: string; size?: CommunitySize; siteId?: string }
+export interface BuiltCommunity {
+  siteFile: SiteFile;
+  /** MQTT username (`<siteId>/<deviceId>` or `<siteId>/<gatewayId>`) → password. */
+  credentials: Map<string, string>;
+}
+
+/** MQTT username of a device or gateway of a site. */
+export function principal(siteId: string, id: string): string {
+  return `${siteId}/${id}`;
+}
+
+// Roughly central Beijing; only used to give the dashboard plausible map positions.
+const BASE_LAT = 39.93;
+const BASE_LNG = 116.45;
+
+export async function buildCommunity(opts: BuildOptions): Promise<BuiltCommunity> {
+  const site = buildSite(opts.seed, opts.size ?? 'demo', opts.siteId ?? 'demo');
+  const operators = await demoOperators();
+  const siteFile: SiteFile = { version: 1, sites: [site], operators };
+  return { siteFile, credentials: deriveCredentials(siteFile, opts.seed) };
+}
+
+/**
+ * Passwords for every principal of a site file whose secret was derived from `seed`
+ * (the demo convention); principals with foreign secrets are left out.
+ */
+export function deriveCredentials(siteFile: SiteFile, seed: string): Map<string, string> {
+  const creds = new Map<string, string>();
+  for (const site of siteFile.sites) {
+    for (const p of [...site.gateways, ...site.devices]) {
+      if (!p.secretHash) continue;
+      const user = principal(site.id, p.id);
+      const secret = deriveDemoSecret(seed, user);
+      if (hashDeviceSecret(secret) === p.secretHash) creds.set(user, secret);
+    }
+  }
+  return creds;
+}
+
+/** The synchronous part (everything but operator password hashing). */
+export function buildSite(seed: string, size: CommunitySize, siteId: string): Site {
+  const profile = PROFILES[size];
+  const rng = new Rng(`${seed}/${size}/${siteId}`);
+  const secret = (id: string): string => hashDeviceSecret(deriveDemoSecret(seed, principal(siteId, id)));
+  const stems = shuffle(rng, PLACE_STEMS);
+  const streetStem = stems[0]!;
+  const grid: GridCell[] = [{ id: 'st', level: 'street', name: `${streetStem.zh}街道`, nameEn: `${streetStem.en} Street` }];
+  const workers: Worker[] = [{ id: 'w-st-dispatch', name: personName(rng), cellId: 'st', teams: ['cleaning', 'security', 'maintenance', 'care'], phone: phone(rng) }];
+  const gateways: Gateway[] = [];
+  const devices: Device[] = [];
+  const elderlyUnits: GridCell[] = [];
+  let highRises = 0;
+
+  for (let c = 1; c <= profile.communities; c++) {
+    const stem = stems[c % stems.length]!;
+    const cId = `c${pad(c)}`;
+    grid.push({ id: cId, level: 'community', name: `${stem.zh}社区`, nameEn: `${stem.en} Community`, parentId: 'st' });
+    workers.push({ id: `w-${cId}`, name: personName(rng), cellId: cId, teams: ['cleaning', 'security', 'maintenance', 'care'], phone: phone(rng) });
+    // One gateway per community aggregates its charging posts (vendors' boxes typically do).
+    const chargerGw = `gw-${cId}-chg`;
+    gateways.push({ id: chargerGw, name: `${stem.zh}社区充电桩网关`, secretHash: secret(chargerGw) });
+    const cLat = BASE_LAT + (c % 4) * 0.012;
+    const cLng = BASE_LNG + Math.floor(c / 4) * 0.015;
+
+    const compounds = rng.int(...profile.compounds);
+    for (let y = 1; y <= compounds; y++) {
+      const yId = `${cId}-y${pad(y)}`;
+      const yName = compoundName(stem, y - 1);
+      grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId });
+      const lat = cLat + rng.float(-0.004, 0.004);
+      const lng = cLng + rng.float(-0.005, 0.005);
+      const at = (label: string, floor?: number): Device['location'] => ({
+        label, ...(floor === undefined ? {} : { floor }), lat: round(lat + rng.float(-0.0008, 0.0008), 6), lng: round(lng + rng.float(-0.0008, 0.0008), 6),
+      });
+      const highRise = rng.chance(profile.highRiseShare) || (highRises === 0 && c === profile.communities && y === compounds && profile.highRiseShare > 0);
+      if (highRise) highRises++;
+      const buildings = rng.int(...profile.buildings);
+      let units = 0;
+      for (let b = 1; b <= buildings; b++) {
+        const perBuilding = rng.int(...profile.unitsPerBuilding);
+        for (let u = 1; u <= perBuilding; u++) {
+          units++;
+          const uId = `${yId}-b${pad(b)}-u${u}`;
+          const n = unitName(b, u);
+          const cell: GridCell = { id: uId, level: 'unit', name: `${yName.zh}${n.zh}`, nameEn: `${yName.en} ${n.en}`, parentId: yId };
+          if (rng.chance(profile.elderlyShare)) { cell.elderlyCare = true; elderlyUnits.push(cell); }
+          grid.push(cell);
+          const doorId = `door-${uId}`;
+          devices.push({ id: doorId, family: 'door', cellId: uId, location: at(`${n.zh}门禁`, 1), secretHash: secret(doorId) });
+          if (highRise) {
+            const camId = `cam-${yId}-lift-b${pad(b)}-u${u}`;
+            devices.push({ id: camId, family: 'camera', cellId: uId, location: at(`${n.zh}电梯轿厢`), secretHash: secret(camId) });
+          }
+        }
+        if (highRise) {
+          // 高空抛物 cameras look up the façade of each high-rise building.
+          const camId = `cam-${yId}-facade-b${pad(b)}`;
+          devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`${b}号楼外立面`, 1), secretHash: secret(camId) });
+        }
+      }
+      for (let g = 1; g <= (units > 30 ? 2 : 1); g++) {
+        const camId = `cam-${yId}-gate-${g}`;
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`小区大门${g}`, 1), secretHash: secret(camId) });
+      }
+      for (let l = 1; l <= Math.max(1, Math.round(units / 15)); l++) {
+        const camId = `cam-${yId}-lane-${l}`;
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`消防通道${l}`, 1), secretHash: secret(camId) });
+      }
+      const points = Math.max(1, Math.round(units / profile.unitsPerBinPoint));
+      for (let p = 1; p <= points; p++) {
+        const camId = `cam-${yId}-binpt-${p}`;
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`垃圾分类驿站${p}`, 1), secretHash: secret(camId) });
+        // Every point has kitchen + other waste; the larger ones (every other) all four classes.
+        const kinds: BinKind[] = p % 2 === 1 ? ['kitchen', 'other', 'recyclable', 'hazardous'] : ['kitchen', 'other'];
+        for (const kind of kinds) {
+          const binId = `bin-${yId}-p${p}-${kind}`;
+          devices.push({ id: binId, family: 'bin', cellId: yId, location: at(`垃圾分类驿站${p}${BIN_KIND_ZH[kind]}`, 1), secretHash: secret(binId) });
+        }
+      }
+      const posts = Math.max(profile.minChargerPosts, Math.round(units / profile.unitsPerChargerPost));
+      for (let k = 1; k <= posts; k++) {
+        const chgId = `chg-${yId}-${pad(k)}`;
+        const shed = Math.ceil(k / 4);
+        devices.push({ id: chgId, family: 'charger', cellId: yId, location: at(`电动自行车充电棚${shed} ${k}号桩`, 1), gatewayId: chargerGw, ports: rng.pick([8, 10, 10, 10, 12]) });
+      }
+      for (const team of ['cleaning', 'security', 'maintenance', 'care'] as const) {
+        // Larger compounds get more cleaners (one per ~25 units); one of each other team.
+        const count = team === 'cleaning' ? Math.max(1, Math.round(units / 25)) : 1;
+        for (let i = 1; i <= count; i++) workers.push({ id: `w-${yId}-${team}-${i}`, name: personName(rng), cellId: yId, teams: [team], phone: phone(rng) });
+      }
+    }
+  }
+  // Every site has at least one 关爱 unit so the welfare-check rule can be demonstrated.
+  if (elderlyUnits.length === 0) {
+    const firstUnit = grid.find((g) => g.level === 'unit');
+    if (firstUnit) firstUnit.elderlyCare = true;
+  }
+  // A site-wide integration gateway (e.g. the property platform) can speak for any device.
+  gateways.push({ id: 'gw-platform', name: '物业平台网关', secretHash: secret('gw-platform') });
+  return { id: siteId, name: grid[0]!.name, nameEn: grid[0]!.nameEn, timezone: 'Asia/Shanghai', grid, workers, gateways, devices };
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** Masked the way Chinese control rooms display them (never a dialable number). */
+function phone(rng: Rng): string {
+  return `1${rng.pick(['38', '39', '58', '86'])}****${String(rng.int(0, 9999)).padStart(4, '0')}`;
+}
+
+function shuffle<T>(rng: Rng, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
