@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import type { SiteFile } from '@shaobing/schemas';
+import { verifyPassword } from '../../hub/src/auth/credentials.ts';
+import { DEMO_OPERATORS } from '../src/operators.ts';
+import { DEMO_SITE_PATH, buildDemoSiteFile } from '../src/write-demo-site.ts';
+
+/*
+ * The committed hub/sites/demo-site.json must be exactly what the generator builds. Operator
+ * password hashes carry random scrypt salts, so they are compared by verifying the documented
+ * demo passwords instead of byte equality (the generator keeps hashes that still verify).
+ */
+describe('bundled demo site', () => {
+  it('matches the generator (regenerate: npx tsx simulators/src/write-demo-site.ts)', async () => {
+    const committed = JSON.parse(await readFile(DEMO_SITE_PATH, 'utf8')) as SiteFile;
+    const built = await buildDemoSiteFile();
+    const withoutHashes = (f: SiteFile) => ({ ...f, operators: f.operators.map(({ passwordHash: _, ...o }) => o) });
+    expect(withoutHashes(committed)).toEqual(withoutHashes(built));
+    for (const op of DEMO_OPERATORS) {
+      const stored = committed.operators.find((o) => o.username === op.username);
+      expect(stored?.role).toBe(op.role);
+      expect(await verifyPassword(op.password, stored!.passwordHash), op.username).toBe(true);
+    }
+  });
+});
