@@ -75,7 +75,12 @@ export class Ingest {
       const event: IngestedEvent = { siteId, ...msg, receivedAt: now };
       this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
       this.deps.presence.seen(event);
-      writes.push(this.deps.events.write(event, extractReadings(event)));
+      writes.push(this.deps.events.write(event, extractReadings(event)).catch((err: Error) => {
+        // The database refused this message's data itself (not an outage): dead-letter it,
+        // acknowledge, and let the rest of the publish through; rethrow anything else.
+        if (err.name !== 'UnstorableEventError') throw err;
+        rejected.push(this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), siteId));
+      }));
     }
     return { accepted: writes.length, rejected, committed: writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined) };
   }

@@ -1,0 +1,148 @@
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { siteWildcard, type Health } from '@shaobing/schemas';
+import type { Logger } from 'pino';
+import type { HubConfig } from './config.ts';
+import { authPlugin } from './api/auth.ts';
+import { deadLetterRoutes } from './api/routes/dead-letters.ts';
+import { deviceRoutes } from './api/routes/devices.ts';
+import { eventsRoutes } from './api/routes/events.ts';
+import { healthRoutes } from './api/routes/health.ts';
+import { createHttpApp } from './api/server.ts';
+import { createBroker, listenBroker } from './broker/broker.ts';
+import { connectExternalBroker } from './broker/external-source.ts';
+import { HubBus } from './bus.ts';
+import { Presence } from './devices/presence.ts';
+import { Ingest } from './ingest/ingest.ts';
+import { createMetrics } from './metrics.ts';
+import { loadSiteFile } from './site/load-site-file.ts';
+import { Registry } from './site/registry.ts';
+import { DeadLetterWriter } from './store/dead-letter-writer.ts';
+import { DeviceStateWriter } from './store/device-state-writer.ts';
+import { EventWriter } from './store/event-writer.ts';
+import { openDb } from './store/open-db.ts';
+import type { Db } from './store/db.ts';
+
+const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
+
+export interface HubHandle {
+  httpUrl: string;
+  /** Embedded broker's TCP URL; null in external-broker mode. */
+  mqttUrl: string | null;
+  mqttWsUrl: string | null;
+  registry: Registry;
+  db: Db;
+  bus: HubBus;
+  ingest: Ingest;
+  /** Stops listeners, flushes held writes, closes the store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions { log: Logger; now?: () => number; dashboardDir?: string | null }
+
+/**
+ * Wires the hub: site registry → store → ingest → broker → HTTP API. Each unit gets its
+ * dependencies here and nowhere else; the order of `stop` is the reverse of the data flow
+ * so nothing accepted is dropped (listeners close, then writers flush, then the store closes).
+ */
+export async function startHub(config: HubConfig, opts: StartOptions): Promise<HubHandle> {
+  const log = opts.log;
+  const registry = new Registry(await loadSiteFile(config.siteFile));
+  log.info({ siteFile: config.siteFile, sites: registry.sites.size, devices: registry.deviceCount }, 'site file loaded');
+
+  const db = await openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) });
+  const metrics = createMetrics();
+  const bus = new HubBus();
+  const startedAt = Date.now();
+
+  const events = new EventWriter({
+    db, log: log.child({ component: 'event-writer' }),
+    maxBatch: config.ingestBatchMax, maxDelayMs: config.ingestBatchDelayMs, maxPending: config.ingestMaxPending,
+    onCommit: (inserted, stats) => {
+      metrics.batchSize.observe(stats.rows);
+      metrics.commitSeconds.observe(stats.ms / 1000);
+      metrics.stored.inc(inserted.length);
+      metrics.duplicates.inc(stats.rows - inserted.length);
+      if (inserted.length) bus.emit('events.stored', inserted);
+    },
+  });
+  const deadLetters = new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) });
+  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c) });
+  const deviceState = new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() });
+  presence.restore(await deviceState.load());
+
+  const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...(opts.now ? { now: opts.now } : {}) });
+
+  // Broker: embedded aedes, or a client of an external cluster.
+  let mqttUrl: string | null = null;
+  let mqttWsUrl: string | null = null;
+  let closeBroker: () => Promise<void>;
+  const brokerClients = { count: () => 0 };
+  if (config.mqttUrl) {
+    const client = await connectExternalBroker({
+      url: config.mqttUrl, clientId: `shaobing-hub-${registry.file.sites.map((s) => s.id).join('-')}`.slice(0, 64),
+      topics: [...registry.sites.keys()].map(siteWildcard), ingest, log: log.child({ component: 'external-broker' }),
+    });
+    closeBroker = () => new Promise<void>((r) => client.end(false, {}, () => r()));
+  } else {
+    const broker = await createBroker({ registry, ingest, metrics, log: log.child({ component: 'broker' }), rateLimitPerSec: config.mqttRateLimitPerSec });
+    const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort);
+    mqttUrl = `mqtt://${hostForUrl(config.mqttHost)}:${listeners.tcpPort}`;
+    mqttWsUrl = listeners.wsPort === null ? null : `ws://${hostForUrl(config.mqttHost)}:${listeners.wsPort}`;
+    brokerClients.count = () => broker.connectedClients;
+    closeBroker = async () => {
+      const closing = listeners.close();
+      await new Promise<void>((r) => broker.close(() => r()));
+      await closing;
+    };
+  }
+
+  const health = (): Health => {
+    const ok = events.healthy;
+    return {
+      status: ok ? 'ok' : 'degraded',
+      store: { kind: db.kind, connected: ok, timescale: db.timescale, pending: events.pending, lastError: events.lastError },
+      broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: brokerClients.count() },
+      uptimeS: Math.round((Date.now() - startedAt) / 1000),
+    };
+  };
+
+  const app = await createHttpApp({ log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir });
+  await app.register(authPlugin, { registry, secret: process.env.AUTH_SECRET ?? randomBytes(32).toString('hex'), tokenTtlS: config.authTokenTtlS });
+  await app.register(healthRoutes, { health, prom: metrics.registry, metricsPublic: config.metricsPublic });
+  await app.register(eventsRoutes, { db });
+  await app.register(deadLetterRoutes, { db });
+  await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
+  await app.listen({ port: config.httpPort, host: config.httpHost });
+  const httpUrl = `http://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
+
+  const timers = [
+    setInterval(() => {
+      presence.sweep(opts.now?.() ?? Date.now());
+      metrics.pending.set(events.pending);
+      metrics.storeUp.set(events.healthy ? 1 : 0);
+    }, config.deviceOfflineCheckMs),
+  ];
+  for (const t of timers) t.unref();
+
+  let stopped: Promise<void> | null = null;
+  const stop = () => (stopped ??= (async () => {
+    for (const t of timers) clearInterval(t);
+    await closeBroker();              // no new messages; held PUBACKs complete as batches commit
+    await events.flush();             // everything accepted is committed
+    await events.close();
+    await deadLetters.close();
+    log.info('dl closed'); await deviceState.close(); log.info('ds closed');
+    await app.close(); log.info('app closed');
+    await db.close();
+    log.info('hub stopped');
+  })());
+
+  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, stop };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,80 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { startHub } from './hub.ts';
+import { createLogger } from './log.ts';
+
+/**
+ * The hub process: reads the configuration, starts everything, prints one line per listener
+ * (scripts read them), and shuts down cleanly on SIGINT/SIGTERM, flushing what it holds.
+ */
+const { values: args } = parseArgs({
+  options: {
+    'with-simulator': { type: 'boolean', default: false },
+    'sim-rate': { type: 'string', default: '20' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log(`Usage: npm start [-- --with-simulator [--sim-rate N]]
+  --with-simulator   also run the demo community simulator against the embedded broker
+  --sim-rate N       simulator messages per second (default 20)
+Configuration comes from environment variables (and .env); see README "Configuration".`);
+  process.exit(0);
+}
+
+loadDotEnv();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+const log = createLogger(config.logLevel);
+
+const hub = await startHub(config, { log }).catch((err: Error) => {
+  log.fatal({ err }, 'hub failed to start');
+  process.exit(1);
+});
+console.log(`shaobing: http ${hub.httpUrl}`);
+console.log(`shaobing: dashboard ${hub.httpUrl}/`);
+if (hub.mqttUrl) console.log(`shaobing: mqtt ${hub.mqttUrl}`);
+if (hub.mqttWsUrl) console.log(`shaobing: mqtt-ws ${hub.mqttWsUrl}`);
+
+let stopSimulator: (() => Promise<void>) | null = null;
+if (args['with-simulator']) {
+  if (!hub.mqttUrl) {
+    log.warn('--with-simulator needs the embedded broker (MQTT_URL is set); not starting it');
+  } else {
+    const { startDemoSimulator } = await import('./demo-simulator.ts');
+    stopSimulator = await startDemoSimulator({ mqttUrl: hub.mqttUrl, siteFile: hub.registry.file, ratePerSec: Number(args['sim-rate']), log });
+    console.log(`shaobing: simulator feeding ${hub.registry.deviceCount} demo devices at ${args['sim-rate']} msg/s`);
+  }
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'shutting down');
+  const force = setTimeout(() => {
+    log.error('shutdown took longer than 20 s; exiting');
+    process.exit(1);
+  }, 20_000);
+  force.unref();
+  try {
+    await stopSimulator?.();
+    await hub.stop();
+    log.info('stopped cleanly');
+    clearTimeout(force);
+    process.exitCode = 0;
+  } catch (err) {
+    log.error({ err }, 'unclean shutdown');
+    process.exitCode = 1;
+  }
+}
+process.once('SIGINT', () => void shutdown('SIGINT'));
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
