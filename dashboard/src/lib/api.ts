@@ -1,0 +1,101 @@
+import type {
+  DeviceView, GridCell, KpiSnapshot, OperatorAction, OperatorRole, StoredEvent, Ticket, TicketDetail, TicketStatus, Worker,
+} from './contract.ts';
+
+export interface Session { token: string; expiresAt: string; username: string; displayName: string; role: OperatorRole; siteIds: string[] | null }
+export interface Page<T> { items: T[]; nextCursor: string | null }
+export type TicketDetailView = TicketDetail & { allowedActions: string[] };
+export interface GridView { cells: GridCell[]; workers: Worker[] }
+export type Bucket = '1m' | '5m' | '1h' | '1d';
+export interface EventStatsView { bucket: Bucket; from: string; to: string; items: { t: string; family: string; count: number }[] }
+export interface TicketStatsView { bucket: Bucket; from: string; to: string; items: { t: string; opened: number; resolved: number }[] }
+export interface ReadingsView { bucket: Bucket; from: string; to: string; metric: string; port: number; items: { t: string; avg: number; min: number; max: number; count: number }[] }
+
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+}
+
+type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
+
+/** URL segment of an action: `request_dismiss` → `request-dismiss` (the REST route names). */
+export const actionPath = (a: OperatorAction | string) => a.replaceAll('_', '-');
+
+/** The hub's REST API (same origin: served by the hub, or proxied by Vite in development). */
+export class Api {
+  token: string | null = null;
+
+  constructor(private readonly onUnauthorized: () => void, private readonly base = '') {}
+
+  login(username: string, password: string): Promise<Session> {
+    return this.request('POST', '/api/auth/login', undefined, { username, password }, false);
+  }
+  kpi(siteId?: string): Promise<KpiSnapshot> { return this.get('/api/kpi', { siteId }); }
+  tickets(q: { siteId?: string; status?: readonly TicketStatus[]; limit?: number; cursor?: string | null }): Promise<Page<Ticket>> {
+    return this.get('/api/tickets', { siteId: q.siteId, status: q.status, limit: q.limit, cursor: q.cursor });
+  }
+  ticket(id: string): Promise<TicketDetailView> { return this.get(`/api/tickets/${encodeURIComponent(id)}`); }
+  act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<unknown> {
+    return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/${actionPath(action)}`, undefined, body);
+  }
+  grid(siteId: string): Promise<GridView> { return this.get('/api/grid', { siteId }); }
+  devices(siteId?: string): Promise<{ items: DeviceView[] }> { return this.get('/api/devices', { siteId }); }
+  events(q: { siteId?: string; limit?: number }): Promise<Page<StoredEvent>> { return this.get('/api/events', q); }
+  eventStats(q: { siteId?: string; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<EventStatsView> { return this.get('/api/stats/events', q); }
+  ticketStats(q: { siteId?: string; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<TicketStatsView> { return this.get('/api/stats/tickets', q); }
+  readings(q: { siteId: string; deviceId: string; metric: string; port?: number; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<ReadingsView> {
+    return this.get('/api/readings', q);
+  }
+
+  /** Every page of a cursor-paginated list, up to `max` items. */
+  async all<T>(fetchPage: (cursor: string | null) => Promise<Page<T>>, max = 5000): Promise<T[]> {
+    const out: T[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<T> = await fetchPage(cursor);
+      out.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && out.length < max);
+    return out;
+  }
+
+  private get<T>(path: string, query?: Query): Promise<T> {
+    return this.request('GET', path, query);
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, query?: Query, body?: unknown, auth = true): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path + queryString(query), {
+        method,
+        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(auth && this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));
+    }
+    const text = await res.text();
+    const data: unknown = text ? safeJson(text) : null;
+    if (!res.ok) {
+      const e = (data ?? {}) as { code?: string; message?: string };
+      if (res.status === 401 && auth) this.onUnauthorized();
+      throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText);
+    }
+    return data as T;
+  }
+}
+
+export function queryString(q?: Query): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) for (const x of v) p.append(k, String(x));
+    else p.append(k, String(v));
+  }
+  const s = p.toString();
+  return s ? `?${s}` : '';
+}
+
+function safeJson(text: string): unknown {
+  try { return JSON.parse(text); } catch { return { message: text.slice(0, 200) }; }
+}
