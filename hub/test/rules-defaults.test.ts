@@ -1,4 +1,4 @@
-import { CAMERA_ALERT_KINDS, Rule, RULE_SCHEMAS, Validator, type RuleDecision } from '@shaobing/schemas';
+import { CAMERA_ALERT_KINDS, Rule, RuleDecision, RULE_SCHEMAS, Validator } from '@shaobing/schemas';
 import { describe, expect, it } from 'vitest';
 import { compileRuleFiles, compileRules, type DeviceContext } from '../src/rules/core/index.ts';
 import { DEFAULT_RULES, DEFAULT_RULES_BY_FAMILY } from '../src/rules/defaults/index.ts';
@@ -69,7 +69,10 @@ describe('default rules', () => {
     it(`${r.id} fires and renders its templates`, () => {
       const dev = device(`${r.family}-1`, r.family, { elderlyCare: true, locationLabel: 'Bldg 1 Unit 1' });
       const h = new Harness([r], [dev]);
-      const open = FIRE[r.id]!(h, dev).find((d) => d.kind === 'open');
+      const decisions = FIRE[r.id]!(h, dev);
+      // Every decision honours the contract with the ticket engine.
+      for (const d of decisions) expect(new Validator(RuleDecision).validate(d).ok, JSON.stringify(d)).toBe(true);
+      const open = decisions.find((d) => d.kind === 'open');
       if (open?.kind !== 'open') throw new Error(`${r.id} did not open`);
       expect(open).toMatchObject({ ruleId: r.id, severity: r.severity, category: r.category, deviceVerifiable: r.deviceVerifiable, siteId: 's1' });
       for (const text of [open.title['zh-CN'], open.title.en, open.description['zh-CN'], open.description.en]) {

@@ -1,4 +1,4 @@
-import type { RuleDecision } from '@shaobing/schemas';
+import { RuleDecision, Validator } from '@shaobing/schemas';
 import { describe, expect, it } from 'vitest';
 import type { IngestedEvent } from '../src/events.ts';
 import { compileRules, evaluate, historyWindowMs, rebuildState, type RuleState } from '../src/rules/core/index.ts';
@@ -91,6 +91,8 @@ describe('rebuildState: a restart gives the same decisions as an uninterrupted r
       'door.offline:open', 'door.offline:resolve_by_device', 'door.held_open:open', 'door.held_open:resolve_by_device', 'door.denied_burst:open',
       'charger.overheat:open', 'charger.overheat:resolve_by_device', 'charger.full_not_unplugged:open', 'charger.full_not_unplugged:resolve_by_device',
       'camera.ebike_in_elevator:open', 'camera.ebike_in_elevator:resolve_by_device']) expect(rulesHit).toContain(id);
+    const check = new Validator(RuleDecision);
+    for (const { d } of full) expect(check.validate(d).ok, JSON.stringify(d)).toBe(true);
   });
 
   const restarts: Array<[string, number]> = [

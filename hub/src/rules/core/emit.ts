@@ -57,8 +57,8 @@ export function eventEvidence(ref: EventRef, deviceId: string, summary: string):
  * Evidence of a clock-driven condition (silence). Its time is when the condition was met, not
  * when a tick noticed, so a replay after a restart produces the identical evidence.
  */
-export function clockEvidence(at: number, deviceId: string, summary: string): Evidence {
-  return { eventKey: `tick:${iso(at)}`, ts: iso(at), type: 'tick', deviceId, summary: cut(summary) };
+export function clockEvidence(at: number, deviceId: string | undefined, summary: string): Evidence {
+  return { eventKey: `tick:${iso(at)}`, ts: iso(at), type: 'tick', ...(deviceId ? { deviceId } : {}), summary: cut(summary) };
 }
 
 export function canOpenAt(c: CompiledRule, t: number): boolean {
@@ -123,8 +123,19 @@ export function hasOrphans(state: RuleState): boolean {
   return false;
 }
 
+/** Slot keys per rule and site, built once: a fresh concatenation per lookup showed up in profiles. */
+const slotKeys = new WeakMap<CompiledRule, Map<string, string>>();
+
+function slotKey(siteId: string, c: CompiledRule): string {
+  let bySite = slotKeys.get(c);
+  if (bySite === undefined) slotKeys.set(c, (bySite = new Map()));
+  let key = bySite.get(siteId);
+  if (key === undefined) bySite.set(siteId, (key = `${siteId}/${c.id}`));
+  return key;
+}
+
 export function getSlot(state: RuleState, siteId: string, c: CompiledRule): Slot {
-  const key = `${siteId}/${c.id}`;
+  const key = slotKey(siteId, c);
   let slot = state.slots[key];
   // A hot reload may change a rule's kind under the same id: its old memory means nothing now.
   if (slot === undefined || slot.kind !== c.kind) {

@@ -44,6 +44,8 @@
  *   open at once (a gateway reboot would flood tickets); `lastWillMs` opts in.
  * - Hot reload: state is keyed by site + rule id and survives; a rule whose kind changed
  *   starts empty; a removed/disabled rule fires nothing and its open tickets wait for people.
+ *   A run already pending keeps the due time it was given (a shortened forMs applies to the
+ *   next run; a lengthened one is re-checked when the old due time comes).
  */
 export { evaluate } from './evaluate.ts';
 export { compileRules, compileRuleFiles } from './compile.ts';
