@@ -3,7 +3,7 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { HubError } from '../errors.ts';
 
@@ -15,7 +15,8 @@ export async function createHttpApp(opts: { log: Logger; dashboardDir: string | 
   const app = Fastify({
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes ?? 256 * 1024,
-    disableRequestLogging: true,
+    // Per-request lines would drown the control room's logs; errors are still logged below.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
