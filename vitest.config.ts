@@ -14,6 +14,15 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        test: {
+          name: 'dashboard',
+          // Pure logic of the dashboard (stores, formatting, i18n, live protocol); the UI itself
+          // is exercised in a real browser by hub/test/e2e-dashboard.test.ts.
+          include: ['dashboard/test/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
     ],
   },
 });

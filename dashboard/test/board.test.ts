@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { compareTickets, countByFilter, sortBoard, visibleRange } from '../src/lib/board.ts';
+import { NOW, iso, ticket } from './fixtures.ts';
+
+const MIN = 60_000;
+
+describe('board order', () => {
+  it('puts overdue first, then critical, then the nearest deadline, finished last', () => {
+    const normalSoon = ticket({ id: 'normal-soon', respondBy: iso(NOW + 5 * MIN) });
+    const normalLate = ticket({ id: 'normal-late', respondBy: iso(NOW - MIN) });
+    const critical = ticket({ id: 'critical', severity: 'critical', respondBy: iso(NOW + 4 * MIN) });
+    const high = ticket({ id: 'high', severity: 'high', respondBy: iso(NOW + 20 * MIN) });
+    const criticalLate = ticket({ id: 'critical-late', severity: 'critical', respondBy: iso(NOW - 30_000) });
+    const accepted = ticket({ id: 'accepted', status: 'accepted', respondBy: iso(NOW - 60 * MIN), resolveBy: iso(NOW + 60 * MIN) });
+    const resolved = ticket({ id: 'resolved', status: 'resolved', respondBy: iso(NOW - 600 * MIN), resolvedAt: iso(NOW - MIN) });
+    const sorted = sortBoard([resolved, normalSoon, high, normalLate, accepted, critical, criticalLate], 'active', NOW).map((t) => t.id);
+    expect(sorted).toEqual(['critical-late', 'normal-late', 'critical', 'high', 'normal-soon', 'accepted']);
+    expect(sortBoard([resolved, normalSoon], 'done', NOW).map((t) => t.id)).toEqual(['resolved']);
+  });
+
+  it('uses the resolve deadline once accepted', () => {
+    const a = ticket({ status: 'accepted', respondBy: iso(NOW - 60 * MIN), resolveBy: iso(NOW + MIN) });
+    const b = ticket({ status: 'open', respondBy: iso(NOW + 30 * MIN) });
+    expect(compareTickets(a, b, NOW)).toBeLessThan(0);
+  });
+
+  it('is a total order: ties break on open time then id', () => {
+    const a = ticket({ id: 'a' });
+    const b = ticket({ id: 'b' });
+    expect(compareTickets(a, b, NOW)).toBeLessThan(0);
+    expect(compareTickets(b, a, NOW)).toBeGreaterThan(0);
+    expect(compareTickets(a, a, NOW)).toBe(0);
+  });
+
+  it('counts per filter', () => {
+    const c = countByFilter([ticket(), ticket({ status: 'reopened' }), ticket({ status: 'dispatched' }), ticket({ status: 'closed' })]);
+    expect(c).toEqual({ active: 3, open: 2, dispatched: 1, accepted: 0, done: 1 });
+  });
+
+  it('sorts 1,000 tickets quickly enough to do it every second', () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ticket({ severity: (['critical', 'high', 'normal'] as const)[i % 3], respondBy: iso(NOW + ((i * 7919) % 240 - 60) * MIN) }));
+    const t0 = performance.now();
+    for (let i = 0; i < 10; i++) sortBoard(many, 'active', NOW + i * 1000);
+    expect((performance.now() - t0) / 10).toBeLessThan(30);
+  });
+});
+
+describe('virtual list range', () => {
+  it('renders only the rows in view plus overscan', () => {
+    expect(visibleRange(0, 520, 52, 1000)).toEqual({ start: 0, end: 16 });
+    expect(visibleRange(52 * 500, 520, 52, 1000)).toEqual({ start: 494, end: 516 });
+    expect(visibleRange(52 * 995, 520, 52, 1000)).toEqual({ start: 989, end: 1000 });
+    expect(visibleRange(0, 520, 52, 0)).toEqual({ start: 0, end: 0 });
+  });
+});
