@@ -21,7 +21,7 @@ export const matchHandler: KindHandler<CompiledMatch> = {
       }
       const sk = dev.deviceId + parts;
       const s = slot.s[sk] ?? (slot.s[sk] = {});
-      // Late alert older than a clear we already applied: the condition it reports is over.
+      // Late: older than what this camera already told us (e.g. a clear); the present is known.
       if (s.last !== undefined && t < s.last) return;
       s.last = t;
       if (s.open === undefined && !canOpenAt(c, t)) return;
