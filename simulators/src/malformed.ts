@@ -120,7 +120,9 @@ export function malformedMessage(kind: MalformedKind, sender: Sender, otherDevic
   }
 }
 
-/** True if a string carries one of the hostile samples (used by tests). */
-export function isHostile(s: string): boolean {
-  return Object.values(HOSTILE).some((h) => s.includes(h)) || s.includes('<script>') || s.includes('🔥');
+/** True if any string in a (parsed) value carries one of the hostile samples (used by tests). */
+export function isHostile(value: unknown): boolean {
+  if (typeof value === 'string') return Object.values(HOSTILE).some((h) => value.includes(h)) || value.includes('<script>') || value.includes('🔥');
+  if (value && typeof value === 'object') return Object.values(value).some(isHostile);
+  return false;
 }

@@ -181,7 +181,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   function publishRaw(raw: RawMessage, site: Site): void {
     const link = links.get(`${raw.via.kind}:${site.id}/${raw.via.id}`);
     if (!link) { log(`no client for ${raw.via.kind} ${raw.via.id}: ${raw.kind} not sent`); return; }
-    link.publish(raw.topic, raw.payload, 1, { malformed: true });
+    // QoS 0 always: a QoS 1 publish the hub answers by closing the connection would be
+    // redelivered by mqtt.js on every reconnect, forever.
+    link.publish(raw.topic, raw.payload, 1, { malformed: true, qos: 0 });
   }
   function mixMalformed(d: SimDevice): void {
     const senderKind = d.link.kind;

@@ -20,9 +20,16 @@ function dataValidator(type: keyof typeof MESSAGE_TYPES): Validator<(typeof MESS
   return v;
 }
 
+const deviceIndex = new WeakMap<Site, Map<string, Site['devices'][number]>>();
+function findDevice(site: Site, id: string): Site['devices'][number] | undefined {
+  let index = deviceIndex.get(site);
+  if (!index) { index = new Map(site.devices.map((d) => [d.id, d])); deviceIndex.set(site, index); }
+  return index.get(id);
+}
+
 /** Checks one message of a device: envelope, type of the device's family and channel, payload. */
 function checkMessage(site: Site, deviceId: string, channel: string | null, msg: { type: string; data: unknown }): RejectReason | null {
-  const device = site.devices.find((d) => d.id === deviceId);
+  const device = findDevice(site, deviceId);
   if (!device) return 'unknown_device';
   if (!isMessageType(msg.type) || familyOfType(msg.type) !== device.family) return 'schema';
   if (channel !== null && channelOfType(msg.type) !== channel) return 'schema';
@@ -45,7 +52,7 @@ export function checkPublish(site: Site, sender: { kind: 'device' | 'gateway'; i
     return fail('bad_json');
   }
   if (t.kind === 'device') {
-    if (!envelope.is(doc)) return site.devices.some((d) => d.id === t.deviceId) ? fail('schema') : fail('unknown_device');
+    if (!envelope.is(doc)) return findDevice(site, t.deviceId) ? fail('schema') : fail('unknown_device');
     const reason = checkMessage(site, t.deviceId, t.channel, doc);
     return reason ? fail(reason) : { ok: true, messages: [{ deviceId: t.deviceId, id: doc.id, type: doc.type, data: doc.data }] };
   }
