@@ -1,7 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshContinuousAggregates } from '../src/store/aggregates.ts';
 import { loadMigrations, migrate } from '../src/store/migrate.ts';
+import { openDb } from '../src/store/open-db.ts';
 import { openPgDb } from '../src/store/pg-db.ts';
 import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
 
@@ -113,6 +117,23 @@ describe.skipIf(!backendAvailable('postgresql'))('migrations on a shared server'
       await a.close();
       await b.close();
       await t.drop();
+    }
+  });
+});
+
+describe('embedded store on disk', () => {
+  it('keeps committed rows across a restart and does not migrate twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shaobing-pglite-'));
+    try {
+      const first = await openDb({ dataDir: dir, log: silent });
+      await first.query(`INSERT INTO dead_letters (reason, detail, topic, raw) VALUES ('schema', 'survives', 't', 'r')`);
+      await first.close();
+      const second = await openDb({ dataDir: dir, log: silent });
+      expect(await second.query(`SELECT detail FROM dead_letters`)).toEqual([{ detail: 'survives' }]);
+      expect(await migrate(second, silent)).toEqual({ applied: [], skipped: [] });
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -30,7 +30,10 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
     max: opts.maxConnections ?? 8,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
+    // A server that vanished without a FIN would otherwise hold a query for the OS default
+    // of two hours before TCP keepalive even starts probing.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: 'shaobing-hub',
     types,
   });
