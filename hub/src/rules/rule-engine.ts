@@ -1,0 +1,185 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { RuleDecision } from '@shaobing/schemas';
+import type { Logger } from 'pino';
+import type { HubBus } from '../bus.ts';
+import type { IngestedEvent } from '../events.ts';
+import type { Registry } from '../site/registry.ts';
+import type { Queryable } from '../store/db.ts';
+import { emptyState, evaluate, historyWindowMs, rebuildState, RuleError, type CompiledRules, type RuleState } from './core/index.ts';
+import { eventsByTs, eventsReceivedAfter } from './event-rows.ts';
+import { loadRules } from './load-rules.ts';
+import { RuleStateStore } from './state-store.ts';
+
+/** Where decisions go: the ticket service. */
+export interface DecisionSink {
+  applyDecisions(decisions: RuleDecision[], now: number): Promise<void>;
+  /** Dedup keys of live tickets, so a rebuild re-asserts only episodes that lack one. */
+  liveDedupKeys?(siteIds: string[]): Promise<Iterable<string>>;
+}
+
+export interface RuleEngineOptions {
+  db: Queryable;
+  registry: Registry;
+  bus: HubBus;
+  sink: DecisionSink;
+  log: Logger;
+  rulesFile: string | null;
+  tickMs?: number;
+  snapshotMs?: number;
+  /** Upper bound on events replayed at start-up (a street's 24 h can be millions). */
+  maxReplayEvents?: number;
+  now?: () => number;
+}
+
+/**
+ * The rule layer's I/O shell: feeds committed events and clock ticks through the pure core in
+ * one serial queue (so decisions apply in event order), hands decisions to the ticket
+ * service, hot-reloads RULES_FILE, and snapshots state so a restart resumes mid-window.
+ */
+export class RuleEngine {
+  private rules!: CompiledRules;
+  private state: RuleState = emptyState();
+  private watermark = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private timers: NodeJS.Timeout[] = [];
+  private watcher: FSWatcher | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly store: RuleStateStore;
+  private readonly siteIds: string[];
+  private readonly now: () => number;
+  readonly stats = { events: 0, ticks: 0, decisions: 0, reloads: 0, failedReloads: 0 };
+
+  constructor(private readonly opts: RuleEngineOptions) {
+    this.siteIds = [...opts.registry.sites.keys()].sort();
+    this.store = new RuleStateStore(opts.db, `rules:${this.siteIds.join(',')}`);
+    this.now = opts.now ?? Date.now;
+  }
+
+  get compiled(): CompiledRules {
+    return this.rules;
+  }
+
+  async start(): Promise<void> {
+    this.rules = await loadRules(this.opts.rulesFile);
+    await this.restore();
+    this.unsubscribe = this.opts.bus.on('events.stored', (events) => this.enqueue(() => this.onEvents(events)));
+    const tickMs = this.opts.tickMs ?? 1000;
+    this.timers.push(setInterval(() => this.enqueue(() => this.tick(this.now())), tickMs));
+    this.timers.push(setInterval(() => this.enqueue(() => this.snapshot()), this.opts.snapshotMs ?? 10_000));
+    for (const t of this.timers) t.unref();
+    if (this.opts.rulesFile) this.watchRulesFile(this.opts.rulesFile);
+  }
+
+  /** Stops timers and the file watcher, drains the queue and writes a final snapshot. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.watcher?.close();
+    this.unsubscribe?.();
+    this.enqueue(() => this.snapshot());
+    await this.queue;
+  }
+
+  /** Runs a tick now (tests drive durations with it and a controllable clock). */
+  async tickNow(now = this.now()): Promise<void> {
+    this.enqueue(() => this.tick(now));
+    await this.queue;
+  }
+
+  /** Waits until everything queued so far was evaluated and its decisions applied. */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Re-reads RULES_FILE; an invalid file is refused and the running rules stay in force. */
+  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      const next = await loadRules(this.opts.rulesFile);
+      this.enqueue(async () => { this.rules = next; }); // swapped between two evaluations, never during one
+      await this.queue;
+      this.stats.reloads++;
+      this.opts.log.info({ rulesFile: this.opts.rulesFile }, 'rules reloaded');
+      return { ok: true };
+    } catch (err) {
+      this.stats.failedReloads++;
+      const error = err instanceof RuleError ? err.message : `cannot read rules file: ${(err as Error).message}`;
+      this.opts.log.error({ rulesFile: this.opts.rulesFile, error }, 'rules file rejected; previous rules stay in force');
+      return { ok: false, error };
+    }
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queue = this.queue.then(step).catch((err: Error) => this.opts.log.error({ err }, 'rule step failed'));
+  }
+
+  private async onEvents(events: IngestedEvent[]): Promise<void> {
+    const now = this.now();
+    const decisions: RuleDecision[] = [];
+    for (const event of events) {
+      const device = this.opts.registry.device(event.siteId, event.deviceId);
+      if (!device) continue;
+      decisions.push(...evaluate(this.rules, this.state, { kind: 'event', event, device }, now).decisions);
+      if (event.receivedAt > this.watermark) this.watermark = event.receivedAt;
+    }
+    this.stats.events += events.length;
+    await this.apply(decisions, now);
+  }
+
+  private async tick(now: number): Promise<void> {
+    this.stats.ticks++;
+    await this.apply(evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now).decisions, now);
+  }
+
+  private async apply(decisions: RuleDecision[], now: number): Promise<void> {
+    if (decisions.length === 0) return;
+    this.stats.decisions += decisions.length;
+    await this.opts.sink.applyDecisions(decisions, now);
+  }
+
+  private async snapshot(): Promise<void> {
+    if (this.watermark === 0) return;
+    await this.store.save(this.state, this.watermark);
+  }
+
+  /**
+   * Start-up: resume from the last snapshot and replay the events received after it; with no
+   * usable snapshot, rebuild from the history window the rules need (bounded).
+   */
+  private async restore(): Promise<void> {
+    const now = this.now();
+    const window = historyWindowMs(this.rules);
+    const limit = this.opts.maxReplayEvents ?? 200_000;
+    const snap = await this.store.load();
+    if (snap && now - snap.watermark < window) {
+      this.state = snap.state;
+      this.watermark = snap.watermark;
+      const tail = await eventsReceivedAfter(this.opts.db, this.siteIds, snap.watermark, limit);
+      await this.onEvents(tail);
+      await this.tick(now);
+      this.opts.log.info({ snapshotAgeS: Math.round((now - snap.watermark) / 1000), replayed: tail.length }, 'rule state resumed from snapshot');
+      return;
+    }
+    const history = await eventsByTs(this.opts.db, this.siteIds, now - window, now + 1, limit);
+    if (history.length === limit) this.opts.log.warn({ limit }, 'rule history truncated; long windows may start late');
+    const openKeys = await this.opts.sink.liveDedupKeys?.(this.siteIds);
+    const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, openKeys ? { openKeys } : {});
+    this.state = rebuilt.state;
+    this.watermark = history.reduce((m, e) => Math.max(m, e.receivedAt), 0);
+    await this.apply(rebuilt.decisions, now);
+    this.opts.log.info({ replayed: history.length, reasserted: rebuilt.decisions.length }, 'rule state rebuilt from history');
+  }
+
+  private watchRulesFile(path: string): void {
+    let debounce: NodeJS.Timeout | null = null;
+    try {
+      // Watch the folder: editors save by writing a new file and renaming it over the old one.
+      this.watcher = watch(dirname(path), (_event, name) => {
+        if (name !== basename(path)) return;
+        if (debounce) clearTimeout(debounce);
+        debounce = setTimeout(() => void this.reload(), 200);
+      });
+    } catch (err) {
+      this.opts.log.warn({ path, err: (err as Error).message }, 'cannot watch rules file; hot reload off');
+    }
+  }
+}
