@@ -127,6 +127,7 @@ describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
       expect(await count(store, 'events', 's-bad')).toBe(5);
       expect(w.healthy).toBe(true);
       expect(w.counters.rejected).toBe(1);
+      await expect(w.write(event('s-bad', 'bin-3', 'nan', Number.NaN), [])).rejects.toBeInstanceOf(UnstorableEventError);
       await w.close();
     });
 

@@ -3,6 +3,9 @@ import type { IngestedEvent, Reading } from '../events.ts';
 import type { Db } from './db.ts';
 import { insertBatch, type WriteItem } from './event-insert.ts';
 import { Backoff, CancellableSleep, errorText, isDataError } from './retry.ts';
+import { UnstorableEventError, WriterClosedError } from './write-errors.ts';
+
+export { UnstorableEventError, WriterClosedError };
 
 export interface EventWriterOptions {
   db: Db;
@@ -29,16 +32,6 @@ export interface CommitStats {
   /** Readings in the batch, duplicates included. */
   readings: number;
   ms: number;
-}
-
-/** write() rejects with this when PostgreSQL refuses the event's data itself (SQLSTATE 22/23). */
-export class UnstorableEventError extends Error {
-  override readonly name = 'UnstorableEventError';
-}
-
-/** write() rejects with this for events still held when close() gave up waiting. */
-export class WriterClosedError extends Error {
-  override readonly name = 'WriterClosedError';
 }
 
 export interface EventWriterCounters {
@@ -132,6 +125,10 @@ export class EventWriter {
 
   write(event: IngestedEvent, readings: Reading[]): Promise<void> {
     if (this.#closing) return Promise.reject(new WriterClosedError('event writer is closed'));
+    // Caught here because it fails in JS (toISOString), not in the database, and would
+    // otherwise look like an outage and be retried forever.
+    const badTime = [event.ts, event.receivedAt, ...readings.map((r) => r.ts)].find((t) => !validTime(t));
+    if (badTime !== undefined) return Promise.reject(new UnstorableEventError(`invalid timestamp: ${String(badTime)}`));
     return new Promise<void>((resolve, reject) => {
       const waitRoom = this.#queue.length >= this.#maxPending;
       this.#queue.push({ event, readings, seq: ++this.#seq, waitRoom, resolve, reject });
@@ -294,4 +291,8 @@ export class EventWriter {
     this.#flushWaiters = this.#flushWaiters.filter((w) => w.seq > this.#settledSeq);
     for (const w of due) w.resolve();
   }
+}
+
+function validTime(ms: number): boolean {
+  return Number.isFinite(ms) && !Number.isNaN(new Date(ms).getTime());
 }
