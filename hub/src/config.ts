@@ -31,6 +31,8 @@ export const HubConfig = Type.Object({
   deviceOfflineCheckMs: Type.Integer({ minimum: 100 }),
   authTokenTtlS: Type.Integer({ minimum: 60 }),
   metricsPublic: Type.Boolean(),
+  authSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
+  ruleTickMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -58,6 +60,8 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   deviceOfflineCheckMs: ['DEVICE_OFFLINE_CHECK_MS', Number, 15_000],
   authTokenTtlS: ['AUTH_TOKEN_TTL_S', Number, 12 * 3600],
   metricsPublic: ['METRICS_PUBLIC', (v) => v === 'true' || v === '1', true],
+  authSecret: ['AUTH_SECRET', (v) => v || null, null],
+  ruleTickMs: ['RULE_TICK_MS', Number, 1000],
 };
 
 export class ConfigError extends Error {}

@@ -109,7 +109,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   };
 
   const app = await createHttpApp({ log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir });
-  await app.register(authPlugin, { registry, secret: process.env.AUTH_SECRET ?? randomBytes(32).toString('hex'), tokenTtlS: config.authTokenTtlS });
+  await app.register(authPlugin, { registry, secret: config.authSecret ?? randomBytes(32).toString('hex'), tokenTtlS: config.authTokenTtlS });
   await app.register(healthRoutes, { health, prom: metrics.registry, metricsPublic: config.metricsPublic });
   await app.register(eventsRoutes, { db });
   await app.register(deadLetterRoutes, { db });
