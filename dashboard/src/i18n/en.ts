@@ -3,6 +3,7 @@ import type { MessageKey } from './zh-CN.ts';
 /** English catalogue: the same keys as zh-CN.ts (the type makes a missing key a compile error). */
 export const en: Record<MessageKey, string> = {
   'app.name': 'Shaobing',
+  'app.title': 'Shaobing 哨兵',
   'app.tagline': 'Community IoT · act before complaints',
   'app.loading': 'Loading…',
 

@@ -5,6 +5,7 @@
  */
 export const zhCN = {
   'app.name': '哨兵',
+  'app.title': '哨兵 Shaobing',
   'app.tagline': '社区物联 · 未诉先办',
   'app.loading': '加载中…',
 
