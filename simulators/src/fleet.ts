@@ -35,6 +35,7 @@ export class Link {
   inflight = 0;
   private closing = false;
   private detach: () => void = () => {};
+  private readonly pending = new Set<(err?: Error | null) => void>();
 
   constructor(readonly opts: LinkOptions) {}
 
@@ -101,17 +102,21 @@ export class Link {
     if (opts.malformed) c.malformed += count;
     if (!client || this.closing) { c.failed += count; return; }
     this.inflight++;
-    client.publish(topic, payload, { qos: opts.qos ?? this.opts.qos, retain: opts.retain ?? false }, (err) => {
+    const settle = (err?: Error | null): void => {
+      if (!this.pending.delete(settle)) return;
       this.inflight--;
       if (err) c.failed += count; else c.acked += count;
       if (this.inflight === Math.floor(this.opts.maxInflight / 2)) this.opts.onReady(this);
-    });
+    };
+    this.pending.add(settle);
+    client.publish(topic, payload, { qos: opts.qos ?? this.opts.qos, retain: opts.retain ?? false }, settle);
   }
 
   /** Kills the socket without DISCONNECT: the broker publishes the Last Will. */
   drop(): void {
     this.suspended = true;
     this.client?.end(true);
+    for (const settle of [...this.pending]) settle(new Error('connection dropped'));
   }
 
   async resume(): Promise<void> {
@@ -133,6 +138,8 @@ export class Link {
       client.end(false, {}, () => { clearTimeout(timer); resolve(); });
     });
     this.detach();
+    // A forced end (client was down) never calls back what mqtt.js still held: count it failed.
+    for (const settle of [...this.pending]) settle(new Error('client ended'));
     if (this.connected) this.opts.counters.connected--;
     this.connected = false;
   }
