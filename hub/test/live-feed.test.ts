@@ -50,6 +50,16 @@ describe('live feed: authentication', () => {
     expect(c.closed?.code).toBe(4401);
   });
 
+  it('cuts a peer that stops answering pings; keeps one that answers', async () => {
+    h = await startLive({}, { pingIntervalMs: 100 });
+    const mute = await LiveClient.connect(`${h.wsUrl}?token=${h.token('boss')}`, { autoPong: false });
+    const ok = await connect(`${h.wsUrl}?token=${h.token('boss')}`);
+    clients.push(mute);
+    await mute.waitFor((x) => x.closed !== null, 3000);
+    expect(mute.closed?.code).toBe(1006); // terminated, no close frame
+    expect(ok.closed).toBeNull();
+  });
+
   it('closes on a malformed client message and on a subscription to a foreign site', async () => {
     h = await startLive();
     const bad = await connect(`${h.wsUrl}?token=${h.token('boss')}`);

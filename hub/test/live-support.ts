@@ -34,7 +34,7 @@ export interface LiveHarness {
   close(): Promise<void>;
 }
 
-export async function startLive(feedOpts: Partial<LiveFeedOptions> = {}): Promise<LiveHarness> {
+export async function startLive(feedOpts: Partial<LiveFeedOptions> = {}, pluginOpts: { pingIntervalMs?: number } = {}): Promise<LiveHarness> {
   const log = pino({ level: 'silent' });
   const registry = new Registry(liveSiteFile());
   const bus = new HubBus();
@@ -42,7 +42,7 @@ export async function startLive(feedOpts: Partial<LiveFeedOptions> = {}): Promis
   feed.start();
   const app = await createHttpApp({ log, dashboardDir: null });
   await app.register(authPlugin, { registry, secret: 'test-secret-test-secret-test-secret', tokenTtlS: 3600 });
-  await app.register(livePlugin, { bus, registry, log, feed });
+  await app.register(livePlugin, { bus, registry, log, feed, ...pluginOpts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   return {
@@ -79,9 +79,9 @@ export class LiveClient {
     });
   }
 
-  static connect(url: string): Promise<LiveClient> {
+  static connect(url: string, options: WebSocket.ClientOptions = {}): Promise<LiveClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
+      const ws = new WebSocket(url, options);
       const c = new LiveClient(ws);
       ws.once('open', () => resolve(c));
       ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })));

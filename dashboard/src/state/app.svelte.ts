@@ -11,6 +11,7 @@ import { t } from './i18n.svelte.ts';
 const SESSION_KEY = 'shaobing.session';
 const KPI_REFRESH_MS = 30_000;
 const ALARM_REPEAT_MS = 20_000;
+const OFFLINE_POLL_MS = 30_000;
 const DONE_STATUSES = ['resolved', 'closed', 'dismissed'] as const;
 
 export type View = 'overview' | 'devices' | 'charts';
@@ -52,6 +53,7 @@ class AppState {
   private timers: ReturnType<typeof setInterval>[] = [];
   private lastBeep = 0;
   private refreshing: Promise<void> | null = null;
+  private refreshAgain = false;
 
   constructor() {
     this.muted = this.alarm.muted;
@@ -128,12 +130,28 @@ class AppState {
     this.timers.push(
       setInterval(() => this.tick(), 1000),
       setInterval(() => void this.loadKpi(), KPI_REFRESH_MS),
+      // Without a live stream (hub unreachable, proxy without WebSocket) fall back to polling.
+      setInterval(() => { if (this.conn !== 'live') void this.refresh(); }, OFFLINE_POLL_MS),
+      setTimeout(() => { if (this.conn !== 'live') void this.refresh(); }, 3000),
     );
   }
 
-  /** Reloads everything over REST (first connect, a reset, a site switch). */
+  /**
+   * Reloads everything over REST (first connect, a reset, a site switch). A request while one
+   * runs queues exactly one more: the snapshot must start after the stream position it pairs
+   * with, or changes in between would be lost.
+   */
   refresh(): Promise<void> {
-    this.refreshing ??= this.doRefresh().finally(() => { this.refreshing = null; });
+    if (this.refreshing) {
+      this.refreshAgain = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.refreshAgain = false;
+        await this.doRefresh();
+      } while (this.refreshAgain);
+    })().finally(() => { this.refreshing = null; });
     return this.refreshing;
   }
 
@@ -205,7 +223,7 @@ class AppState {
         if (!this.siteId || e.siteId === this.siteId) events.push(e);
       } else if (m.kind === 'ticket') {
         const tk = m.payload.ticket;
-        if (this.siteId && tk.siteId !== this.siteId) continue;
+        if (!tk?.id || (this.siteId && tk.siteId !== this.siteId)) continue;
         const before = this.tickets.get(tk.id);
         if (this.tickets.upsert(tk) !== 'stale') {
           ticketsChanged = true;

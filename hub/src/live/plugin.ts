@@ -17,6 +17,8 @@ export interface LivePluginOptions extends Omit<LiveFeedOptions, 'bus' | 'log'> 
   log: Logger;
   /** A feed built by the caller (tests read its stats); otherwise one is made and started here. */
   feed?: LiveFeed;
+  /** Keep-alive ping period (default 30 s). */
+  pingIntervalMs?: number;
 }
 
 // Close codes in the private range (4000–4999): the client tells "log in again" from "retry".
@@ -80,9 +82,21 @@ export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions):
       expiry.unref();
     }
 
+    // Pings find peers that vanished without a FIN (a laptop asleep, a dropped NAT entry);
+    // browsers answer them on their own. No pong by the next ping → the socket is cut.
+    let alive = true;
+    socket.on('pong', () => { alive = true; });
+    const pinger = setInterval(() => {
+      if (!alive) return socket.terminate();
+      alive = false;
+      socket.ping();
+    }, opts.pingIntervalMs ?? 30_000);
+    pinger.unref();
+
     socket.on('message', (raw: RawData, isBinary: boolean) => handleMessage(feed, session, socket, raw, isBinary, slog));
     socket.on('error', (err) => slog.debug({ err }, 'live socket error'));
     socket.on('close', () => {
+      clearInterval(pinger);
       if (expiry) clearTimeout(expiry);
       feed.detach(session);
       slog.debug('live client disconnected');
