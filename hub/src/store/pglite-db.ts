@@ -21,6 +21,10 @@ export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Prom
   let timescale = true;
   try {
     await pg.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    // On a data directory opened again, CREATE EXTENSION is a no-op and the library stays
+    // unloaded until a trigger pulls it in under the wrong license, so continuous-aggregate
+    // invalidation triggers then fail every insert. Loading it up front sets it up properly.
+    await pg.exec("LOAD 'timescaledb'");
   } catch (err) {
     // The package ships the extension, so this only fails on a broken install; keep going
     // without hypertables rather than refusing to start.
