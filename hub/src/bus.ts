@@ -1,6 +1,26 @@
 import { EventEmitter } from 'node:events';
 import type { IngestedEvent } from './events.ts';
 import type { PresenceChange } from './devices/presence.ts';
+import type { TicketChange } from '@shaobing/schemas';
+
+/**
+ * One ticket change on the bus. The ticket service sends a full Ticket in `ticket` and every
+ * TicketChange field; `action` is the state-machine action (`dispatch`, `sla_warn`, `open`…).
+ * `ticket` stays loosely typed so other producers (tests) may send partial payloads.
+ */
+export interface TicketBusChange {
+  ticketId: string;
+  siteId: string;
+  action: string;
+  ticket: unknown;
+  kind?: TicketChange['kind'];
+  from?: TicketChange['from'];
+  at?: string;
+  actor?: string;
+  note?: string;
+  deadline?: TicketChange['deadline'];
+  notify?: TicketChange['notify'];
+}
 
 /**
  * The hub's internal, typed event bus: producers (store, presence, tickets, KPIs) announce,
@@ -11,7 +31,8 @@ export interface HubEventMap {
   'events.stored': [events: IngestedEvent[]];
   'device.presence': [change: PresenceChange];
   /** A ticket changed: opened, transitioned, occurrence added, SLA warned/escalated. */
-  'ticket.changed': [change: { ticketId: string; siteId: string; action: string; ticket: unknown }];
+  'ticket.changed': [change: TicketBusChange];
+  /** The ticket service sends a KpiSnapshot (today, one site) after each SLA sweep. */
   'kpi.updated': [snapshot: unknown];
 }
 

@@ -6,7 +6,12 @@ import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
 import { authPlugin } from './api/auth.ts';
 import { deadLetterRoutes } from './api/routes/dead-letters.ts';
+import { complaintRoutes } from './api/routes/complaints.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
+import { gridRoutes } from './api/routes/grid.ts';
+import { kpiRoutes } from './api/routes/kpi.ts';
+import { reportRoutes } from './api/routes/reports.ts';
+import { ticketRoutes } from './api/routes/tickets.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { createHttpApp } from './api/server.ts';
@@ -15,6 +20,8 @@ import { connectExternalBroker } from './broker/external-source.ts';
 import { HubBus } from './bus.ts';
 import { Presence } from './devices/presence.ts';
 import { Ingest } from './ingest/ingest.ts';
+import { KpiService } from './kpi/kpi-service.ts';
+import { startReportCron } from './kpi/report-cron.ts';
 import { createMetrics } from './metrics.ts';
 import { loadSiteFile } from './site/load-site-file.ts';
 import { Registry } from './site/registry.ts';
@@ -22,6 +29,8 @@ import { DeadLetterWriter } from './store/dead-letter-writer.ts';
 import { DeviceStateWriter } from './store/device-state-writer.ts';
 import { EventWriter } from './store/event-writer.ts';
 import { openDb } from './store/open-db.ts';
+import { startSlaCron } from './tickets/sla-cron.ts';
+import { TicketService } from './tickets/ticket-service.ts';
 import type { Db } from './store/db.ts';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -35,11 +44,20 @@ export interface HubHandle {
   db: Db;
   bus: HubBus;
   ingest: Ingest;
+  /** Tickets (工单): the rule shell calls `tickets.applyDecisions(decisions, now)`. */
+  tickets: TicketService;
+  kpi: KpiService;
   /** Stops listeners, flushes held writes, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
 
-export interface StartOptions { log: Logger; now?: () => number; dashboardDir?: string | null }
+export interface StartOptions {
+  log: Logger;
+  now?: () => number;
+  dashboardDir?: string | null;
+  /** node-cron expression of the SLA sweep; default every 30 s (tickets/sla-cron.ts). */
+  slaSweepCron?: string;
+}
 
 /**
  * Wires the hub: site registry → store → ingest → broker → HTTP API. Each unit gets its
@@ -55,6 +73,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const metrics = createMetrics();
   const bus = new HubBus();
   const startedAt = Date.now();
+  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }) });
+  const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });
 
   const events = new EventWriter({
     db, log: log.child({ component: 'event-writer' }),
@@ -114,6 +134,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(eventsRoutes, { db });
   await app.register(deadLetterRoutes, { db });
   await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
+  await app.register(ticketRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(reportRoutes, { kpi, registry });
+  await app.register(gridRoutes, { registry });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `http://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 
@@ -125,10 +150,14 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
+  const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), ...(opts.slaSweepCron ? { expression: opts.slaSweepCron } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const reportCron = startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) });
 
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= (async () => {
     for (const t of timers) clearInterval(t);
+    await slaCron.stop();             // no sweep or report writes after this (waits for one in flight)
+    await reportCron.stop();
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
@@ -139,7 +168,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     log.info('hub stopped');
   })());
 
-  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, stop };
+  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, tickets, kpi, stop };
 }
 
 function hostForUrl(host: string): string {

@@ -1,0 +1,28 @@
+import { Type } from '@sinclair/typebox';
+import { ComplaintInput, Ticket, type ComplaintInput as Input } from '@shaobing/schemas';
+import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../../tickets/route-helpers.ts';
+import type { TicketService } from '../../tickets/ticket-service.ts';
+
+const ComplaintReply = Type.Object({
+  ticket: Ticket,
+  /** The proactive ticket that already covered this place and category (未诉先办), if any. */
+  linked: Type.Union([Ticket, Type.Null()]),
+  /** The proactive ticket existed before the resident reported. */
+  preempted: Type.Boolean(),
+});
+
+/** POST /api/complaints — 接诉即办 intake (dispatcher and above). */
+export async function complaintRoutes(app: FastifyInstance, opts: { tickets: TicketService; now?: () => number }): Promise<void> {
+  const now = opts.now ?? Date.now;
+  app.post('/api/complaints', {
+    schema: {
+      tags: ['complaints'], body: ComplaintInput, response: { 201: ComplaintReply },
+      description: 'Opens a reactive ticket; links it to a live (or resolved within 7 days) proactive ticket of the same place and category, marking it pre-empted when the proactive one came first.',
+    },
+    onRequest: app.requireRole('dispatcher'),
+  }, async (req, reply) => {
+    const result = await opts.tickets.openComplaint(req.body as Input, actorOf(req), now());
+    return reply.code(201).send(result);
+  });
+}

@@ -1,0 +1,111 @@
+import type { KpiSnapshot, Ticket } from '@shaobing/schemas';
+import type { Logger } from 'pino';
+import type { HubBus } from '../bus.ts';
+import type { Registry } from '../site/registry.ts';
+import type { Db } from '../store/db.ts';
+import type { TicketService } from '../tickets/ticket-service.ts';
+import { finishedForKpi, liveTickets } from '../tickets/ticket-repo.ts';
+import { computeKpis, type Period } from './core/index.ts';
+import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';
+import { getReport, hasReport, listReports, saveReport, type StoredReport } from './report-repo.ts';
+
+export interface KpiServiceOptions {
+  db: Db;
+  bus: HubBus;
+  registry: Registry;
+  tickets: TicketService;
+  log: Logger;
+  /** TZ_REPORTS: days, weeks and months start at local midnight here. */
+  tz: string;
+}
+
+/**
+ * The KPI shell (DESIGN §7): reads the tickets that can count in a period, hands them to the
+ * pure KPI core (kpi/core computeKpis), stores daily/weekly/monthly reports and announces
+ * today's figures on the bus ('kpi.updated') for the dashboard header.
+ */
+export class KpiService {
+  constructor(private readonly opts: KpiServiceOptions) {}
+
+  get tz(): string {
+    return this.opts.tz;
+  }
+
+  /** The longest response window: how far before a period a ticket can open and still be judged in it. */
+  private get lookbackMs(): number {
+    return Math.max(...Object.values(this.opts.tickets.policy.windows).map((w) => w.respondMs));
+  }
+
+  /**
+   * KPIs of a period for some sites. One site gets its community ranking (grid index); several
+   * sites are summed, without a community ranking (cell ids are per site).
+   * Pass `live` when the caller already holds the sites' live tickets (the SLA sweep does).
+   */
+  async snapshot(siteIds: readonly string[], period: Period, now: number, live?: readonly Ticket[]): Promise<KpiSnapshot> {
+    const [finished, current] = await Promise.all([
+      finishedForKpi(this.opts.db, siteIds, period.from, period.to, this.lookbackMs),
+      live === undefined ? liveTickets(this.opts.db, siteIds) : Promise.resolve(live.filter((t) => siteIds.includes(t.siteId))),
+    ]);
+    const one = siteIds.length === 1 ? siteIds[0]! : undefined;
+    const index = one === undefined ? undefined : this.opts.tickets.gridIndex(one);
+    return computeKpis([...current, ...finished], period, now, { ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}) });
+  }
+
+  /** Today (local day in TZ_REPORTS) so far. */
+  today(siteIds: readonly string[], now: number, live?: readonly Ticket[]): Promise<KpiSnapshot> {
+    return this.snapshot(siteIds, periodOf('daily', now, this.opts.tz), now, live);
+  }
+
+  /** After each SLA sweep: today's snapshot per site on the bus (reusing the sweep's live tickets). */
+  async publishToday(now: number, live?: readonly Ticket[]): Promise<void> {
+    for (const siteId of this.opts.registry.sites.keys()) {
+      this.opts.bus.emit('kpi.updated', await this.today([siteId], now, live));
+    }
+  }
+
+  /** Computes and stores one report; a re-run replaces it. */
+  async generate(kind: ReportKind, siteId: string, period: Period, now: number): Promise<StoredReport> {
+    const snapshot = await this.snapshot([siteId], period, now);
+    const report: StoredReport = {
+      kind, siteId, periodStart: new Date(period.from).toISOString(), periodEnd: new Date(period.to).toISOString(),
+      generatedAt: new Date(now).toISOString(), snapshot,
+    };
+    await saveReport(this.opts.db, report);
+    this.opts.log.info({ kind, siteId, periodStart: report.periodStart, tickets: snapshot.tickets }, 'KPI report stored');
+    return report;
+  }
+
+  /** The cron's job: the last complete period of `kind`, every site. */
+  async generateDue(kind: ReportKind, now: number): Promise<StoredReport[]> {
+    const period = previousPeriod(kind, now, this.opts.tz);
+    const out: StoredReport[] = [];
+    for (const siteId of this.opts.registry.sites.keys()) out.push(await this.generate(kind, siteId, period, now));
+    return out;
+  }
+
+  /**
+   * At start-up: the last complete period of every kind that has no report yet (the hub was
+   * down when its cron time passed). Returns how many it generated.
+   */
+  async catchUp(now: number): Promise<number> {
+    let n = 0;
+    for (const kind of REPORT_KINDS) {
+      const period = previousPeriod(kind, now, this.opts.tz);
+      for (const siteId of this.opts.registry.sites.keys()) {
+        if (await hasReport(this.opts.db, kind, siteId, period.from)) continue;
+        await this.generate(kind, siteId, period, now);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  list(siteIds: readonly string[], kind: ReportKind | undefined, limit = 100): Promise<StoredReport[]> {
+    return listReports(this.opts.db, siteIds, kind, limit);
+  }
+
+  /** The stored report of the period of `kind` containing `at`. */
+  find(kind: ReportKind, siteId: string, at: number): Promise<StoredReport | null> {
+    return getReport(this.opts.db, kind, siteId, periodOf(kind, at, this.opts.tz).from);
+  }
+}

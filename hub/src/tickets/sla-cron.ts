@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { KpiService } from '../kpi/kpi-service.ts';
+import { scheduleJob, type CronJob } from './cron-job.ts';
+import type { TicketService } from './ticket-service.ts';
+
+/** Every 30 s (node-cron with a seconds field). */
+export const DEFAULT_SLA_SWEEP_CRON = '*/30 * * * * *';
+
+export interface SlaCronOptions {
+  tickets: TicketService;
+  kpi: KpiService;
+  log: Logger;
+  /** node-cron expression; default every 30 s. */
+  expression?: string;
+  now?: () => number;
+}
+
+/**
+ * The SLA clock (DESIGN §6): a sweep (warn at 80 %, escalate when overdue), then today's KPIs
+ * on the bus from the same read of the live tickets — the dashboard header stays current at
+ * the cost of one query for today's finished tickets. `run()` does one pass at once (tests
+ * drive the clock through TicketService.sweepSla(now) instead of waiting for the schedule).
+ */
+export function startSlaCron(opts: SlaCronOptions): CronJob {
+  const now = opts.now ?? Date.now;
+  const log = opts.log;
+  return scheduleJob('sla-sweep', opts.expression ?? DEFAULT_SLA_SWEEP_CRON, async () => {
+    const at = now();
+    const r = await opts.tickets.sweepSla(at);
+    const fields = { live: r.live, actions: r.actions, written: r.written, stale: r.stale, ms: r.ms };
+    if (r.actions > 0) log.info(fields, 'SLA sweep'); else log.debug(fields, 'SLA sweep');
+    await opts.kpi.publishToday(at, r.tickets);
+  }, { log });
+}

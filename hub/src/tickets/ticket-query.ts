@@ -1,0 +1,60 @@
+import { SEVERITIES } from '@shaobing/schemas';
+import type { Ticket, TicketsQuery } from '@shaobing/schemas';
+import { decodeCursor, encodeCursor } from '../api/cursor.ts';
+import { Where } from '../api/sql-where.ts';
+import { HubError } from '../errors.ts';
+import type { Queryable } from '../store/db.ts';
+import { LIVE_SQL } from './ticket-repo.ts';
+
+export interface TicketPage { items: Ticket[]; nextCursor: string | null }
+
+/**
+ * The board's order (DESIGN §11): overdue first, then live, then finished; within each, by
+ * severity (critical first), then the oldest. "Overdue" depends on the clock, so the first
+ * page's `now` travels in the cursor: every page of one listing agrees on who was overdue,
+ * and a ticket that crosses its deadline mid-scroll is neither skipped nor shown twice.
+ */
+function groupExpr(nowParam: string): string {
+  return `(CASE WHEN ${LIVE_SQL} THEN CASE WHEN resolve_by < ${nowParam} OR (accepted_at IS NULL AND respond_by < ${nowParam}) THEN 0 ELSE 1 END ELSE 2 END)`;
+}
+
+/** Filters of TicketsQuery; `sites` = the operator's visible sites (null = all). */
+export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonly string[] | null, nowMs: number): Promise<TicketPage> {
+  const limit = q.limit ?? 100;
+  let now = nowMs;
+  let after: (string | number)[] | null = null;
+  if (q.cursor) {
+    const key = decodeCursor(q.cursor, 5);
+    if (typeof key[0] !== 'number') throw new HubError('HUB_ERR_BAD_CURSOR');
+    now = key[0];
+    after = key.slice(1);
+  }
+  const w = new Where();
+  w.params.push(new Date(now).toISOString()); // $1, used by the group expression everywhere
+  const nowSql = '$1::timestamptz';
+  const group = groupExpr(nowSql);
+  w.add('site_id = ?', q.siteId)
+    .add('status = ANY(?::text[])', q.status && q.status.length > 0 ? q.status : undefined)
+    .add('severity = ?', q.severity)
+    .add('category = ?', q.category)
+    .add('cell_id = ?', q.cellId)
+    .add('assignee_id = ?', q.assigneeId)
+    .add('origin = ?', q.origin)
+    .add('opened_at >= ?::timestamptz', q.from)
+    .add('opened_at < ?::timestamptz', q.to);
+  if (sites) w.add('site_id = ANY(?::text[])', sites);
+  if (q.overdue !== undefined) w.add(`(${group} = 0) = ?`, q.overdue);
+  if (after) {
+    const [grp, sev, openedMs, id] = after;
+    if (typeof grp !== 'number' || typeof sev !== 'number' || typeof openedMs !== 'number' || typeof id !== 'string') throw new HubError('HUB_ERR_BAD_CURSOR');
+    w.addMany(`(${group}, severity_rank, opened_at, id) > (?::int, ?::int, ?::timestamptz, ?)`, [grp, sev, new Date(Number(openedMs)).toISOString(), id]);
+  }
+  const rows = await db.query<{ doc: Ticket; grp: number }>(
+    `SELECT doc, ${group} AS grp FROM tickets ${w} ORDER BY ${group}, severity_rank, opened_at, id LIMIT ${limit + 1}`, w.params);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last
+    ? encodeCursor([now, last.grp, SEVERITIES.indexOf(last.doc.severity), Date.parse(last.doc.openedAt), last.doc.id])
+    : null;
+  return { items: page.map((r) => r.doc), nextCursor };
+}

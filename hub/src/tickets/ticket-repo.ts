@@ -1,0 +1,148 @@
+import { ACTIVE_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
+import type { AuditEntry, Category, Ticket } from '@shaobing/schemas';
+import type { Queryable } from '../store/db.ts';
+
+/**
+ * SQL for the `tickets` and `ticket_audit` tables (migrations/010_tickets.sql). The full Ticket
+ * lives in `doc`; the columns are copies written from it in the same statement, so they can
+ * never disagree with it. Every function takes a Queryable: the Db, or a transaction.
+ */
+
+/** `status IN (…)` for the live statuses; literal (not a parameter) so the partial indexes apply. */
+export const LIVE_SQL = `status IN (${ACTIVE_TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Ticket['severity'], number>;
+
+const COLUMNS = [
+  'id', 'site_id', 'origin', 'rule_id', 'dedup_key', 'status', 'severity', 'severity_rank', 'category', 'team',
+  'cell_id', 'device_id', 'assignee_id', 'escalation_level', 'preempted', 'opened_at', 'sla_started_at',
+  'respond_by', 'resolve_by', 'accepted_at', 'resolved_at', 'closed_at', 'version', 'doc',
+] as const;
+
+function values(t: Ticket): unknown[] {
+  return [
+    t.id, t.siteId, t.origin, t.ruleId ?? null, t.dedupKey ?? null, t.status, t.severity, SEVERITY_RANK[t.severity], t.category, t.team,
+    t.cellId, t.deviceId ?? null, t.assigneeId ?? null, t.escalationLevel, t.preempted, t.openedAt, t.slaStartedAt,
+    t.respondBy, t.resolveBy, t.acceptedAt, t.resolvedAt, t.closedAt, t.version, JSON.stringify(t),
+  ];
+}
+
+/** SQL type of each column, for the typed arrays of the bulk update. */
+const TYPES: Record<(typeof COLUMNS)[number], string> = {
+  id: 'text', site_id: 'text', origin: 'text', rule_id: 'text', dedup_key: 'text', status: 'text', severity: 'text',
+  severity_rank: 'smallint', category: 'text', team: 'text', cell_id: 'text', device_id: 'text', assignee_id: 'text',
+  escalation_level: 'smallint', preempted: 'boolean', opened_at: 'timestamptz', sla_started_at: 'timestamptz',
+  respond_by: 'timestamptz', resolve_by: 'timestamptz', accepted_at: 'timestamptz', resolved_at: 'timestamptz',
+  closed_at: 'timestamptz', version: 'integer', doc: 'jsonb',
+};
+
+const INSERT_SQL = `INSERT INTO tickets (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}`).join(', ')})`;
+
+/**
+ * Many optimistic updates in one statement: one typed array per column (so any number of rows
+ * fits in 25 bind parameters), each row applied only where the stored version is still the one
+ * the change was computed from. The SLA sweep writes thousands of tickets this way.
+ */
+const UPDATE_SQL = `UPDATE tickets AS t SET ${COLUMNS.slice(1).map((c) => `${c} = v.${c}`).join(', ')}, updated_at = now()
+  FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')}, $${COLUMNS.length + 1}::integer[])
+    AS v(${COLUMNS.join(', ')}, prev_version)
+  WHERE t.id = v.id AND t.version = v.prev_version
+  RETURNING t.id`;
+
+export async function insertTicket(q: Queryable, t: Ticket): Promise<void> {
+  await q.query(INSERT_SQL, values(t));
+}
+
+export interface VersionedUpdate { ticket: Ticket; prevVersion: number }
+
+/** Optimistic writes: the ids whose row still had `prevVersion` (and now holds the new ticket). */
+export async function updateTickets(q: Queryable, updates: readonly VersionedUpdate[]): Promise<Set<string>> {
+  if (updates.length === 0) return new Set();
+  const columns: unknown[][] = COLUMNS.map(() => []);
+  const prev: number[] = [];
+  for (const u of updates) {
+    values(u.ticket).forEach((v, i) => columns[i]!.push(v));
+    prev.push(u.prevVersion);
+  }
+  const rows = await q.query<{ id: string }>(UPDATE_SQL, [...columns, prev]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Appends audit rows (one statement, typed arrays: no bind-parameter limit to chunk around). */
+export async function insertAudit(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await q.query(
+    `INSERT INTO ticket_audit (ticket_id, at, actor, action, from_status, to_status, note)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    [
+      entries.map((e) => e.ticketId), entries.map((e) => e.at), entries.map((e) => e.actor), entries.map((e) => e.action),
+      entries.map((e) => e.from), entries.map((e) => e.to), entries.map((e) => e.note ?? null),
+    ]);
+}
+
+const docs = (rows: Record<string, unknown>[]): Ticket[] => rows.map((r) => r.doc as Ticket);
+
+export async function getTicket(q: Queryable, id: string): Promise<Ticket | null> {
+  return docs(await q.query('SELECT doc FROM tickets WHERE id = $1', [id]))[0] ?? null;
+}
+
+export async function getTickets(q: Queryable, ids: readonly string[]): Promise<Ticket[]> {
+  if (ids.length === 0) return [];
+  return docs(await q.query('SELECT doc FROM tickets WHERE id = ANY($1::text[]) ORDER BY opened_at', [ids]));
+}
+
+/** The live ticket holding a dedup key (at most one: the unique index). */
+export async function liveByDedup(q: Queryable, dedupKey: string): Promise<Ticket | null> {
+  return docs(await q.query(`SELECT doc FROM tickets WHERE dedup_key = $1 AND ${LIVE_SQL}`, [dedupKey]))[0] ?? null;
+}
+
+/** The most recently resolved ticket of a dedup key (a recurrence may reopen it). */
+export async function lastResolvedByDedup(q: Queryable, dedupKey: string): Promise<Ticket | null> {
+  return docs(await q.query(
+    `SELECT doc FROM tickets WHERE dedup_key = $1 AND status IN ('resolved', 'closed') ORDER BY resolved_at DESC NULLS LAST LIMIT 1`, [dedupKey]))[0] ?? null;
+}
+
+/** Every live ticket (of some sites), for the SLA sweep. */
+export async function liveTickets(q: Queryable, siteIds?: readonly string[]): Promise<Ticket[]> {
+  return siteIds === undefined
+    ? docs(await q.query(`SELECT doc FROM tickets WHERE ${LIVE_SQL}`))
+    : docs(await q.query(`SELECT doc FROM tickets WHERE ${LIVE_SQL} AND site_id = ANY($1::text[])`, [siteIds]));
+}
+
+/** Live tickets per grid worker of a site: routing spreads work within a cell by it. */
+export async function loadByWorker(q: Queryable, siteId: string): Promise<Map<string, number>> {
+  const rows = await q.query<{ assignee_id: string; n: number }>(
+    `SELECT assignee_id, count(*)::int AS n FROM tickets WHERE site_id = $1 AND ${LIVE_SQL} AND assignee_id IS NOT NULL GROUP BY assignee_id`, [siteId]);
+  return new Map(rows.map((r) => [r.assignee_id, r.n]));
+}
+
+/** Proactive tickets a complaint may match: same site, category and nearby cells; live or resolved since `since`. */
+export async function complaintCandidates(q: Queryable, siteId: string, category: Category, cellIds: readonly string[], since: string): Promise<Ticket[]> {
+  return docs(await q.query(
+    `SELECT doc FROM tickets WHERE site_id = $1 AND category = $2 AND origin = 'proactive' AND cell_id = ANY($3::text[])
+       AND (${LIVE_SQL} OR (status IN ('resolved', 'closed') AND resolved_at >= $4::timestamptz))`,
+    [siteId, category, cellIds, since]));
+}
+
+/**
+ * Finished tickets (not live) that can count in a KPI period [from, to): those whose current
+ * SLA cycle started since `from − lookbackMs` (their response deadline, and so their 响应率
+ * outcome, can fall in the period) and that opened before `to`. Add the live tickets for the
+ * "now" figures (open, overdue).
+ */
+export async function finishedForKpi(q: Queryable, siteIds: readonly string[], from: number, to: number, lookbackMs: number): Promise<Ticket[]> {
+  return docs(await q.query(
+    `SELECT doc FROM tickets WHERE site_id = ANY($1::text[]) AND NOT (${LIVE_SQL})
+       AND sla_started_at >= $2::timestamptz AND opened_at < $3::timestamptz`,
+    [siteIds, new Date(from - lookbackMs).toISOString(), new Date(to).toISOString()]));
+}
+
+export async function auditOf(q: Queryable, ticketId: string): Promise<AuditEntry[]> {
+  const rows = await q.query<{ at: Date; actor: string; action: string; from_status: string | null; to_status: string; note: string | null }>(
+    'SELECT at, actor, action, from_status, to_status, note FROM ticket_audit WHERE ticket_id = $1 ORDER BY id', [ticketId]);
+  return rows.map((r) => ({
+    ticketId, at: r.at.toISOString(), actor: r.actor, action: r.action,
+    from: r.from_status as AuditEntry['from'], to: r.to_status as AuditEntry['to'],
+    ...(r.note !== null ? { note: r.note } : {}),
+  }));
+}

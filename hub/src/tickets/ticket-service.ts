@@ -1,0 +1,125 @@
+import type { ComplaintInput, OperatorAction, OperatorRole, RuleDecision, Ticket, TicketDetail, TicketsQuery } from '@shaobing/schemas';
+import type { Logger } from 'pino';
+import type { HubBus } from '../bus.ts';
+import { HubError } from '../errors.ts';
+import type { Registry } from '../site/registry.ts';
+import type { Db } from '../store/db.ts';
+import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
+import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
+import { allowedActions, applyAction, DEFAULT_SLA_POLICY, type GridIndex, type OperatorTicketAction, type SlaPolicy } from './core/index.ts';
+import { openComplaint, type ComplaintResult } from './open-complaint.ts';
+import { sweepSla, type SweepResult } from './sweep.ts';
+import { listTickets, type TicketPage } from './ticket-query.ts';
+import { auditOf, getTicket, getTickets } from './ticket-repo.ts';
+import { commitWrites, writeOf } from './ticket-writer.ts';
+
+export interface TicketServiceOptions {
+  db: Db;
+  bus: HubBus;
+  registry: Registry;
+  log: Logger;
+  policy?: SlaPolicy;
+  /** Ticket id generator (tests may pin ids). */
+  newId?: (now: number) => string;
+}
+
+/** The authenticated operator (req.user): username for the audit, role for the permission table. */
+export interface TicketActor {
+  username: string;
+  role: OperatorRole;
+  /** Sites the operator may see; null or absent = all. */
+  sites?: readonly string[] | null;
+}
+
+/** An operator action's body (TICKET_ACTION_BODIES[action]), `version` included. */
+export type ActionBody = Omit<OperatorTicketAction, 'kind'> & Record<string, unknown>;
+
+/**
+ * The ticket domain's I/O shell (DESIGN §6): the pure core (tickets/core) decides, this
+ * persists to `tickets`/`ticket_audit` with optimistic concurrency and announces every change
+ * on the bus ('ticket.changed') after it commits. No I/O in the constructor.
+ *
+ * Callers: the rule shell (applyDecisions), the REST routes (act, openComplaint, get, list),
+ * the SLA cron (sweepSla). Every method takes `now` so tests drive the clock.
+ */
+export class TicketService {
+  private readonly ctx: TicketContext;
+
+  constructor(opts: TicketServiceOptions) {
+    this.ctx = {
+      db: opts.db, bus: opts.bus, registry: opts.registry, log: opts.log,
+      policy: opts.policy ?? DEFAULT_SLA_POLICY,
+      indexes: buildIndexes(opts.registry),
+      newId: opts.newId ?? newTicketId,
+    };
+  }
+
+  get policy(): SlaPolicy {
+    return this.ctx.policy;
+  }
+
+  /** The grid index of a site (routing, complaint matching, community rankings). */
+  gridIndex(siteId: string): GridIndex | undefined {
+    return this.ctx.indexes.get(siteId);
+  }
+
+  /**
+   * What the rule shell calls with the rule core's decisions, in order. Per decision: one
+   * transaction (ticket + audit), re-planned on a lost race, idempotent per evidence eventKey.
+   * Never throws; store failures are logged and counted in `failed` (re-sending is safe).
+   */
+  applyDecisions(decisions: readonly RuleDecision[], now: number = Date.now()): Promise<DecisionSummary> {
+    return applyDecisions(this.ctx, decisions, now);
+  }
+
+  /**
+   * An operator action (POST /api/tickets/:id/<action>). With `body.version`, a ticket that
+   * moved on is a 409 HUB_ERR_CONFLICT (the operator saw something else); without it, a
+   * concurrent write is retried once on the fresh ticket, and the core re-checks it.
+   */
+  async act(ticketId: string, action: OperatorAction, body: ActionBody, actor: TicketActor, now: number = Date.now()): Promise<Ticket> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const t = await this.visible(ticketId, actor);
+      const res = applyAction(t, { ...body, kind: action } as OperatorTicketAction, { id: actor.username, role: actor.role }, now, this.ctx.policy);
+      if (!res.ok) throw hubErrorOf(res.error);
+      if (!res.changed) return t;
+      const landed = await commitWrites(this.ctx.db, this.ctx.bus, [writeOf(t, res, action)]);
+      if (landed !== null) return res.ticket;
+      if (body.version !== undefined) break;
+    }
+    throw new HubError('HUB_ERR_CONFLICT', `ticket ${ticketId} changed while saving; reload and retry`);
+  }
+
+  /** POST /api/complaints: a reactive ticket, linked to the proactive one that covered it. */
+  async openComplaint(input: ComplaintInput, actor: TicketActor, now: number = Date.now()): Promise<ComplaintResult> {
+    if (actor.sites && !actor.sites.includes(input.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `you may not file complaints for site ${input.siteId}`);
+    return openComplaint(this.ctx, input, actor.username, now);
+  }
+
+  /** One SLA pass at `now` (the cron calls it every 30 s; tests call it with their clock). */
+  sweepSla(now: number = Date.now()): Promise<SweepResult> {
+    return sweepSla(this.ctx, now);
+  }
+
+  get(id: string): Promise<Ticket | null> {
+    return getTicket(this.ctx.db, id);
+  }
+
+  /** Ticket, timeline and linked tickets, plus the actions this operator may take now. */
+  async detail(id: string, actor: TicketActor): Promise<TicketDetail & { allowedActions: OperatorAction[] }> {
+    const ticket = await this.visible(id, actor);
+    const [audit, linked] = await Promise.all([auditOf(this.ctx.db, id), getTickets(this.ctx.db, ticket.linkedTicketIds)]);
+    return { ticket, audit, linked, allowedActions: allowedActions(ticket, actor.role, actor.username) };
+  }
+
+  list(query: TicketsQuery, actor: Pick<TicketActor, 'sites'>, now: number = Date.now()): Promise<TicketPage> {
+    return listTickets(this.ctx.db, query, actor.sites ?? null, now);
+  }
+
+  /** A ticket the operator may see; another site's ticket is "not found", not "forbidden". */
+  private async visible(id: string, actor: TicketActor): Promise<Ticket> {
+    const t = await getTicket(this.ctx.db, id);
+    if (t === null || (actor.sites && !actor.sites.includes(t.siteId))) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+    return t;
+  }
+}
