@@ -13,7 +13,7 @@ import { RuleStateStore } from './state-store.ts';
 
 /** Where decisions go: the ticket service. */
 export interface DecisionSink {
-  applyDecisions(decisions: RuleDecision[], now: number): Promise<void>;
+  applyDecisions(decisions: RuleDecision[], now: number): Promise<unknown>;
   /** Dedup keys of live tickets, so a rebuild re-asserts only episodes that lack one. */
   liveDedupKeys?(siteIds: string[]): Promise<Iterable<string>>;
 }
