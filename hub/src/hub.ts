@@ -162,8 +162,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await events.flush();             // everything accepted is committed
     await events.close();
     await deadLetters.close();
-    log.info('dl closed'); await deviceState.close(); log.info('ds closed');
-    await app.close(); log.info('app closed');
+    await deviceState.close();        // last-seen of every device
+    await app.close();
     await db.close();
     log.info('hub stopped');
   })());
