@@ -14,6 +14,10 @@ import { reportRoutes } from './api/routes/reports.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
+import { ruleRoutes } from './api/routes/rules.ts';
+import { statsRoutes } from './api/routes/stats.ts';
+import { livePlugin } from './live/index.ts';
+import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
 import { connectExternalBroker } from './broker/external-source.ts';
@@ -47,6 +51,8 @@ export interface HubHandle {
   /** Tickets (工单): the rule shell calls `tickets.applyDecisions(decisions, now)`. */
   tickets: TicketService;
   kpi: KpiService;
+  /** Rule engine: `rules.idle()` waits for decisions of everything committed so far; `tickNow()` for tests. */
+  rules: RuleEngine;
   /** Stops listeners, flushes held writes, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -94,6 +100,14 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
 
   const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...(opts.now ? { now: opts.now } : {}) });
 
+  // Rules start before the broker: state is restored from the database, then every event
+  // committed from here on flows through them.
+  const rules = new RuleEngine({
+    db, registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  await rules.start();
+
   // Broker: embedded aedes, or a client of an external cluster.
   let mqttUrl: string | null = null;
   let mqttWsUrl: string | null = null;
@@ -139,6 +153,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(reportRoutes, { kpi, registry });
   await app.register(gridRoutes, { registry });
+  await app.register(ruleRoutes, { engine: rules, db, registry });
+  await app.register(statsRoutes, { db });
+  await app.register(livePlugin, { bus, registry, log: log.child({ component: 'live' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `http://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 
@@ -161,6 +178,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
+    await rules.stop();               // evaluates what was committed, applies its decisions, snapshots state
     await deadLetters.close();
     await deviceState.close();        // last-seen of every device
     await app.close();
@@ -168,7 +186,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     log.info('hub stopped');
   })());
 
-  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, tickets, kpi, stop };
+  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, tickets, kpi, rules, stop };
 }
 
 function hostForUrl(host: string): string {

@@ -10,6 +10,13 @@ import { emptyState, evaluate, historyWindowMs, rebuildState, RuleError, type Co
 import { eventsByTs, eventsReceivedAfter } from './event-rows.ts';
 import { loadRules } from './load-rules.ts';
 import { RuleStateStore } from './state-store.ts';
+import { ACTIVE_TICKET_STATUSES } from '@shaobing/schemas';
+
+/** Dedup keys that have a live ticket, so a rebuild re-asserts only episodes that lack one. */
+async function liveDedupKeys(db: Queryable, siteIds: string[]): Promise<string[]> {
+  const rows = await db.query('SELECT dedup_key FROM tickets WHERE site_id = ANY($1::text[]) AND status = ANY($2::text[]) AND dedup_key IS NOT NULL', [siteIds, [...ACTIVE_TICKET_STATUSES]]);
+  return rows.map((r) => String(r.dedup_key));
+}
 
 /** Where decisions go: the ticket service. */
 export interface DecisionSink {
@@ -161,7 +168,7 @@ export class RuleEngine {
     }
     const history = await eventsByTs(this.opts.db, this.siteIds, now - window, now + 1, limit);
     if (history.length === limit) this.opts.log.warn({ limit }, 'rule history truncated; long windows may start late');
-    const openKeys = await this.opts.sink.liveDedupKeys?.(this.siteIds);
+    const openKeys = this.opts.sink.liveDedupKeys ? await this.opts.sink.liveDedupKeys(this.siteIds) : await liveDedupKeys(this.opts.db, this.siteIds);
     const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, openKeys ? { openKeys } : {});
     this.state = rebuilt.state;
     this.watermark = history.reduce((m, e) => Math.max(m, e.receivedAt), 0);
