@@ -35,6 +35,7 @@ export class Link {
   inflight = 0;
   private closing = false;
   private detach: () => void = () => {};
+  private settleConnect: () => void = () => {};
   private readonly pending = new Set<(err?: Error | null) => void>();
 
   constructor(readonly opts: LinkOptions) {}
@@ -64,6 +65,7 @@ export class Link {
     return new Promise((resolve) => {
       let settled = false;
       const settle = (): void => { if (!settled) { settled = true; resolve(); } };
+      this.settleConnect = settle; // end() before any outcome must not leave connectAll waiting
       const onConnect = (): void => {
         if (!this.connected) o.counters.connected++;
         this.connected = true;
@@ -138,6 +140,7 @@ export class Link {
       client.end(false, {}, () => { clearTimeout(timer); resolve(); });
     });
     this.detach();
+    this.settleConnect();
     // A forced end (client was down) never calls back what mqtt.js still held: count it failed.
     for (const settle of [...this.pending]) settle(new Error('client ended'));
     if (this.connected) this.opts.counters.connected--;

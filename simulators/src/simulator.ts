@@ -211,7 +211,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const simStart = simNow;
   const realStart = last;
   const limit = opts.maxMessages ?? Number.POSITIVE_INFINITY;
+  // More work than one slice: continue right after pending I/O instead of waiting a full tick.
+  let immediate: NodeJS.Immediate | undefined;
+  const again = (): void => { immediate ??= setImmediate(() => { immediate = undefined; tick(); }); };
   const tick = (): void => {
+    if (stopped) return;
     const now = performance.now();
     budget = Math.min(budget + (opts.ratePerSec * (now - last)) / 1000, Math.max(opts.ratePerSec * 0.25, 2));
     last = now;
@@ -219,7 +223,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     // Pops that say nothing (silenced devices, quiet agenda items) still end; busy ones loop freely.
     let guard = 4 * (heap.size + Math.ceil(budget)) + 16;
     const simLimit = simStart + (now - realStart) * timeScale * MAX_CLOCK_LEAD;
+    let n = 0;
     while (budget >= 1 && heap.peekKey() <= simLimit && guard-- > 0 && counters.sent < limit) {
+      // Yield to I/O after a few ms, so acks, connects and timers keep flowing at any rate.
+      if ((++n & 63) === 0 && performance.now() - now > TICK_MS) { again(); break; }
       const d = heap.pop()!;
       if (!d.link.ready) { park(d); continue; }
       simNow = Math.max(simNow, d.key);
@@ -247,6 +254,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       stopped = true;
       clearInterval(timer);
       clearTimeout(durationTimer);
+      if (immediate) clearImmediate(immediate);
       if (opts.announceOffline ?? true) for (const d of devices.values()) if (d.link.connected && !d.link.suspended) publishEmit(d, statusEmit(d, false));
       for (const link of [...batches.keys()]) flush(link);
       await Promise.all([...links.values()].map((l) => l.end()));
