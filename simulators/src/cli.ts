@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { SiteFile, Validator, formatIssues, type SiteFile as SiteFileT } from '@shaobing/schemas';
 import { parse as parseYaml } from 'yaml';
-import { SIZES, buildCommunity, deriveCredentials, type CommunitySize } from './community.ts';
+import { SIZES, buildCommunity, buildSite, deriveCredentials, type CommunitySize } from './community.ts';
 import { SCENARIO_NAMES, planScenario } from './scenarios.ts';
 import { startSimulator, type Simulator } from './simulator.ts';
 
@@ -91,9 +91,9 @@ async function main(): Promise<number> {
   });
   if (a.help) { console.log(HELP); return 0; }
   if (a['list-scenarios']) {
+    const site = buildSite('list', 'small', 'list');
     for (const name of SCENARIO_NAMES) {
-      const { siteFile } = await buildCommunity({ seed: 'list', size: 'small' });
-      console.log(`${name.padEnd(28)} ${planScenario(name, { site: siteFile.sites[0]!, seed: 'list', timeScale: 1 }).description}`);
+      console.log(`${name.padEnd(28)} ${planScenario(name, { site, seed: 'list', timeScale: 1 }).description}`);
     }
     return 0;
   }
@@ -134,7 +134,8 @@ async function main(): Promise<number> {
   });
 
   const first = sim.stats();
-  if (first.connected === 0) {
+  // Nothing connected and nothing sent (a --duration shorter than the connect phase is not fatal).
+  if (first.connected === 0 && first.sent === 0) {
     await sim.stop();
     console.error(first.rejectedConnects > 0
       ? `fatal: the broker at ${a.url} refused all ${first.rejectedConnects} clients (wrong --seed or site file?)`
