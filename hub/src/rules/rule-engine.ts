@@ -18,6 +18,9 @@ async function liveDedupKeys(db: Queryable, siteIds: string[]): Promise<string[]
   return rows.map((r) => String(r.dedup_key));
 }
 
+/** How long after a restart with downtime the engine waits before judging silences. */
+export const STARTUP_GRACE_MS = 60_000;
+
 /** Where decisions go: the ticket service. */
 export interface DecisionSink {
   applyDecisions(decisions: RuleDecision[], now: number): Promise<unknown>;
@@ -48,6 +51,8 @@ export class RuleEngine {
   private rules!: CompiledRules;
   private state: RuleState = emptyState();
   private watermark = 0;
+  /** Ticks are skipped until then (start-up grace after downtime). */
+  private quietUntil = 0;
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
@@ -133,6 +138,7 @@ export class RuleEngine {
   }
 
   private async tick(now: number): Promise<void> {
+    if (now < this.quietUntil) return;
     this.stats.ticks++;
     await this.apply(evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now).decisions, now);
   }
@@ -145,7 +151,7 @@ export class RuleEngine {
 
   private async snapshot(): Promise<void> {
     if (this.watermark === 0) return;
-    await this.store.save(this.state, this.watermark);
+    await this.store.save(this.state, this.watermark, this.now());
   }
 
   /**
@@ -162,14 +168,20 @@ export class RuleEngine {
       this.watermark = snap.watermark;
       const tail = await eventsReceivedAfter(this.opts.db, this.siteIds, snap.watermark, limit);
       await this.onEvents(tail);
-      await this.tick(now);
+      // After downtime, devices need a moment to reconnect before silence means "offline".
+      if (now - snap.savedAt > STARTUP_GRACE_MS) this.quietUntil = now + STARTUP_GRACE_MS;
+      else await this.tick(now);
       this.opts.log.info({ snapshotAgeS: Math.round((now - snap.watermark) / 1000), replayed: tail.length }, 'rule state resumed from snapshot');
       return;
     }
     const history = await eventsByTs(this.opts.db, this.siteIds, now - window, now + 1, limit);
     if (history.length === limit) this.opts.log.warn({ limit }, 'rule history truncated; long windows may start late');
     const openKeys = this.opts.sink.liveDedupKeys ? await this.opts.sink.liveDedupKeys(this.siteIds) : await liveDedupKeys(this.opts.db, this.siteIds);
-    const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, openKeys ? { openKeys } : {});
+    // Monitoring began when the first event was stored: before that, silence is not evidence
+    // (a fresh install must not open a welfare check for every elderly-care unit at once).
+    const [first] = await this.opts.db.query('SELECT min(received_at) AS at FROM events WHERE site_id = ANY($1::text[])', [this.siteIds]);
+    const coverageFrom = Math.max(now - window, first?.at instanceof Date ? first.at.getTime() : now);
+    const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, { coverageFrom, ...(openKeys ? { openKeys } : {}) });
     this.state = rebuilt.state;
     this.watermark = history.reduce((m, e) => Math.max(m, e.receivedAt), 0);
     await this.apply(rebuilt.decisions, now);

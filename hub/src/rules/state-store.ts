@@ -13,10 +13,11 @@ export class RuleStateStore {
     return { state: row.state as RuleState, watermark: (row.watermark as Date).getTime(), savedAt: (row.saved_at as Date).getTime() };
   }
 
-  async save(state: RuleState, watermark: number): Promise<void> {
+  /** `savedAt` is the engine's clock (the time the state describes), not the database's. */
+  async save(state: RuleState, watermark: number, savedAt: number): Promise<void> {
     await this.db.query(
-      `INSERT INTO rule_state (id, state, watermark, saved_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, watermark = EXCLUDED.watermark, saved_at = now()`,
-      [this.shardId, JSON.stringify(state), new Date(watermark).toISOString()]);
+      `INSERT INTO rule_state (id, state, watermark, saved_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, watermark = EXCLUDED.watermark, saved_at = EXCLUDED.saved_at`,
+      [this.shardId, JSON.stringify(state), new Date(watermark).toISOString(), new Date(savedAt).toISOString()]);
   }
 }

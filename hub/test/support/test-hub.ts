@@ -5,12 +5,12 @@ import { startHub, type HubHandle } from '../../src/hub.ts';
 import { OPERATORS, secretOf, writeTestSiteFile } from './test-site.ts';
 
 /** Starts a real hub on free ports (embedded store in memory unless a databaseUrl is given). */
-export async function startTestHub(overrides: Partial<HubConfig> = {}): Promise<HubHandle> {
+export async function startTestHub(overrides: Partial<HubConfig> = {}, opts: { now?: () => number } = {}): Promise<HubHandle> {
   const config = loadConfig({}, {
     httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://',
     siteFile: await writeTestSiteFile(), logLevel: 'silent', ingestBatchDelayMs: 5, ...overrides,
   });
-  return startHub(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), dashboardDir: null });
+  return startHub(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), dashboardDir: null, ...opts });
 }
 
 /** A real mqtt.js client logged in as `username` (site/device) with its test secret. */
