@@ -32,6 +32,15 @@ describe('board order', () => {
     expect(compareTickets(a, a, NOW)).toBe(0);
   });
 
+  it('searches id, device, place and both titles', () => {
+    const a = ticket({ id: 'T-1', deviceId: 'bin-7', locationLabel: '3号楼' });
+    const b = ticket({ id: 'T-2', title: { 'zh-CN': '门禁离线', en: 'Door offline' } });
+    expect(sortBoard([a, b], 'active', NOW, 'BIN-7').map((x) => x.id)).toEqual(['T-1']);
+    expect(sortBoard([a, b], 'active', NOW, '3号楼').map((x) => x.id)).toEqual(['T-1']);
+    expect(sortBoard([a, b], 'active', NOW, 'door').map((x) => x.id)).toEqual(['T-2']);
+    expect(sortBoard([a, b], 'active', NOW, '  ')).toHaveLength(2);
+  });
+
   it('counts per filter', () => {
     const c = countByFilter([ticket(), ticket({ status: 'reopened' }), ticket({ status: 'dispatched' }), ticket({ status: 'closed' })]);
     expect(c).toEqual({ active: 3, open: 2, dispatched: 1, accepted: 0, done: 1 });

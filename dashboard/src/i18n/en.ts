@@ -66,6 +66,7 @@ export const en: Record<MessageKey, string> = {
   'board.col.worker': 'Grid worker',
   'board.col.status': 'Status',
   'board.col.timeLeft': 'Time left',
+  'board.search': 'Search id, place, device…',
   'board.empty': 'No tickets',
   'board.count': '{n} tickets',
   'board.unassigned': 'Unassigned',
@@ -237,6 +238,7 @@ export const en: Record<MessageKey, string> = {
 
   'charts.events': 'Events',
   'charts.tickets': 'Tickets',
+  'charts.time': 'Time',
   'charts.opened': 'Opened',
   'charts.resolved': 'Resolved',
   'charts.range.24h': 'Last 24 h',

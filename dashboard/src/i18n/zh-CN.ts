@@ -68,6 +68,7 @@ export const zhCN = {
   'board.col.worker': '网格员',
   'board.col.status': '状态',
   'board.col.timeLeft': '剩余时间',
+  'board.search': '搜索编号、位置、设备…',
   'board.empty': '没有工单',
   'board.count': '共 {n} 件',
   'board.unassigned': '未指派',
@@ -239,6 +240,7 @@ export const zhCN = {
 
   'charts.events': '事件量',
   'charts.tickets': '工单量',
+  'charts.time': '时间',
   'charts.opened': '新增',
   'charts.resolved': '办结',
   'charts.range.24h': '近24小时',

@@ -23,32 +23,51 @@ export function matchesFilter(t: Pick<Ticket, 'status'>, f: BoardFilter): boolea
   return FILTER_STATUSES[f].includes(t.status);
 }
 
+interface SortKey { done: boolean; due: number; severity: number; opened: number; finished: number }
+// Tickets are immutable values (an update is a new object), so their parsed times can be kept
+// per object: sorting 1,000 tickets every second then costs no date parsing.
+const keys = new WeakMap<Ticket, SortKey>();
+function keyOf(t: Ticket): SortKey {
+  let k = keys.get(t);
+  if (!k) {
+    const d = deadlineOf(t);
+    k = {
+      done: d.phase === 'none', due: d.phase === 'none' ? 0 : d.dueMs, severity: SEVERITY_RANK[t.severity],
+      opened: Date.parse(t.openedAt), finished: Date.parse(t.resolvedAt ?? t.openedAt) || 0,
+    };
+    keys.set(t, k);
+  }
+  return k;
+}
+
 /**
  * The control room's order: overdue first, then by severity (critical first), then the
  * nearest deadline, then the oldest. Finished tickets go last, newest resolution first.
  */
 export function compareTickets(a: Ticket, b: Ticket, nowMs: number): number {
-  const da = deadlineOf(a);
-  const db = deadlineOf(b);
-  const doneA = da.phase === 'none';
-  const doneB = db.phase === 'none';
-  if (doneA !== doneB) return doneA ? 1 : -1;
-  if (doneA && doneB) return (Date.parse(b.resolvedAt ?? b.openedAt) || 0) - (Date.parse(a.resolvedAt ?? a.openedAt) || 0) || cmp(a.id, b.id);
-  const dueA = da.phase === 'none' ? 0 : da.dueMs;
-  const dueB = db.phase === 'none' ? 0 : db.dueMs;
-  const overA = nowMs > dueA;
-  const overB = nowMs > dueB;
+  const ka = keyOf(a);
+  const kb = keyOf(b);
+  if (ka.done !== kb.done) return ka.done ? 1 : -1;
+  if (ka.done) return kb.finished - ka.finished || cmp(a.id, b.id);
+  const overA = nowMs > ka.due;
+  const overB = nowMs > kb.due;
   if (overA !== overB) return overA ? -1 : 1;
-  const sev = SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity];
-  if (sev !== 0) return sev;
-  if (dueA !== dueB) return dueA - dueB;
-  return Date.parse(a.openedAt) - Date.parse(b.openedAt) || cmp(a.id, b.id);
+  if (ka.severity !== kb.severity) return ka.severity - kb.severity;
+  if (ka.due !== kb.due) return ka.due - kb.due;
+  return ka.opened - kb.opened || cmp(a.id, b.id);
 }
 
-export function sortBoard(tickets: Iterable<Ticket>, filter: BoardFilter, nowMs: number): Ticket[] {
+export function sortBoard(tickets: Iterable<Ticket>, filter: BoardFilter, nowMs: number, query = ''): Ticket[] {
   const out: Ticket[] = [];
-  for (const t of tickets) if (matchesFilter(t, filter)) out.push(t);
+  const q = query.trim().toLowerCase();
+  for (const t of tickets) if (matchesFilter(t, filter) && (!q || matchesQuery(t, q))) out.push(t);
   return out.sort((a, b) => compareTickets(a, b, nowMs));
+}
+
+/** Free-text search of the board: id, device, place, title in either language. */
+export function matchesQuery(t: Ticket, lowerQuery: string): boolean {
+  return [t.id, t.deviceId ?? '', t.locationLabel, t.title['zh-CN'], t.title.en, t.cellId]
+    .some((s) => s.toLowerCase().includes(lowerQuery));
 }
 
 export function countByFilter(tickets: Iterable<Ticket>): Record<BoardFilter, number> {

@@ -49,13 +49,28 @@ export function timeLeft(t: Pick<Ticket, 'status' | 'respondBy' | 'resolveBy'>, 
   return { text: translate(locale, d.phase === 'respond' ? 'time.respond' : 'time.resolve', { d: dur }), overdue: false, phase: d.phase, ms };
 }
 
+// Building an Intl formatter costs far more than using one: keep one per locale and style.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: Locale, style: 'time' | 'dateTime'): Intl.DateTimeFormat {
+  const key = `${locale}/${style}`;
+  let f = formatters.get(key);
+  if (!f) {
+    const opts: Intl.DateTimeFormatOptions = style === 'time'
+      ? { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }
+      : { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+    f = new Intl.DateTimeFormat(locale, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** Local wall-clock time of an instant (the browser's zone). */
 export function formatTime(iso: string | number, locale: Locale): string {
-  return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return formatter(locale, 'time').format(new Date(iso));
 }
 
 export function formatDateTime(iso: string | number, locale: Locale): string {
-  return new Date(iso).toLocaleString(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return formatter(locale, 'dateTime').format(new Date(iso));
 }
 
 export function formatRate(r: Rate | undefined | null): string {

@@ -9,6 +9,7 @@ export const eventKey = (e: Pick<StoredEvent, 'siteId' | 'deviceId' | 'msgId'>) 
 export class EventTicker {
   private items: StoredEvent[] = [];
   private readonly keys = new Set<string>();
+  private readonly tsMs = new WeakMap<StoredEvent, number>();
   private readonly arrivals: { at: number; n: number }[] = [];
   total = 0;
 
@@ -25,7 +26,9 @@ export class EventTicker {
     }
     if (!fresh.length) return 0;
     // Device time orders the list; a late, older message slots in where it belongs.
-    this.items = fresh.concat(this.items).sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts)).slice(0, this.cap);
+    for (const e of fresh) this.tsMs.set(e, Date.parse(e.ts));
+    const ts = (e: StoredEvent) => this.tsMs.get(e) ?? 0;
+    this.items = fresh.concat(this.items).sort((a, b) => ts(b) - ts(a)).slice(0, this.cap);
     if (this.keys.size > this.items.length) {
       this.keys.clear();
       for (const e of this.items) this.keys.add(eventKey(e));
