@@ -121,7 +121,15 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     closeBroker = () => new Promise<void>((r) => client.end(false, {}, () => r()));
   } else {
     const broker = await createBroker({ registry, ingest, metrics, log: log.child({ component: 'broker' }), rateLimitPerSec: config.mqttRateLimitPerSec });
-    const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort);
+    // Frames well past the payload limit are cut off at the socket; smaller oversize payloads
+    // still reach ingest and are dead-lettered `too_large` with their topic.
+    const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort, {
+      maxFrameBytes: config.mqttMaxPayloadBytes * 4 + 1024,
+      onTooLarge: (announced, remote) => {
+        metrics.rejected.inc({ reason: 'too_large' });
+        log.warn({ remote, announced }, 'mqtt packet far over the size limit; connection closed before buffering it');
+      },
+    });
     mqttUrl = `mqtt://${hostForUrl(config.mqttHost)}:${listeners.tcpPort}`;
     mqttWsUrl = listeners.wsPort === null ? null : `ws://${hostForUrl(config.mqttHost)}:${listeners.wsPort}`;
     brokerClients.count = () => broker.connectedClients;

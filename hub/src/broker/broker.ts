@@ -10,6 +10,7 @@ import { reject } from '../ingest/reject.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Registry } from '../site/registry.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { guardedConnection } from './frame-guard.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 /** Publishes to this topic go nowhere: rejected payloads are re-pointed here so aedes drops them. */
@@ -128,13 +129,16 @@ function describe(who: MqttIdentity): string {
 /** MQTT over TCP (and optionally WebSocket) listeners for the embedded broker. */
 export interface BrokerListeners { tcp: Server; ws: HttpServer | null; tcpPort: number; wsPort: number | null; close(): Promise<void> }
 
-export async function listenBroker(broker: Aedes, host: string, port: number, wsPort: number | null): Promise<BrokerListeners> {
-  const tcp = createServer(broker.handle);
+export async function listenBroker(broker: Aedes, host: string, port: number, wsPort: number | null, guard: { maxFrameBytes: number; onTooLarge: (announced: number, remote: string) => void }): Promise<BrokerListeners> {
+  const tcp = createServer((socket) => {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    broker.handle(guardedConnection(socket, guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote)));
+  });
   await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, host, () => resolve()));
   let ws: HttpServer | null = null;
   if (wsPort !== null) {
     ws = createHttpServer();
-    const wss = new WebSocketServer({ server: ws });
+    const wss = new WebSocketServer({ server: ws, maxPayload: guard.maxFrameBytes });
     wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req));
     await new Promise<void>((resolve, reject) => ws!.once('error', reject).listen(wsPort, host, () => resolve()));
   }
