@@ -1,7 +1,7 @@
 /*
  * Bad and hostile messages, each labelled with the rejection the MQTT contract (DESIGN §4)
  * says the hub must give it — or 'accepted' for hostile-but-valid strings that the hub must
- * store verbatim and render escaped (SQL, HTML, emoji, control characters, NUL).
+ * store verbatim and render escaped (SQL, HTML, emoji, control characters); NUL is refused.
  */
 import { MAX_PAYLOAD_BYTES, deviceTopic, gatewayBatchTopic, type Device, type Family } from '@shaobing/schemas';
 import type { Rng } from './random.ts';
@@ -22,7 +22,9 @@ const HOSTILE = {
   sql: "'; DROP TABLE events; --",
   html: '<img src=x onerror=alert(1)>',
   emoji: '🔥门禁💥⚠️',
-  control: '\u0000\u0007\u001b[31mred\u202e',
+  control: '\u0007\u001b[31mred\u202e',
+  /** PostgreSQL text cannot hold U+0000: the hub refuses it (`schema`) instead of storing it. */
+  nul: 'a\u0000b',
 } as const;
 
 /** A message of the sender's family that violates its payload schema. */
@@ -44,7 +46,7 @@ export const MALFORMED_KINDS = [
   'truncated-json', 'not-json', 'invalid-utf8', 'empty-payload', 'missing-id', 'extra-field', 'bad-timestamp',
   'wrong-family-type', 'unknown-type', 'out-of-range', 'wrong-channel', 'unknown-device', 'oversized',
   'batch-not-array', 'batch-bad-item', 'control-char-id',
-  'hostile-sql', 'hostile-html', 'hostile-emoji', 'hostile-control',
+  'hostile-sql', 'hostile-html', 'hostile-emoji', 'hostile-control', 'hostile-nul',
   // Last: the hub closes the connection on these, the sender has to reconnect.
   'foreign-topic', 'foreign-site',
 ] as const;
@@ -117,6 +119,7 @@ export function malformedMessage(kind: MalformedKind, sender: Sender, otherDevic
     case 'hostile-html': return out(ownTopic(), wrap({ id: `${id}<script>alert(1)</script>`, ts, ...valid(HOSTILE.html) }), 'accepted');
     case 'hostile-emoji': return out(ownTopic(), wrap({ id: `${id}🔥`, ts, ...valid(HOSTILE.emoji) }), 'accepted');
     case 'hostile-control': return out(ownTopic(), wrap({ id: `${id}${HOSTILE.control}`, ts, ...valid(HOSTILE.control) }), 'accepted');
+    case 'hostile-nul': return out(ownTopic(), wrap({ id: `${id}${HOSTILE.nul}`, ts, ...valid(HOSTILE.nul) }), 'schema');
   }
 }
 

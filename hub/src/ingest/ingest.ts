@@ -53,6 +53,7 @@ export class Ingest {
     }
     const parsed = parsePayload(pub.payload);
     if (isRejection(parsed)) return this.refuse(pub, topicDevice ? { ...parsed, deviceId: topicDevice } : parsed, siteId);
+    if (topic.kind === 'gateway' && !parsed.batch) return this.refuse(pub, reject('schema', 'a gateway batch topic takes a JSON array of items'), siteId);
 
     const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
     const rejected: Rejection[] = [];

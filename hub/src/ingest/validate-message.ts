@@ -47,7 +47,7 @@ export function validateMessage(item: unknown, expect: Expect, now: number): Val
 }
 
 /** Parses a payload into the list of items it carries: one envelope, or a JSON array (batch). */
-export function parsePayload(payload: Buffer): { items: unknown[] } | Rejection {
+export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolean } | Rejection {
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -57,9 +57,9 @@ export function parsePayload(payload: Buffer): { items: unknown[] } | Rejection 
   if (Array.isArray(doc)) {
     if (doc.length === 0) return reject('schema', 'empty batch');
     if (doc.length > MAX_BATCH_ITEMS) return reject('too_large', `batch of ${doc.length} items (max ${MAX_BATCH_ITEMS})`);
-    return { items: doc };
+    return { items: doc, batch: true };
   }
-  return { items: [doc] };
+  return { items: [doc], batch: false };
 }
 
 export function isRejection(x: object): x is Rejection {

@@ -33,6 +33,8 @@ function checkMessage(site: Site, deviceId: string, channel: string | null, msg:
   if (!device) return 'unknown_device';
   if (!isMessageType(msg.type) || familyOfType(msg.type) !== device.family) return 'schema';
   if (channel !== null && channelOfType(msg.type) !== channel) return 'schema';
+  // The contract refuses U+0000 anywhere (PostgreSQL text cannot hold it).
+  if (JSON.stringify(msg).includes('\\u0000')) return 'schema';
   return dataValidator(msg.type).is(msg.data) ? null : 'schema';
 }
 
