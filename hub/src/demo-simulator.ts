@@ -25,7 +25,10 @@ export async function startDemoSimulator(opts: { mqttUrl: string; siteFile: Site
     ratePerSec: opts.ratePerSec,
     qos: 1,
     mode: 'devices',
-    scenarios: ['bin-overflow', 'charger-overheat', 'door-held-open', 'camera-burst', 'door-denied-burst'],
+    // Instant ones first (a ticket of every family within the first minute), then the ones
+    // that need held durations and clear themselves (device-verified closure to watch).
+    scenarios: ['door-forced', 'camera-burst', 'charger-smoke', 'bin-fire', 'charger-overheat', 'door-held-open', 'door-denied-burst', 'bin-overflow', 'camera-smoke', 'charger-overload'],
+    scenarioRepeatMs: 10 * 60_000,
     log: (line) => log.debug(line),
   });
   return () => sim.stop();
