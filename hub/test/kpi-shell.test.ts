@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { KpiSnapshot, RuleDecision, Ticket } from '@shaobing/schemas';
 import type { HubHandle } from '../src/hub.ts';
+import { computeKpis } from '../src/kpi/core/index.ts';
 import { localDateLabel, localMidnight, parseLocalDate, periodOf, previousPeriod } from '../src/kpi/periods.ts';
 import { scheduleJob } from '../src/tickets/cron-job.ts';
 import { storeTargets } from './support/store-targets.ts';
@@ -135,6 +136,13 @@ describe.each(storeTargets())('KPI shell on $name', (target) => {
     expect(k.workers.map((w) => w.id)).toContain('w-yard');
     expect(k.communities.map((c) => c.id)).toEqual(['comm-1']);
     expect(k.hotspots[0]).toEqual({ cellId: 'yard-1', count: 2 });
+
+    // Computed from columns only (kpi-row.ts): the same as the KPI core over the full documents.
+    const docs = (await hub.db.query('SELECT doc FROM tickets')).map((r) => r.doc as Ticket);
+    expect(k).toEqual(computeKpis(docs, day, now, { siteId: 't1', index: hub.tickets.gridIndex('t1')! }));
+    for (const at of [T0 + 30 * MIN, T0 + 2 * HOUR + 31 * MIN, T0 + 3 * 24 * HOUR]) {
+      expect(await hub.kpi.snapshot(['t1'], day, at)).toEqual(computeKpis(docs, day, at, { siteId: 't1', index: hub.tickets.gridIndex('t1')! }));
+    }
 
     // The REST route gives the same figures for the same period.
     const token = await login(hub, 'viewer');

@@ -1,11 +1,12 @@
-import type { KpiSnapshot, Ticket } from '@shaobing/schemas';
+import type { KpiSnapshot } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
-import { finishedForKpi, liveTickets } from '../tickets/ticket-repo.ts';
+import { kpiRows } from '../tickets/ticket-repo.ts';
 import { computeKpis, type Period } from './core/index.ts';
+import { ticketForKpi } from './kpi-row.ts';
 import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';
 import { getReport, hasReport, listReports, saveReport, type StoredReport } from './report-repo.ts';
 
@@ -39,27 +40,25 @@ export class KpiService {
   /**
    * KPIs of a period for some sites. One site gets its community ranking (grid index); several
    * sites are summed, without a community ranking (cell ids are per site).
-   * Pass `live` when the caller already holds the sites' live tickets (the SLA sweep does).
+   * Reads columns only (kpi-row.ts), never the jsonb documents: cheap enough to run after
+   * every SLA sweep.
    */
-  async snapshot(siteIds: readonly string[], period: Period, now: number, live?: readonly Ticket[]): Promise<KpiSnapshot> {
-    const [finished, current] = await Promise.all([
-      finishedForKpi(this.opts.db, siteIds, period.from, period.to, this.lookbackMs),
-      live === undefined ? liveTickets(this.opts.db, siteIds) : Promise.resolve(live.filter((t) => siteIds.includes(t.siteId))),
-    ]);
+  async snapshot(siteIds: readonly string[], period: Period, now: number): Promise<KpiSnapshot> {
+    const rows = await kpiRows(this.opts.db, siteIds, period.from, period.to, this.lookbackMs);
     const one = siteIds.length === 1 ? siteIds[0]! : undefined;
     const index = one === undefined ? undefined : this.opts.tickets.gridIndex(one);
-    return computeKpis([...current, ...finished], period, now, { ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}) });
+    return computeKpis(rows.map(ticketForKpi), period, now, { ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}) });
   }
 
   /** Today (local day in TZ_REPORTS) so far. */
-  today(siteIds: readonly string[], now: number, live?: readonly Ticket[]): Promise<KpiSnapshot> {
-    return this.snapshot(siteIds, periodOf('daily', now, this.opts.tz), now, live);
+  today(siteIds: readonly string[], now: number): Promise<KpiSnapshot> {
+    return this.snapshot(siteIds, periodOf('daily', now, this.opts.tz), now);
   }
 
-  /** After each SLA sweep: today's snapshot per site on the bus (reusing the sweep's live tickets). */
-  async publishToday(now: number, live?: readonly Ticket[]): Promise<void> {
+  /** After each SLA sweep: today's snapshot per site on the bus. */
+  async publishToday(now: number): Promise<void> {
     for (const siteId of this.opts.registry.sites.keys()) {
-      this.opts.bus.emit('kpi.updated', await this.today([siteId], now, live));
+      this.opts.bus.emit('kpi.updated', await this.today([siteId], now));
     }
   }
 

@@ -17,9 +17,10 @@ export interface SlaCronOptions {
 
 /**
  * The SLA clock (DESIGN §6): a sweep (warn at 80 %, escalate when overdue), then today's KPIs
- * on the bus from the same read of the live tickets — the dashboard header stays current at
- * the cost of one query for today's finished tickets. `run()` does one pass at once (tests
- * drive the clock through TicketService.sweepSla(now) instead of waiting for the schedule).
+ * on the bus so the dashboard header stays current. Both read little: the sweep only the
+ * tickets that may be due, the KPIs today's tickets in full and older live ones as outlines.
+ * `run()` does one pass at once; tests drive the clock through TicketService.sweepSla(now)
+ * instead of waiting for the schedule.
  */
 export function startSlaCron(opts: SlaCronOptions): CronJob {
   const now = opts.now ?? Date.now;
@@ -27,8 +28,8 @@ export function startSlaCron(opts: SlaCronOptions): CronJob {
   return scheduleJob('sla-sweep', opts.expression ?? DEFAULT_SLA_SWEEP_CRON, async () => {
     const at = now();
     const r = await opts.tickets.sweepSla(at);
-    const fields = { live: r.live, actions: r.actions, written: r.written, stale: r.stale, ms: r.ms };
+    const fields = { candidates: r.candidates, actions: r.actions, written: r.written, stale: r.stale, ms: r.ms };
     if (r.actions > 0) log.info(fields, 'SLA sweep'); else log.debug(fields, 'SLA sweep');
-    await opts.kpi.publishToday(at, r.tickets);
+    await opts.kpi.publishToday(at);
   }, { log });
 }

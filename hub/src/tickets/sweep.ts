@@ -1,18 +1,18 @@
 import { performance } from 'node:perf_hooks';
-import type { Ticket } from '@shaobing/schemas';
+import { MAX_ESCALATION_LEVEL, type Ticket } from '@shaobing/schemas';
 import { applyAction, slaSweep, type Actor } from './core/index.ts';
 import type { TicketContext } from './context.ts';
-import { liveTickets } from './ticket-repo.ts';
+import { sweepCandidates } from './ticket-repo.ts';
 import { chain, commitWrites, writeOf, type TicketWrite } from './ticket-writer.ts';
 
 export const SLA_ACTOR: Actor = { id: 'system:sla', role: 'system' };
 
-/** Tickets per transaction: bounds a transaction's size without a round trip per ticket. */
-const WRITE_CHUNK = 1000;
+/** Tickets per transaction: few round trips, yet short transactions (the embedded store has one connection, shared with ingest). */
+const WRITE_CHUNK = 250;
 
 export interface SweepResult {
-  /** Live tickets looked at. */
-  live: number;
+  /** Live tickets read: those that may be due (ticket-repo sweepCandidates), not every open one. */
+  candidates: number;
   /** Warnings and escalations decided. */
   actions: number;
   /** Tickets written (a ticket may get a warning and an escalation in one write). */
@@ -20,12 +20,10 @@ export interface SweepResult {
   /** Tickets an operator changed between our read and our write: left for the next sweep. */
   stale: number;
   ms: { load: number; plan: number; write: number; total: number };
-  /** The live tickets as read, before this sweep's writes (which touch only SLA flags): the KPI job reuses them. */
-  tickets: Ticket[];
 }
 
 /**
- * One SLA pass (tickets/core slaSweep): read every live ticket, decide warnings (80 %) and
+ * One SLA pass (tickets/core slaSweep): read the live tickets that may be due, decide warnings (80 %) and
  * escalations (grid → community → street), apply them in order per ticket as `system:sla`,
  * write each changed ticket once with its audit rows, announce each step on the bus.
  *
@@ -35,7 +33,7 @@ export interface SweepResult {
  */
 export async function sweepSla(ctx: TicketContext, now: number): Promise<SweepResult> {
   const t0 = performance.now();
-  const live = await liveTickets(ctx.db);
+  const live = await sweepCandidates(ctx.db, now, ctx.policy, MAX_ESCALATION_LEVEL);
   const t1 = performance.now();
   const actions = slaSweep(live, now, ctx.policy);
   const byId = new Map<string, Ticket>();
@@ -63,8 +61,7 @@ export async function sweepSla(ctx: TicketContext, now: number): Promise<SweepRe
   const t3 = performance.now();
   const r2 = (x: number) => Math.round(x * 100) / 100;
   return {
-    live: live.length, actions: actions.length, written, stale: all.length - written,
+    candidates: live.length, actions: actions.length, written, stale: all.length - written,
     ms: { load: r2(t1 - t0), plan: r2(t2 - t1), write: r2(t3 - t2), total: r2(t3 - t0) },
-    tickets: live,
   };
 }

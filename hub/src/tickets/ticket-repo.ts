@@ -1,5 +1,6 @@
 import { ACTIVE_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
-import type { AuditEntry, Category, Ticket } from '@shaobing/schemas';
+import type { AuditEntry, Category, Severity, Ticket } from '@shaobing/schemas';
+import type { SlaPolicy } from './core/index.ts';
 import type { Queryable } from '../store/db.ts';
 
 /**
@@ -16,14 +17,14 @@ const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Re
 const COLUMNS = [
   'id', 'site_id', 'origin', 'rule_id', 'dedup_key', 'status', 'severity', 'severity_rank', 'category', 'team',
   'cell_id', 'device_id', 'assignee_id', 'escalation_level', 'preempted', 'opened_at', 'sla_started_at',
-  'respond_by', 'resolve_by', 'accepted_at', 'resolved_at', 'closed_at', 'version', 'doc',
+  'respond_by', 'resolve_by', 'accepted_at', 'resolved_at', 'closed_at', 'warned_respond', 'warned_resolve', 'escalated_at', 'rating', 'version', 'doc',
 ] as const;
 
 function values(t: Ticket): unknown[] {
   return [
     t.id, t.siteId, t.origin, t.ruleId ?? null, t.dedupKey ?? null, t.status, t.severity, SEVERITY_RANK[t.severity], t.category, t.team,
     t.cellId, t.deviceId ?? null, t.assigneeId ?? null, t.escalationLevel, t.preempted, t.openedAt, t.slaStartedAt,
-    t.respondBy, t.resolveBy, t.acceptedAt, t.resolvedAt, t.closedAt, t.version, JSON.stringify(t),
+    t.respondBy, t.resolveBy, t.acceptedAt, t.resolvedAt, t.closedAt, t.warnedRespond, t.warnedResolve, t.escalatedAt, t.rating ?? null, t.version, JSON.stringify(t),
   ];
 }
 
@@ -33,7 +34,7 @@ const TYPES: Record<(typeof COLUMNS)[number], string> = {
   severity_rank: 'smallint', category: 'text', team: 'text', cell_id: 'text', device_id: 'text', assignee_id: 'text',
   escalation_level: 'smallint', preempted: 'boolean', opened_at: 'timestamptz', sla_started_at: 'timestamptz',
   respond_by: 'timestamptz', resolve_by: 'timestamptz', accepted_at: 'timestamptz', resolved_at: 'timestamptz',
-  closed_at: 'timestamptz', version: 'integer', doc: 'jsonb',
+  closed_at: 'timestamptz', warned_respond: 'boolean', warned_resolve: 'boolean', escalated_at: 'timestamptz', rating: 'text', version: 'integer', doc: 'jsonb',
 };
 
 const INSERT_SQL = `INSERT INTO tickets (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}`).join(', ')})`;
@@ -102,11 +103,36 @@ export async function lastResolvedByDedup(q: Queryable, dedupKey: string): Promi
     `SELECT doc FROM tickets WHERE dedup_key = $1 AND status IN ('resolved', 'closed') ORDER BY resolved_at DESC NULLS LAST LIMIT 1`, [dedupKey]))[0] ?? null;
 }
 
-/** Every live ticket (of some sites), for the SLA sweep. */
+/** Every live ticket (of some sites). */
 export async function liveTickets(q: Queryable, siteIds?: readonly string[]): Promise<Ticket[]> {
   return siteIds === undefined
     ? docs(await q.query(`SELECT doc FROM tickets WHERE ${LIVE_SQL}`))
     : docs(await q.query(`SELECT doc FROM tickets WHERE ${LIVE_SQL} AND site_id = ANY($1::text[])`, [siteIds]));
+}
+
+/**
+ * The live tickets the SLA sweep could act on at `now`: a superset of what tickets/core
+ * slaSweep decides — unwarned between the warn mark and a deadline, or overdue below the top of
+ * the ladder with a new deadline missed or the escalation spacing over — so a sweep reads
+ * the few tickets that are due, not every open one. The core still makes the exact decision;
+ * the 1 ms slack only widens the superset against rounding.
+ */
+export async function sweepCandidates(q: Queryable, now: number, policy: SlaPolicy, maxLevel: number): Promise<Ticket[]> {
+  const spaced = (s: Severity) => new Date(now + 1 - policy.escalationSpacingMs[s]).toISOString();
+  return docs(await q.query(
+    `SELECT doc FROM tickets WHERE ${LIVE_SQL} AND (
+       (accepted_at IS NULL AND NOT warned_respond AND $8::timestamptz <= respond_by
+         AND $2::timestamptz >= sla_started_at + (respond_by - sla_started_at) * $3::float8)
+       OR (NOT warned_resolve AND $8::timestamptz <= resolve_by
+         AND $2::timestamptz >= sla_started_at + (resolve_by - sla_started_at) * $3::float8)
+       OR (escalation_level < $4::int AND (
+         ($1::timestamptz > resolve_by OR (accepted_at IS NULL AND $1::timestamptz > respond_by))
+         AND (escalated_at IS NULL
+              OR ($1::timestamptz > resolve_by AND escalated_at < resolve_by)
+              OR ($1::timestamptz <= resolve_by AND accepted_at IS NULL AND escalated_at < respond_by)
+              OR escalated_at <= (CASE severity WHEN 'critical' THEN $5 WHEN 'high' THEN $6 ELSE $7 END)::timestamptz))))`,
+    [new Date(now).toISOString(), new Date(now + 1).toISOString(), policy.warnRatio, maxLevel, spaced('critical'), spaced('high'), spaced('normal'),
+      new Date(now - 1).toISOString()]));
 }
 
 /** Live tickets per grid worker of a site: routing spreads work within a cell by it. */
@@ -124,17 +150,41 @@ export async function complaintCandidates(q: Queryable, siteId: string, category
     [siteId, category, cellIds, since]));
 }
 
+/** The fields of a ticket the KPI core reads (kpi/core/accumulate.ts), all kept as columns. */
+export interface KpiRow {
+  id: string; siteId: string; origin: Ticket['origin']; status: Ticket['status']; severity: Ticket['severity']; category: Category;
+  cellId: string; assigneeId: string | null; preempted: boolean; rating: Ticket['rating'] | null;
+  /** ISO-8601 (toISOString form). */
+  openedAt: string; slaStartedAt: string; respondBy: string; resolveBy: string; acceptedAt: string | null; resolvedAt: string | null; closedAt: string | null;
+}
+
 /**
- * Finished tickets (not live) that can count in a KPI period [from, to): those whose current
- * SLA cycle started since `from − lookbackMs` (their response deadline, and so their 响应率
- * outcome, can fall in the period) and that opened before `to`. Add the live tickets for the
- * "now" figures (open, overdue).
+ * A timestamptz as `toISOString()` text, formatted by the database: on a PostgreSQL server the
+ * driver's text → Date parsing (and back to ISO for the KPI core) costs 3-4× the whole rest of
+ * a 10k-row KPI read; in the embedded store it is a wash (measured, bench/sla-sweep-db.ts).
  */
-export async function finishedForKpi(q: Queryable, siteIds: readonly string[], from: number, to: number, lookbackMs: number): Promise<Ticket[]> {
-  return docs(await q.query(
-    `SELECT doc FROM tickets WHERE site_id = ANY($1::text[]) AND NOT (${LIVE_SQL})
-       AND sla_started_at >= $2::timestamptz AND opened_at < $3::timestamptz`,
-    [siteIds, new Date(from - lookbackMs).toISOString(), new Date(to).toISOString()]));
+const isoText = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
+
+/**
+ * The tickets a KPI period [from, to) depends on, from columns only (no jsonb): every live one
+ * (open / overdue "now") and those whose current SLA cycle started since `from − lookbackMs`
+ * (the response deadline, and so the 响应率 outcome, can fall in the period) and that opened
+ * before `to`.
+ */
+export async function kpiRows(q: Queryable, siteIds: readonly string[], from: number, to: number, lookbackMs: number): Promise<KpiRow[]> {
+  const rows = await q.query(
+    `SELECT id, site_id, origin, status, severity, category, cell_id, assignee_id, preempted, rating,
+            ${['opened_at', 'sla_started_at', 'respond_by', 'resolve_by', 'accepted_at', 'resolved_at', 'closed_at'].map(isoText).join(', ')}
+       FROM tickets WHERE site_id = ANY($1::text[])
+        AND (${LIVE_SQL} OR (sla_started_at >= $2::timestamptz AND opened_at < $3::timestamptz))`,
+    [siteIds, new Date(from - lookbackMs).toISOString(), new Date(to).toISOString()]);
+  return rows.map((r) => ({
+    id: r.id as string, siteId: r.site_id as string, origin: r.origin as KpiRow['origin'], status: r.status as KpiRow['status'],
+    severity: r.severity as KpiRow['severity'], category: r.category as Category, cellId: r.cell_id as string,
+    assigneeId: r.assignee_id as string | null, preempted: r.preempted as boolean, rating: r.rating as KpiRow['rating'],
+    openedAt: r.opened_at as string, slaStartedAt: r.sla_started_at as string, respondBy: r.respond_by as string, resolveBy: r.resolve_by as string,
+    acceptedAt: r.accepted_at as string | null, resolvedAt: r.resolved_at as string | null, closedAt: r.closed_at as string | null,
+  }));
 }
 
 export async function auditOf(q: Queryable, ticketId: string): Promise<AuditEntry[]> {

@@ -1,0 +1,23 @@
+import { CATEGORY_TEAM, type Ticket } from '@shaobing/schemas';
+import type { KpiRow } from '../tickets/ticket-repo.ts';
+
+const EMPTY = { 'zh-CN': '', en: '' };
+
+/**
+ * A ticket as the KPI core sees it, built from the columns (ticket-repo kpiRows) instead of
+ * the jsonb document: every field kpi/core reads is real — state, origin, rating, pre-emption,
+ * deadlines and timestamps, worker and cell. Text, evidence and the escalation ladder are
+ * neutral placeholders: KPIs never look at them, and these objects never leave the KPI shell.
+ * (kpi-shell.test.ts checks the snapshot against computeKpis over the full documents.)
+ */
+export function ticketForKpi(r: KpiRow): Ticket {
+  return {
+    id: r.id, siteId: r.siteId, origin: r.origin, status: r.status, severity: r.severity, category: r.category, team: CATEGORY_TEAM[r.category],
+    title: EMPTY, description: EMPTY, cellId: r.cellId, locationLabel: '', ...(r.assigneeId !== null ? { assigneeId: r.assigneeId } : {}),
+    ladder: { grid: null, community: null, street: null }, escalationLevel: 0, escalatedAt: null, occurrences: 1, evidence: [],
+    deviceVerifiable: false, openedAt: r.openedAt, slaStartedAt: r.slaStartedAt, dispatchedAt: null,
+    acceptedAt: r.acceptedAt, resolvedAt: r.resolvedAt, closedAt: r.closedAt,
+    respondBy: r.respondBy, resolveBy: r.resolveBy, warnedRespond: false, warnedResolve: false,
+    ...(r.rating !== null ? { rating: r.rating } : {}), reopenCount: 0, linkedTicketIds: [], preempted: r.preempted, version: 1,
+  };
+}
