@@ -10,6 +10,7 @@ const benches: [file: string, args: string[]][] = [
   ['rules-core.ts', []],
   ['sla-sweep.ts', []],
   ['sla-sweep-db.ts', []],
+  ['store-writer.ts', ['20000', '1000']],
   ['ingest-e2e.ts', ['10', '200', '8']],
 ];
 let failed = 0;
