@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_ACTIONS, OPERATOR_ROLES, type OperatorRole, type RuleDecision, type Ticket } from '@shaobing/schemas';
+import { hashPassword } from '../src/auth/credentials.ts';
 import type { HubHandle } from '../src/hub.ts';
 import { ACTION_ROLES } from '../src/tickets/core/index.ts';
 import { login, startTestHub } from './support/test-hub.ts';
+import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 
 /*
  * Authentication and roles across the whole HTTP API of a real hub: every /api route refuses
@@ -37,7 +39,11 @@ describe('roles and authentication', () => {
   };
 
   beforeAll(async () => {
-    hub = await startTestHub();
+    // The test site plus a second site, and a dispatcher who may see only that one.
+    const file = structuredClone(await testSiteFile());
+    file.sites.push({ id: 't2', name: '另一街道', grid: [{ id: 's2', level: 'street', name: '另一街道' }], workers: [], gateways: [], devices: [] });
+    file.operators.push({ username: 'outsider', displayName: 'outsider', role: 'dispatcher', siteIds: ['t2'], passwordHash: await hashPassword('outsider-pass') });
+    hub = await startTestHub({ siteFile: await writeTestSiteFile(file) });
     for (const r of OPERATOR_ROLES) tokens[r] = await login(hub, r);
     const doc = await (await fetch(`${hub.httpUrl}/docs/json`)).json() as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path })));
@@ -104,5 +110,21 @@ describe('roles and authentication', () => {
       const expected = role === 'viewer' ? 403 : 201;
       expect([role, (await send('POST', '/api/complaints', tokens[role], complaint)).status]).toEqual([role, expected]);
     }
+  });
+
+  it('keeps an operator to their sites: another site\'s tickets are not found, its data forbidden', async () => {
+    const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'outsider', password: 'outsider-pass' }) });
+    const token = ((await res.json()) as { token: string }).token;
+    const list = await fetch(`${hub.httpUrl}/api/tickets?limit=500`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await list.json()) as { items: Ticket[] }).items.filter((t) => t.siteId === 't1')).toEqual([]);
+    expect((await send('GET', `/api/tickets/${ticket.id}`, token)).status).toBe(404);
+    expect((await send('POST', `/api/tickets/${ticket.id}/comment`, token, { note: 'x' })).status).toBe(404);
+    for (const path of ['/api/kpi?siteId=t1', '/api/grid?siteId=t1', '/api/reports?siteId=t1', '/api/reports/daily.csv?siteId=t1', '/api/tickets?siteId=t1']) {
+      const r = await send('GET', path, token);
+      expect([path, r.status, r.code]).toEqual([path, 403, 'HUB_ERR_FORBIDDEN']);
+    }
+    expect((await send('POST', '/api/complaints', token, { siteId: 't1', cellId: 'unit-1', category: 'sanitation', text: 'x', source: 'app' })).status).toBe(403);
+    expect((await send('GET', '/api/kpi', token)).status).toBe(200);
+    expect((await send('GET', '/api/grid?siteId=t2', token)).status).toBe(200);
   });
 });

@@ -30,7 +30,8 @@ const seen = (t: Ticket | null, eventKey: string): boolean => t !== null && t.ev
  * of a key ends up adding an occurrence to the first one's ticket.
  *
  * Idempotent per piece of evidence: a decision whose evidence (eventKey) the ticket already
- * holds is ignored, so a batch re-sent after a crash or a store error counts nothing twice.
+ * holds (among the last MAX_TICKET_EVIDENCE kept) is ignored, so a batch re-sent after a crash
+ * or a store error, or the same event seen by two hub processes, counts nothing twice.
  */
 export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: number): Promise<DecisionOutcome> {
   const index = ctx.indexes.get(d.siteId);

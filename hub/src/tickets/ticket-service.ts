@@ -112,7 +112,12 @@ export class TicketService {
     return { ticket, audit, linked, allowedActions: allowedActions(ticket, actor.role, actor.username) };
   }
 
+  /** The board list. Asking for a site you may not see is 403 (as for KPIs), not an empty page. */
   list(query: TicketsQuery, actor: Pick<TicketActor, 'sites'>, now: number = Date.now()): Promise<TicketPage> {
+    if (query.siteId !== undefined) {
+      if (!this.ctx.registry.sites.has(query.siteId)) throw new HubError('HUB_ERR_UNKNOWN_SITE', `no site ${query.siteId}`);
+      if (actor.sites && !actor.sites.includes(query.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `you may not see site ${query.siteId}`);
+    }
     return listTickets(this.ctx.db, query, actor.sites ?? null, now);
   }
 
