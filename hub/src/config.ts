@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import cron from 'node-cron';
 import { Type, type Static } from '@sinclair/typebox';
 import { Validator } from '@shaobing/schemas';
 
@@ -33,6 +34,7 @@ export const HubConfig = Type.Object({
   metricsPublic: Type.Boolean(),
   authSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
   ruleTickMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -62,6 +64,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   metricsPublic: ['METRICS_PUBLIC', (v) => v === 'true' || v === '1', true],
   authSecret: ['AUTH_SECRET', (v) => v || null, null],
   ruleTickMs: ['RULE_TICK_MS', Number, 1000],
+  slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
 };
 
 export class ConfigError extends Error {}
@@ -85,6 +88,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<HubConfig>
     const name = key && VARS[key] ? VARS[key][0] : first.path;
     throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(key ? env[VARS[key]?.[0] ?? ''] ?? raw[key] : undefined)}: ${first.message}`);
   }
+  if (!cron.validate(result.value.slaSweepCron)) throw new ConfigError(`invalid configuration: SLA_SWEEP_CRON=${JSON.stringify(result.value.slaSweepCron)}: not a cron expression`);
   return result.value;
 }
 

@@ -175,7 +175,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
-  const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), ...(opts.slaSweepCron ? { expression: opts.slaSweepCron } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
   const reportCron = startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) });
 
   let stopped: Promise<void> | null = null;

@@ -16,6 +16,8 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ MQTT_PORT: '70000' })).toThrow(/MQTT_PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ SLA_SWEEP_CRON: 'every now and then' })).toThrow(/SLA_SWEEP_CRON/);
+    expect(loadConfig({ SLA_SWEEP_CRON: '0 * * * * *' }).slaSweepCron).toBe('0 * * * * *');
   });
 });
 

@@ -13,12 +13,8 @@ import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
  * action is refused (403) for every role the permission table does not name.
  */
 const PUBLIC = new Set(['POST /api/auth/login']);
-/**
- * Routes (not of the ticket shell) that authenticate in a preHandler, i.e. after schema
- * validation: an anonymous request with bad input gets 400 before 401. No data is served,
- * but the contract says 401; moving their `requireRole` to `onRequest` fixes it.
- */
-const VALIDATE_BEFORE_AUTH = new Set(['POST /api/rules/dry-run', 'GET /api/readings']);
+/** Every route authenticates in onRequest, before validation: none may answer 400 before 401. */
+const VALIDATE_BEFORE_AUTH = new Set<string>();
 
 interface Route { method: string; path: string }
 

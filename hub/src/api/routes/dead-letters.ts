@@ -9,7 +9,7 @@ import { Where } from '../sql-where.ts';
 export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
   app.get('/api/dead-letters', {
     schema: { tags: ['events'], querystring: DeadLettersQuery, response: { 200: Page(DeadLetter) } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as Q;
     const limit = q.limit ?? 100;

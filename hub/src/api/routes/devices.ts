@@ -11,7 +11,7 @@ const Query = Type.Object({ siteId: Type.Optional(Id), family: Type.Optional(Fam
 export async function deviceRoutes(app: FastifyInstance, opts: { registry: Registry; presence: Presence; rejectedByDevice: Map<string, number> }): Promise<void> {
   app.get('/api/devices', {
     schema: { tags: ['devices'], querystring: Query, response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as { siteId?: string; family?: string; cellId?: string; online?: boolean };
     const sites = visibleSites(req);

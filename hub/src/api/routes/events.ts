@@ -9,7 +9,7 @@ import { Where } from '../sql-where.ts';
 export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
   app.get('/api/events', {
     schema: { tags: ['events'], querystring: EventsQuery, response: { 200: Page(StoredEvent) } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as Q;
     const limit = q.limit ?? 100;

@@ -8,7 +8,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { health: () => H
     const h = opts.health();
     return reply.code(h.status === 'ok' ? 200 : 503).send(h);
   });
-  app.get('/metrics', { schema: { tags: ['ops'], hide: true }, ...(opts.metricsPublic ? {} : { preHandler: app.requireRole('viewer') }) }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['ops'], hide: true }, ...(opts.metricsPublic ? {} : { onRequest: app.requireRole('viewer') }) }, async (_req, reply) => {
     reply.type(opts.prom.contentType);
     return opts.prom.metrics();
   });

@@ -32,7 +32,7 @@ const asFiles = (doc: unknown): unknown[] => (Array.isArray(doc) ? doc : [doc]);
 
 /** Rules: list what runs, validate a candidate file, backtest it, reload RULES_FILE. */
 export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngine; db: Queryable; registry: Registry }): Promise<void> {
-  app.get('/api/rules', { schema: { tags: ['rules'], response: { 200: Type.Object({ items: Type.Array(RuleSummary) }) } }, preHandler: app.requireRole('viewer') }, async () => {
+  app.get('/api/rules', { schema: { tags: ['rules'], response: { 200: Type.Object({ items: Type.Array(RuleSummary) }) } }, onRequest: app.requireRole('viewer') }, async () => {
     const compiled = opts.engine.compiled;
     const sets = [[null, compiled.base] as const, ...[...compiled.sites].map(([site, set]) => [site, set] as const)];
     const items = sets.flatMap(([siteId, set]) => [...set.byId.values()].map((r) => ({
@@ -44,7 +44,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
 
   app.post('/api/rules/validate', {
     schema: { tags: ['rules'], body: RuleFiles, response: { 200: Type.Object({ ok: Type.Boolean(), issues: Type.Array(Type.String()), rules: Type.Integer() }) } },
-    preHandler: app.requireRole('dispatcher'),
+    onRequest: app.requireRole('dispatcher'),
   }, async (req) => {
     try {
       const compiled = compileWithDefaults(asFiles(req.body));
@@ -57,7 +57,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
 
   app.post('/api/rules/dry-run', {
     schema: { tags: ['rules'], body: DryRunBody, response: { 200: DryRunReply } },
-    preHandler: app.requireRole('supervisor'),
+    onRequest: app.requireRole('supervisor'),
   }, async (req) => {
     const body = req.body as { siteId?: string; from: string; to: string; rules?: unknown };
     const from = Date.parse(body.from);
@@ -81,7 +81,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
     };
   });
 
-  app.post('/api/rules/reload', { schema: { tags: ['rules'] }, preHandler: app.requireRole('admin') }, async (_req, reply) => {
+  app.post('/api/rules/reload', { schema: { tags: ['rules'] }, onRequest: app.requireRole('admin') }, async (_req, reply) => {
     const r = await opts.engine.reload();
     return r.ok ? { ok: true } : reply.code(400).send({ code: 'HUB_ERR_RULES_INVALID', message: r.error, statusCode: 400 });
   });

@@ -93,7 +93,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
 
   app.get('/api/stats/events', {
     schema: { tags: ['stats'], querystring: EventStatsQuery, response: { 200: EventStats } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as Static<typeof EventStatsQuery>;
     const win = bucketWindow(q, q.bucket ?? '1h');
@@ -115,7 +115,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
 
   app.get('/api/stats/tickets', {
     schema: { tags: ['stats'], querystring: TicketStatsQuery, response: { 200: TicketStats } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as Static<typeof TicketStatsQuery>;
     const win = bucketWindow(q, q.bucket ?? '1h');
@@ -146,7 +146,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
 
   app.get('/api/readings', {
     schema: { tags: ['stats'], querystring: ReadingsQuery, response: { 200: Readings } },
-    preHandler: app.requireRole('viewer'),
+    onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query as Static<typeof ReadingsQuery>;
     const win = bucketWindow(q, q.bucket ?? '5m');
