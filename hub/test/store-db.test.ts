@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,9 @@ describe('embedded store on disk', () => {
         VALUES (now(), 's', 'd', 'bin', 'telemetry', 'bin.telemetry', 'm1', '{}')`);
       await second.query(`INSERT INTO readings (ts, site_id, device_id, metric, value, msg_id) VALUES (now(), 's', 'd', 'fill_pct', 1, 'm1')`);
       expect(await second.query(`SELECT count(*)::int AS n FROM events`)).toEqual([{ n: 1 }]);
+      // While it is open, a second hub on the same DATA_DIR is refused, not allowed to corrupt it.
+      writeFileSync(join(dir, 'pglite.lock'), String(process.ppid)); // a live process that is not us
+      await expect(openDb({ dataDir: dir, log: silent })).rejects.toThrow(/in use by another hub/);
       await second.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

