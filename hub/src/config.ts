@@ -34,6 +34,8 @@ export const HubConfig = Type.Object({
   metricsPublic: Type.Boolean(),
   authSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
   ruleTickMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  retentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
+  deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
 });
 export type HubConfig = Static<typeof HubConfig>;
@@ -65,6 +67,8 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   authSecret: ['AUTH_SECRET', (v) => v || null, null],
   ruleTickMs: ['RULE_TICK_MS', Number, 1000],
   slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
+  retentionDays: ['RETENTION_DAYS', Number, 400],
+  deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
 };
 
 export class ConfigError extends Error {}

@@ -32,6 +32,7 @@ import { Registry } from './site/registry.ts';
 import { DeadLetterWriter } from './store/dead-letter-writer.ts';
 import { DeviceStateWriter } from './store/device-state-writer.ts';
 import { EventWriter } from './store/event-writer.ts';
+import { startMaintenanceCron } from './store/maintenance.ts';
 import { openDb } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
@@ -176,6 +177,10 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   ];
   for (const t of timers) t.unref();
   const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
+  const maintenance = startMaintenanceCron({
+    db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports,
+    retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...(opts.now ? { now: opts.now } : {}),
+  });
   const reportCron = startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) });
 
   let stopped: Promise<void> | null = null;
@@ -183,6 +188,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     for (const t of timers) clearInterval(t);
     await slaCron.stop();             // no sweep or report writes after this (waits for one in flight)
     await reportCron.stop();
+    await maintenance.stop();
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
