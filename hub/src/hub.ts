@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { siteWildcard, type Health } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
@@ -85,7 +85,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
 
   const events = new EventWriter({
     db, log: log.child({ component: 'event-writer' }),
-    maxBatch: config.ingestBatchMax, maxDelayMs: config.ingestBatchDelayMs, maxPending: config.ingestMaxPending,
+    // From an external broker, mqtt.js hands over one message at a time and waits for its ack:
+    // waiting for batch company there would only add latency.
+    maxBatch: config.ingestBatchMax, maxDelayMs: config.mqttUrl ? 0 : config.ingestBatchDelayMs, maxPending: config.ingestMaxPending,
     onCommit: (inserted, stats) => {
       metrics.batchSize.observe(stats.rows);
       metrics.commitSeconds.observe(stats.ms / 1000);
@@ -116,7 +118,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const brokerClients = { count: () => 0 };
   if (config.mqttUrl) {
     const client = await connectExternalBroker({
-      url: config.mqttUrl, clientId: `shaobing-hub-${registry.file.sites.map((s) => s.id).join('-')}`.slice(0, 64),
+      url: config.mqttUrl, clientId: `shaobing-hub-${createHash('sha256').update([...registry.sites.keys()].sort().join(',')).digest('hex').slice(0, 16)}`,
       topics: [...registry.sites.keys()].map(siteWildcard), ingest, log: log.child({ component: 'external-broker' }),
     });
     closeBroker = () => new Promise<void>((r) => client.end(false, {}, () => r()));
@@ -135,6 +137,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     mqttWsUrl = listeners.wsPort === null ? null : `ws://${hostForUrl(config.mqttHost)}:${listeners.wsPort}`;
     brokerClients.count = () => broker.connectedClients;
     closeBroker = async () => {
+      // Our own shutdown is not the devices going offline: aedes would publish every client's
+      // Last Will as it closes them, marking the whole fleet offline in the store.
+      for (const c of Object.values((broker as unknown as { clients: Record<string, { will?: unknown }> }).clients)) c.will = null;
       const closing = listeners.close();
       await new Promise<void>((r) => broker.close(() => r()));
       await closing;

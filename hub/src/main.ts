@@ -60,10 +60,11 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'shutting down');
+  // Longer than the slowest normal path (broker close up to 10 s, writer close up to 15 s).
   const force = setTimeout(() => {
-    log.error('shutdown took longer than 20 s; exiting');
+    log.error('shutdown took longer than 45 s; exiting');
     process.exit(1);
-  }, 20_000);
+  }, 45_000);
   force.unref();
   try {
     await stopSimulator?.();

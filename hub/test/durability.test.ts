@@ -52,4 +52,28 @@ describe.runIf(inject('pgUrl'))('durable acknowledgement across a database outag
     expect(rows.map((r) => r.msg_id).sort()).toEqual([...ids].sort());
     await eventually(async () => ((await (await fetch(`${hub.httpUrl}/healthz`)).json()) as { status: string }).status === 'ok');
   });
+
+  it('does not lose a rule decision whose ticket write fails while the database is down', async () => {
+    let clock = Date.now();
+    const db2 = await createTestDatabase();
+    const hub2 = await startTestHub({ databaseUrl: db2.url, ruleTickMs: 60_000 }, { now: () => clock });
+    try {
+      const door = await connectAs(hub2, 't1/door-1');
+      await door.publishAsync('shaobing/v1/t1/door/door-1/event', JSON.stringify({ ...envelope('door.opened', {}), ts: clock }), { qos: 1 });
+      await closeClient(door);
+      await new Promise((r) => setTimeout(r, 50));
+      await hub2.rules.idle();
+      await makeDatabaseUnreachable(db2.url);
+      clock += 61_000; // the door has now been held open > 60 s: the tick decides to open a ticket
+      const ticked = hub2.rules.tickNow(clock);
+      await new Promise((r) => setTimeout(r, 1200)); // its write fails and is retried meanwhile
+      await restoreDatabase(db2.url);
+      await ticked;
+      const rows = await hub2.db.query(`SELECT status FROM tickets WHERE rule_id = 'door.held_open' AND device_id = 'door-1'`);
+      expect(rows).toEqual([{ status: 'open' }]);
+    } finally {
+      await hub2.stop();
+      await db2.drop();
+    }
+  });
 });

@@ -78,20 +78,23 @@ describe.each(storeTargets())('pipe on $name', (target) => {
     await bin.publishAsync(topic, JSON.stringify(envelope('door.opened', {})), { qos: 1 });                         // schema: wrong family
     await bin.publishAsync(topic, JSON.stringify(envelope('bin.telemetry', { fillPct: 5, note: 'a\u0000b' })), { qos: 1 }); // schema: NUL
     await bin.publishAsync(topic, JSON.stringify(envelope('bin.telemetry', { fillPct: 5, pad: 'x'.repeat(300_000) })), { qos: 1 }); // too_large
+    const deep = `{"id":"deep-1","ts":${Date.now()},"type":"bin.telemetry","data":{"fillPct":1,"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`;
+    await bin.publishAsync(topic, deep, { qos: 1 });                                                                // schema: nesting (must not crash)
     const hostile = envelope('bin.telemetry', { fillPct: 7, label: `'); DROP TABLE events; -- <script>alert(1)</script> 🚮` });
     await bin.publishAsync(topic, JSON.stringify(hostile), { qos: 1 });                                               // accepted, stored verbatim
     const reasons = await eventually(async () => {
       const r = await rows(`SELECT reason, detail FROM dead_letters WHERE device_id = 'bin-1' ORDER BY id`);
-      return r.length >= 5 ? r : null;
+      return r.length >= 6 ? r : null;
     });
-    expect(reasons.map((r) => r.reason)).toEqual(['bad_json', 'schema', 'schema', 'schema', 'too_large']);
+    expect(reasons.map((r) => r.reason)).toEqual(['bad_json', 'schema', 'schema', 'schema', 'too_large', 'schema']);
+    expect(String(reasons[5]!.detail)).toMatch(/nested deeper/);
     expect(String(reasons[1]!.detail)).toContain('/fillPct');
     const [stored] = await rows('SELECT data FROM events WHERE msg_id = $1', [hostile.id]);
     expect((stored!.data as { label: string }).label).toBe(hostile.data.label);
     expect(bin.connected).toBe(true);
 
     const devices = await apiGet<{ items: { deviceId: string; rejected: number; online: boolean }[] }>(hub, '/api/devices?siteId=t1', token);
-    expect(devices.items.find((d) => d.deviceId === 'bin-1')).toMatchObject({ rejected: 5, online: true });
+    expect(devices.items.find((d) => d.deviceId === 'bin-1')).toMatchObject({ rejected: 6, online: true });
     const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/shaobing_messages_rejected_total\{reason="schema"\} [1-9]/);
   });

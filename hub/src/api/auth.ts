@@ -37,8 +37,10 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
       throw new HubError('HUB_ERR_UNAUTHORIZED');
     }
     const op = opts.registry.operator(req.user.sub);
-    // A token outlives nothing: an operator removed from the site file loses access at once.
+    // A token outlives nothing: an operator removed from the site file loses access at once,
+    // and role and sites are the current ones, not those signed into an older token.
     if (!op) throw new HubError('HUB_ERR_UNAUTHORIZED');
+    req.user = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
     if (rank(req.user.role) < rank(min)) throw new HubError('HUB_ERR_FORBIDDEN', `needs role ${min} or above; you are ${req.user.role}`);
   });
 

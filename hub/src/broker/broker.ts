@@ -38,6 +38,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   const { registry, ingest, metrics, log } = opts;
   const identities = new WeakMap<Client, MqttIdentity>();
   const limiter = new RateLimiter(opts.rateLimitPerSec);
+  const loginFailures = new LoginFailures();
 
   const broker = await Aedes.createBroker({
     // Hostile or broken clients must not hold delivery slots forever.
@@ -62,8 +63,18 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
       }
       const operator = registry.operator(username);
       if (!operator) return fail('unknown username');
+      // Operators watch live; a persistent session would have aedes queue (and later deliver)
+      // messages for filters authorizeSubscribe refused, and grow memory while they are away.
+      if (!client.clean) {
+        log.warn({ clientId: client.id, username }, 'operator refused: persistent sessions are not allowed');
+        return done(authError(5, 'operators must connect with clean session'), false);
+      }
+      if (loginFailures.blocked(username, Date.now())) return fail('too many failed logins; wait a minute');
       verifyPassword(secret, operator.passwordHash).then((ok) => {
-        if (!ok) return fail('wrong password');
+        if (!ok) {
+          loginFailures.fail(username, Date.now());
+          return fail('wrong password');
+        }
         identities.set(client, { kind: 'operator', operator });
         done(null, true);
       }, (err: Error) => fail(err.message));
@@ -84,14 +95,32 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
         ingest.refuse(pub, reject('rate_limited', `more than ${opts.rateLimitPerSec} msg/s`), topic!.siteId);
         return drop(packet, done);
       }
-      const outcome = ingest.handle(pub);
+      let outcome: ReturnType<Ingest['handle']>;
+      try {
+        outcome = ingest.handle(pub);
+      } catch (err) {
+        // Ingest refuses bad input by value; anything thrown is a bug — never let it reach the broker loop.
+        log.error({ err, clientId: client?.id, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message; dead-lettered');
+        ingest.refuse(pub, reject('schema', `could not be processed: ${(err as Error).message}`), topic?.siteId ?? null);
+        return drop(packet, done);
+      }
       if (outcome.accepted === 0) return drop(packet, done);
-      // A batch with some bad items: the good ones are stored, the bad ones dead-lettered.
-      outcome.committed.then(() => done(null), (err: Error) => {
+      // A batch with some bad items: the good ones are stored, the bad ones dead-lettered;
+      // nothing stored at all (the database refused every item) means nothing to forward.
+      outcome.committed.then((stored) => (stored > 0 ? done(null) : drop(packet, done)), (err: Error) => {
         // Only reached if the store gave up on the write (shutdown): close, the client resends.
         log.error({ err: err.message, clientId: client?.id }, 'store failed; closing so the client resends');
         done(err);
       });
+    },
+
+    authorizeForward(client, packet) {
+      // Dropped payloads go nowhere; an operator gets only the sites they may see, whatever
+      // the route (live subscription or a queue replay).
+      if (packet.topic === DROP_TOPIC) return null;
+      const who = identities.get(client);
+      if (who?.kind !== 'operator' || !who.operator.siteIds || packet.topic.startsWith('$')) return packet;
+      return who.operator.siteIds.includes(packet.topic.split('/')[2] ?? '') ? packet : null;
     },
 
     authorizeSubscribe(client, sub, done) {
@@ -110,6 +139,19 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
   broker.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
   return broker;
+}
+
+/** After 5 wrong operator passwords in a minute, that username is refused for a minute (no scrypt run). */
+class LoginFailures {
+  private readonly recent = new Map<string, number[]>();
+  blocked(username: string, now: number): boolean {
+    return (this.recent.get(username) ?? []).filter((t) => now - t < 60_000).length >= 5;
+  }
+  fail(username: string, now: number): void {
+    const times = (this.recent.get(username) ?? []).filter((t) => now - t < 60_000);
+    times.push(now);
+    this.recent.set(username, times);
+  }
 }
 
 function drop(packet: PublishPacket, done: (err?: Error | null) => void): void {
@@ -139,7 +181,10 @@ export async function listenBroker(broker: Aedes, host: string, port: number, ws
   if (wsPort !== null) {
     ws = createHttpServer();
     const wss = new WebSocketServer({ server: ws, maxPayload: guard.maxFrameBytes });
-    wss.on('connection', (socket, req) => broker.handle(createWebSocketStream(socket), req));
+    wss.on('connection', (socket, req) => {
+      const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+      broker.handle(guardedConnection(createWebSocketStream(socket), guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote)), req);
+    });
     await new Promise<void>((resolve, reject) => ws!.once('error', reject).listen(wsPort, host, () => resolve()));
   }
   return {

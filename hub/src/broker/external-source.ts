@@ -19,8 +19,14 @@ export async function connectExternalBroker(opts: { url: string; clientId: strin
   });
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
-    const outcome = opts.ingest.handle({ topic: packet.topic, payload, clientId: null, principal: null });
-    outcome.committed.then(() => done(), (err: Error) => done(err));
+    try {
+      const outcome = opts.ingest.handle({ topic: packet.topic, payload, clientId: null, principal: null });
+      outcome.committed.then(() => done(), (err: Error) => done(err));
+    } catch (err) {
+      // A bug on one message must not stall the session: log, acknowledge, move on.
+      opts.log.error({ err, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message from the external broker');
+      done();
+    }
   };
   client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'));
   client.on('reconnect', () => opts.log.info('reconnecting to external broker'));

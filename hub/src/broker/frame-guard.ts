@@ -1,5 +1,4 @@
 import { Duplex, Transform, type TransformCallback } from 'node:stream';
-import type { Socket } from 'node:net';
 
 /**
  * aedes' MQTT parser has no packet-size limit: a client announcing a 256 MB PUBLISH makes the
@@ -48,8 +47,8 @@ export class FrameGuard extends Transform {
   }
 }
 
-/** The socket as aedes sees it: reads pass through a FrameGuard, writes go straight out. */
-export function guardedConnection(socket: Socket, maxFrameBytes: number, onTooLarge: (announced: number) => void): Duplex {
+/** The connection (TCP socket or WebSocket stream) as aedes sees it: reads pass through a FrameGuard, writes go straight out. */
+export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void): Duplex {
   const guard = new FrameGuard(maxFrameBytes, onTooLarge);
   socket.pipe(guard);
   const conn = Duplex.from({ readable: guard, writable: socket });

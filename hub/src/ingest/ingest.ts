@@ -25,8 +25,8 @@ export interface Publish {
 export interface IngestOutcome {
   accepted: number;
   rejected: Rejection[];
-  /** Resolves when every accepted message of this publish is durably committed. */
-  committed: Promise<void>;
+  /** Resolves, with how many were stored, when every accepted message of this publish is committed. */
+  committed: Promise<number>;
 }
 
 /**
@@ -57,7 +57,7 @@ export class Ingest {
 
     const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
     const rejected: Rejection[] = [];
-    const writes: Promise<void>[] = [];
+    const writes: Promise<number>[] = [];
     for (const item of parsed.items) {
       const msg = validateMessage(item, expect, now);
       if (isRejection(msg)) {
@@ -76,26 +76,28 @@ export class Ingest {
       const event: IngestedEvent = { siteId, ...msg, receivedAt: now };
       this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
       this.deps.presence.seen(event);
-      writes.push(this.deps.events.write(event, extractReadings(event)).catch((err: Error) => {
+      writes.push(this.deps.events.write(event, extractReadings(event)).then(() => 1, (err: Error) => {
         // The database refused this message's data itself (not an outage): dead-letter it,
         // acknowledge, and let the rest of the publish through; rethrow anything else.
         if (err.name !== 'UnstorableEventError') throw err;
         rejected.push(this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), siteId));
+        return 0;
       }));
     }
-    return { accepted: writes.length, rejected, committed: writes.length === 0 ? Promise.resolve() : Promise.all(writes).then(() => undefined) };
+    return { accepted: writes.length, rejected, committed: Promise.all(writes).then((n) => n.reduce((a, b) => a + b, 0)) };
   }
 
   /** Refuses a whole publish (forbidden topic, too large, bad JSON, rate limited). */
   refuse(pub: Publish, r: Rejection, siteId: string | null): IngestOutcome {
-    return { accepted: 0, rejected: [this.record(pub, r, siteId)], committed: Promise.resolve() };
+    return { accepted: 0, rejected: [this.record(pub, r, siteId)], committed: Promise.resolve(0) };
   }
 
   private record(pub: Publish, r: Rejection, siteId: string | null, item?: unknown): Rejection {
     const { metrics, log, deadLetters } = this.deps;
     metrics.rejected.inc({ reason: r.reason });
     const deviceId = r.deviceId ?? (pub.principal?.kind === 'device' ? pub.principal.id : null);
-    if (deviceId && siteId) {
+    // Only registered devices get a counter: ids from hostile payloads must not grow the map.
+    if (deviceId && siteId && this.deps.registry.device(siteId, deviceId)) {
       const key = `${siteId}/${deviceId}`;
       this.rejectedByDevice.set(key, (this.rejectedByDevice.get(key) ?? 0) + 1);
     }

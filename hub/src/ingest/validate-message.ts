@@ -24,6 +24,8 @@ export interface ValidMessage {
 export type Expect = { deviceId: string; family: Family; channel: Channel } | { deviceId?: undefined };
 
 const MAX_FUTURE_MS = 24 * 3600_000;
+/** Older data is refused: a gateway replaying its buffer after an outage fits, a broken clock does not. */
+export const MAX_AGE_MS = 30 * 24 * 3600_000;
 
 /** Checks one envelope (or gateway batch item) against the v1 contract. */
 export function validateMessage(item: unknown, expect: Expect, now: number): ValidMessage | Rejection {
@@ -43,14 +45,39 @@ export function validateMessage(item: unknown, expect: Expect, now: number): Val
   if (badText) return reject('schema', `${badText}: NUL character or invalid Unicode is not allowed`, deviceId);
   const ts = typeof msg.ts === 'number' ? msg.ts : Date.parse(msg.ts);
   if (ts > now + MAX_FUTURE_MS) return reject('schema', `/ts: more than 24 h in the future (device clock?)`, deviceId);
+  if (ts < now - MAX_AGE_MS) return reject('schema', `/ts: more than 30 days old (device clock?)`, deviceId);
   return { deviceId, type: msg.type, family, channel, msgId: String(msg.id), ts, data: msg.data };
+}
+
+/** No message of the contract nests deeper than a few levels; recursion over deeper input could exhaust the stack. */
+export const MAX_JSON_DEPTH = 32;
+
+/** Deepest bracket nesting of a JSON text, outside strings; stops counting past `limit`. */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
 }
 
 /** Parses a payload into the list of items it carries: one envelope, or a JSON array (batch). */
 export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolean } | Rejection {
+  const text = payload.toString('utf8');
+  if (jsonDepth(text) > MAX_JSON_DEPTH) return reject('schema', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let doc: unknown;
   try {
-    doc = JSON.parse(payload.toString('utf8'));
+    doc = JSON.parse(text);
   } catch (err) {
     return reject('bad_json', (err as Error).message.slice(0, 200));
   }

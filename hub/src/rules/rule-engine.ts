@@ -23,7 +23,8 @@ export const STARTUP_GRACE_MS = 60_000;
 
 /** Where decisions go: the ticket service. */
 export interface DecisionSink {
-  applyDecisions(decisions: RuleDecision[], now: number): Promise<unknown>;
+  /** Idempotent per evidence event, so a batch may be sent again; `failed` > 0 asks for that. */
+  applyDecisions(decisions: RuleDecision[], now: number): Promise<{ failed: number } | void>;
   /** Dedup keys of live tickets, so a rebuild re-asserts only episodes that lack one. */
   liveDedupKeys?(siteIds: string[]): Promise<Iterable<string>>;
 }
@@ -53,6 +54,9 @@ export class RuleEngine {
   private watermark = 0;
   /** Ticks are skipped until then (start-up grace after downtime). */
   private quietUntil = 0;
+  private stopping = false;
+  /** A tick is already waiting in the queue: don't pile up more behind a slow step. */
+  private tickQueued = false;
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
@@ -77,7 +81,11 @@ export class RuleEngine {
     await this.restore();
     this.unsubscribe = this.opts.bus.on('events.stored', (events) => this.enqueue(() => this.onEvents(events)));
     const tickMs = this.opts.tickMs ?? 1000;
-    this.timers.push(setInterval(() => this.enqueue(() => this.tick(this.now())), tickMs));
+    this.timers.push(setInterval(() => {
+      if (this.tickQueued) return;
+      this.tickQueued = true;
+      this.enqueue(() => { this.tickQueued = false; return this.tick(this.now()); });
+    }, tickMs));
     this.timers.push(setInterval(() => this.enqueue(() => this.snapshot()), this.opts.snapshotMs ?? 10_000));
     for (const t of this.timers) t.unref();
     if (this.opts.rulesFile) this.watchRulesFile(this.opts.rulesFile);
@@ -85,6 +93,7 @@ export class RuleEngine {
 
   /** Stops timers and the file watcher, drains the queue and writes a final snapshot. */
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.watcher?.close();
     this.unsubscribe?.();
@@ -143,10 +152,25 @@ export class RuleEngine {
     await this.apply(evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now).decisions, now);
   }
 
+  /**
+   * The core has already marked these episodes open, so a decision lost here would never fire
+   * again: when ticket writes fail (database down), retry the batch with back-off. That holds
+   * the queue — later events and ticks wait — which is the backpressure we want.
+   */
   private async apply(decisions: RuleDecision[], now: number): Promise<void> {
     if (decisions.length === 0) return;
     this.stats.decisions += decisions.length;
-    await this.opts.sink.applyDecisions(decisions, now);
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.opts.sink.applyDecisions(decisions, now);
+      if (!result || result.failed === 0) return;
+      if (this.stopping && attempt >= 2) {
+        this.opts.log.error({ failed: result.failed }, 'ticket writes still failing at shutdown; the next start re-asserts open episodes');
+        return;
+      }
+      const waitMs = Math.min(30_000, 250 * 2 ** attempt);
+      this.opts.log.warn({ failed: result.failed, attempt, waitMs }, 'ticket writes failed; retrying the decisions');
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
   }
 
   private async snapshot(): Promise<void> {

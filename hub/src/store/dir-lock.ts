@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export class DataDirInUseError extends Error {}
@@ -19,9 +19,12 @@ export function lockDataDir(dir: string): () => void {
       return () => { try { unlinkSync(path); } catch { /* already gone */ } };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner)) {
-        throw new DataDirInUseError(`DATA_DIR ${dir} is in use by another hub (pid ${owner}); give each hub its own DATA_DIR, or use DATABASE_URL to share a database server`);
+      const text = readFileSync(path, 'utf8').trim();
+      const owner = Number(text);
+      // Empty: another hub is between creating the file and writing its pid — it holds the lock.
+      const fresh = Date.now() - statSync(path).mtimeMs < 10_000;
+      if ((text === '' && fresh) || (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isRunning(owner))) {
+        throw new DataDirInUseError(`DATA_DIR ${dir} is in use by another hub (pid ${text || 'starting'}); give each hub its own DATA_DIR, or use DATABASE_URL to share a database server`);
       }
       unlinkSync(path); // stale: its owner is gone
     }

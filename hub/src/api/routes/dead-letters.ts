@@ -4,6 +4,7 @@ import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
 import { decodeCursor, encodeCursor, toIso } from '../cursor.ts';
 import { Where } from '../sql-where.ts';
+import { HubError } from '../../errors.ts';
 
 /** GET /api/dead-letters — rejected messages with reason and raw payload, newest first. */
 export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
@@ -16,7 +17,11 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryab
     const w = new Where().add('site_id = ?', q.siteId).add('device_id = ?', q.deviceId).add('reason = ?', q.reason);
     const sites = visibleSites(req);
     if (sites) w.add('site_id = ANY(?)', sites);
-    if (q.cursor) w.add('id < ?', String(decodeCursor(q.cursor, 1)[0]));
+    if (q.cursor) {
+      const [id] = decodeCursor(q.cursor, 1);
+      if (!/^\d{1,18}$/.test(String(id))) throw new HubError('HUB_ERR_BAD_CURSOR');
+      w.add('id < ?', String(id));
+    }
     const rows = await opts.db.query(
       `SELECT id, received_at, reason, detail, topic, client_id, site_id, device_id, raw FROM dead_letters ${w} ORDER BY id DESC LIMIT ${limit + 1}`, w.params);
     const items: D[] = rows.slice(0, limit).map((r) => ({

@@ -4,6 +4,7 @@ import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
 import { decodeCursor, encodeCursor, toIso } from '../cursor.ts';
 import { Where } from '../sql-where.ts';
+import { HubError } from '../../errors.ts';
 
 /** GET /api/events — stored device messages, newest first, keyset-paginated. */
 export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
@@ -25,6 +26,7 @@ export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }
     if (sites) w.add('site_id = ANY(?)', sites);
     if (q.cursor) {
       const [ts, site, device, msg] = decodeCursor(q.cursor, 4);
+      if (typeof ts !== 'number' || !Number.isFinite(ts) || Math.abs(ts) > 8.64e15) throw new HubError('HUB_ERR_BAD_CURSOR');
       w.addMany('(ts, site_id, device_id, msg_id) < (?, ?, ?, ?)', [new Date(Number(ts)).toISOString(), site, device, msg]);
     }
     const rows = await opts.db.query(
