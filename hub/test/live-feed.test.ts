@@ -45,8 +45,9 @@ describe('live feed: authentication', () => {
 
   it('closes the socket when the token expires', async () => {
     h = await startLive();
-    const c = await connect(`${h.wsUrl}?token=${h.token('boss', null, '1s')}`);
-    await c.waitFor((x) => x.closed !== null, 4000);
+    // JWT expiry has whole-second resolution: '1s' can lapse before the upgrade completes.
+    const c = await connect(`${h.wsUrl}?token=${h.token('boss', null, '2s')}`);
+    await c.waitFor((x) => x.closed !== null, 5000);
     expect(c.closed?.code).toBe(4401);
   });
 

@@ -33,6 +33,7 @@ class AppState {
   tickerRev = $state(0);
   kpi = $state.raw<KpiSnapshot | null>(null);
   kpiError = $state<string | null>(null);
+  private kpiRefresh: ReturnType<typeof setTimeout> | null = null;
   devices = $state.raw<DeviceView[]>([]);
   grid = $state.raw<GridView | null>(null);
   gridError = $state<string | null>(null);
@@ -240,6 +241,12 @@ class AppState {
     if (ticketsChanged) {
       this.tickets.pruneFinished(500);
       this.rev++;
+      // The 三率 header counts open/overdue tickets: refresh it soon after tickets change,
+      // at most every 2 s however busy the feed is (the server also pushes after each sweep).
+      this.kpiRefresh ??= setTimeout(() => {
+        this.kpiRefresh = null;
+        if (this.kpi !== null || this.kpiError !== null) void this.loadKpi();
+      }, 2000);
     }
     if (presence && this.devices.length) {
       const p = presence;
