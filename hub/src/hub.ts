@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { siteWildcard, type Health } from '@shaobing/schemas';
+import { FAMILIES, type Health } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
 import { authPlugin } from './api/auth.ts';
@@ -117,11 +117,14 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   let closeBroker: () => Promise<void>;
   const brokerClients = { count: () => 0 };
   if (config.mqttUrl) {
-    const client = await connectExternalBroker({
-      url: config.mqttUrl, clientId: `shaobing-hub-${createHash('sha256').update([...registry.sites.keys()].sort().join(',')).digest('hex').slice(0, 16)}`,
-      topics: [...registry.sites.keys()].map(siteWildcard), ingest, log: log.child({ component: 'external-broker' }),
-    });
-    closeBroker = () => new Promise<void>((r) => client.end(false, {}, () => r()));
+    // mqtt.js acknowledges one message at a time per connection, so each site is read over one
+    // persistent session per topic family (a device's messages stay on one connection, in order).
+    const base = `shaobing-hub-${createHash('sha256').update([...registry.sites.keys()].sort().join(',')).digest('hex').slice(0, 16)}`;
+    const lanes = [...registry.sites.keys()].flatMap((site) => [...FAMILIES, 'gateway'].map((f) => `shaobing/v1/${site}/${f}/#`));
+    const clients = await Promise.all(lanes.map((topic, i) => connectExternalBroker({
+      url: config.mqttUrl!, clientId: `${base}-${i}`, topics: [topic], ingest, log: log.child({ component: 'external-broker', lane: topic }),
+    })));
+    closeBroker = async () => { await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(false, {}, () => r())))); };
   } else {
     const broker = await createBroker({ registry, ingest, metrics, log: log.child({ component: 'broker' }), rateLimitPerSec: config.mqttRateLimitPerSec });
     // Frames well past the payload limit are cut off at the socket; smaller oversize payloads
