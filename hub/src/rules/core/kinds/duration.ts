@@ -1,11 +1,12 @@
 import type { IngestedEvent } from '../../../events.ts';
 import type { CompiledDuration } from '../compiled.ts';
 import {
-  canOpenAt, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, keyParts, openDecision, startEpisode, subjectCtx, type Sink,
+  describeEvent, eventEvidence, eventRef, keyParts, openDecision, subjectCtx, type Sink,
 } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
 import type { DeviceContext, Slot, Subject } from '../types.ts';
 import type { KindHandler } from './handler.ts';
+import { endByDevice, onDueHeld, openRun, resetRun, runDue } from './held-run.ts';
 
 /**
  * `start` without any `stop` for forMs (door opened and not closed; charging session not
@@ -49,14 +50,12 @@ export const durationHandler: KindHandler<CompiledDuration> = {
   },
 
   onDue(c, slot, sk, now, x) {
-    const s = slot.s[sk];
-    if (s === undefined || s.open !== undefined || s.since === undefined) { delete slot.due[sk]; return; }
-    if (now >= s.since + c.forMs && canOpenAt(c, now)) fire(c, slot, sk, s, x);
+    onDueHeld(c, slot, sk, now, x, fire);
   },
 };
 
 function catchUp(c: CompiledDuration, slot: Slot, sk: string, s: Subject, t: number, x: Sink): void {
-  if (s.open === undefined && s.since !== undefined && t >= s.since + c.forMs && canOpenAt(c, t)) fire(c, slot, sk, s, x);
+  if (runDue(c, s, t)) fire(c, slot, sk, s, x);
 }
 
 function fire(c: CompiledDuration, slot: Slot, sk: string, s: Subject, x: Sink): void {
@@ -66,16 +65,10 @@ function fire(c: CompiledDuration, slot: Slot, sk: string, s: Subject, x: Sink):
   if (ev === undefined || ctx === undefined) return;
   const stops = c.stop.map((m) => m.type).join('/');
   const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)} with no ${stops} for ${formatDuration(c.forMs, 'en')}`), { data: ev.data });
-  delete s.since; delete s.ev; delete s.ctx;
-  startEpisode(x, slot, sk, s, d);
+  openRun(x, slot, sk, s, d);
 }
 
 function stop(c: CompiledDuration, slot: Slot, sk: string, s: Subject, e: IngestedEvent, dev: DeviceContext, parts: string, x: Sink): void {
-  if (s.since !== undefined) {
-    delete s.since; delete s.ev; delete s.ctx;
-    delete slot.due[sk];
-  }
-  if (s.open === undefined && !hasOrphans(x.state)) return;
-  const ref = eventRef(e);
-  endEpisode(x, c, slot, sk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dedupKey(c, dev, parts));
+  resetRun(slot, sk, s);
+  endByDevice(c, slot, sk, s, e, dev, parts, x);
 }

@@ -1,11 +1,11 @@
-import type { IngestedEvent } from '../../../events.ts';
 import type { CompiledThreshold } from '../compiled.ts';
 import {
-  canOpenAt, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, keyParts, openDecision, startEpisode, subjectCtx, type Sink,
+  canOpenAt, describeEvent, eventEvidence, eventRef, keyParts, openDecision, subjectCtx, type Sink,
 } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
-import type { DeviceContext, Slot, Subject } from '../types.ts';
+import type { Slot, Subject } from '../types.ts';
 import type { KindHandler } from './handler.ts';
+import { endByDevice, onDueHeld, openRun, resetRun, runDue } from './held-run.ts';
 
 /**
  * Condition held for `forMs`, judged by the latest reading: a bin that reports 85 % once and
@@ -32,7 +32,7 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
       }
       catchUp(c, slot, sk, s, t, x);
       resetRun(slot, sk, s);
-      if (c.clearWhen(data)) clear(c, slot, sk, s, ev, dev, parts, x);
+      if (c.clearWhen(data)) endByDevice(c, slot, sk, s, ev, dev, parts, x);
       return;
     }
     if (c.clearOn !== null && ev.type === c.clearOn.type && c.clearOn.test(data)) {
@@ -43,21 +43,18 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
       catchUp(c, slot, sk, s, t, x);
       s.last = t;
       resetRun(slot, sk, s);
-      clear(c, slot, sk, s, ev, dev, parts, x);
+      endByDevice(c, slot, sk, s, ev, dev, parts, x);
     }
   },
 
   onDue(c, slot, sk, now, x) {
-    const s = slot.s[sk];
-    if (s === undefined || s.open !== undefined || s.since === undefined) { delete slot.due[sk]; return; }
-    // Outside active hours the entry stays due and is retried on every tick until the window opens.
-    if (now >= s.since + c.forMs && canOpenAt(c, now)) fire(c, slot, sk, s, x);
+    onDueHeld(c, slot, sk, now, x, fire);
   },
 };
 
 /** The run came due before this event (no tick in between): open first, as a tick would have. */
 function catchUp(c: CompiledThreshold, slot: Slot, sk: string, s: Subject, t: number, x: Sink): void {
-  if (s.open === undefined && s.since !== undefined && t >= s.since + c.forMs && canOpenAt(c, t)) fire(c, slot, sk, s, x);
+  if (runDue(c, s, t)) fire(c, slot, sk, s, x);
 }
 
 function fire(c: CompiledThreshold, slot: Slot, sk: string, s: Subject, x: Sink): void {
@@ -69,19 +66,5 @@ function fire(c: CompiledThreshold, slot: Slot, sk: string, s: Subject, x: Sink)
   const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)}${held}`), {
     value: c.valueField === null ? undefined : ev.data[c.valueField], data: ev.data,
   });
-  delete s.since; delete s.ev; delete s.ctx;
-  startEpisode(x, slot, sk, s, d);
-}
-
-function resetRun(slot: Slot, sk: string, s: Subject): void {
-  if (s.since === undefined) return;
-  delete s.since; delete s.ev; delete s.ctx;
-  delete slot.due[sk];
-}
-
-function clear(c: CompiledThreshold, slot: Slot, sk: string, s: Subject, e: IngestedEvent, dev: DeviceContext, parts: string, x: Sink): void {
-  // Most readings are clear and nothing is open: skip building evidence on the hot path.
-  if (s.open === undefined && !hasOrphans(x.state)) return;
-  const ref = eventRef(e);
-  endEpisode(x, c, slot, sk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dedupKey(c, dev, parts));
+  openRun(x, slot, sk, s, d);
 }
