@@ -100,6 +100,3 @@ export function loadConfig(env: Env = process.env, overrides: Partial<HubConfig>
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
 }
-
-/** The documentation table in README is generated from this list (keep them in step). */
-export const CONFIG_VARIABLES = Object.entries(VARS).map(([key, [name, , dflt]]) => ({ key, name, default: dflt }));

@@ -1,4 +1,4 @@
-import { FAMILY_DEFINITIONS, type MessageType } from '@shaobing/schemas';
+import { FAMILY_DEFINITIONS } from '@shaobing/schemas';
 import type { IngestedEvent, Reading } from '../events.ts';
 
 /** type → numeric fields to keep as readings, from the families' metric declarations. */
@@ -9,10 +9,6 @@ for (const def of Object.values(FAMILY_DEFINITIONS)) {
     list.push({ field: m.field, metric: m.metric });
     METRICS_BY_TYPE.set(m.type, list);
   }
-}
-
-export function hasReadings(type: MessageType): boolean {
-  return METRICS_BY_TYPE.has(type);
 }
 
 export function extractReadings(e: IngestedEvent): Reading[] {

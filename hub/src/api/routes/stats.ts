@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { HubError } from '../../errors.ts';
 import { visibleSites } from '../auth.ts';
+import { toIso } from '../cursor.ts';
 import { Where } from '../sql-where.ts';
 
 /*
@@ -84,7 +85,6 @@ function siteScope(req: FastifyRequest, siteId: string | undefined, w: Where): v
   if (sites) w.add('site_id = ANY(?::text[])', sites);
 }
 
-const iso = (v: unknown) => (v instanceof Date ? v : new Date(String(v))).toISOString();
 const num = (v: unknown) => Number(v);
 
 /** GET /api/stats/events, /api/stats/tickets, /api/readings — chart series (role viewer). */
@@ -109,7 +109,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
       `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
     return {
       bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
-      items: rows.map((r) => ({ t: iso(r.t), family: r.family as Static<typeof Family>, count: num(r.count) })),
+      items: rows.map((r) => ({ t: toIso(r.t), family: r.family as Static<typeof Family>, count: num(r.count) })),
     };
   });
 
@@ -140,7 +140,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     }
     return {
       bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
-      items: rows.map((r) => ({ t: iso(r.t), opened: num(r.opened), resolved: num(r.resolved) })),
+      items: rows.map((r) => ({ t: toIso(r.t), opened: num(r.opened), resolved: num(r.resolved) })),
     };
   });
 
@@ -163,7 +163,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
          FROM readings ${w} GROUP BY 1 ORDER BY 1`, w.params);
     return {
       bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(), metric: q.metric, port,
-      items: rows.map((r) => ({ t: iso(r.t), avg: num(r.avg), min: num(r.min), max: num(r.max), count: num(r.count) })),
+      items: rows.map((r) => ({ t: toIso(r.t), avg: num(r.avg), min: num(r.min), max: num(r.max), count: num(r.count) })),
     };
   });
 }
