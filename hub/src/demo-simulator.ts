@@ -1,7 +1,7 @@
 import type { SiteFile } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import { startSimulator } from '../../simulators/src/simulator.ts';
-import { deriveDemoSecret } from './auth/credentials.ts';
+import { deriveDemoSecret } from '@shaobing/schemas/credentials';
 
 /** Seed the bundled demo site was generated with; its device secrets derive from it. */
 export const DEMO_SEED = 'shaobing-demo';

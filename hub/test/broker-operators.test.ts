@@ -2,7 +2,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HubHandle } from '../src/hub.ts';
 import type { PresenceChange } from '../src/devices/presence.ts';
-import { hashPassword } from '../src/auth/credentials.ts';
+import { hashPassword } from '@shaobing/schemas/credentials';
 import { closeClient, connectAs, envelope, eventually, startTestHub } from './support/test-hub.ts';
 import { OPERATORS, testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 

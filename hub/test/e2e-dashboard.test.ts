@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { Device, Ticket, TicketDetail } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveDemoSecret } from '../src/auth/credentials.ts';
+import { deriveDemoSecret } from '@shaobing/schemas/credentials';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
 import { buildDashboard, dash, DASHBOARD_DIST, launchChromium, login, measureFrames, shot } from './live-browser.ts';

@@ -4,7 +4,7 @@ import type { KpiSnapshot, RuleDecision, Ticket } from '@shaobing/schemas';
 import type { HubHandle } from '../src/hub.ts';
 import { computeKpis } from '../src/kpi/core/index.ts';
 import { localDateLabel, localMidnight, parseLocalDate, periodOf, previousPeriod } from '../src/kpi/periods.ts';
-import { scheduleJob } from '../src/tickets/cron-job.ts';
+import { scheduleJob } from '../src/schedule/cron-job.ts';
 import { storeTargets } from './support/store-targets.ts';
 import { apiGet, login, startTestHub } from './support/test-hub.ts';
 import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR_ACTIONS, OPERATOR_ROLES, type OperatorRole, type RuleDecision, type Ticket } from '@shaobing/schemas';
-import { hashPassword } from '../src/auth/credentials.ts';
+import { hashPassword } from '@shaobing/schemas/credentials';
 import type { HubHandle } from '../src/hub.ts';
 import { ACTION_ROLES } from '../src/tickets/core/index.ts';
 import { login, startTestHub } from './support/test-hub.ts';

@@ -6,7 +6,7 @@
  * 7,300 ports of a real street), and grid workers per compound.
  */
 import type { Device, Gateway, GridCell, Site, SiteFile, Worker } from '@shaobing/schemas';
-import { deriveDemoSecret, hashDeviceSecret } from '../../hub/src/auth/credentials.ts';
+import { deriveDemoSecret, hashDeviceSecret } from '@shaobing/schemas/credentials';
 import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
 import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
 import { demoOperators } from './operators.ts';

@@ -3,7 +3,7 @@
  * writes its own operators into SITE_FILE. Documented in simulators/README.md.
  */
 import type { Operator, OperatorRole } from '@shaobing/schemas';
-import { hashPassword } from '../../hub/src/auth/credentials.ts';
+import { hashPassword } from '@shaobing/schemas/credentials';
 
 export const DEMO_OPERATORS: ReadonlyArray<{ username: string; password: string; role: OperatorRole; displayName: string }> = [
   { username: 'admin', password: 'admin123', role: 'admin', displayName: '系统管理员' },

@@ -8,7 +8,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SiteFile } from '@shaobing/schemas';
-import { verifyPassword } from '../../hub/src/auth/credentials.ts';
+import { verifyPassword } from '@shaobing/schemas/credentials';
 import { buildCommunity } from './community.ts';
 import { DEMO_OPERATORS } from './operators.ts';
 

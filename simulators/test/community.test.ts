@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SiteFile, Validator, type Site } from '@shaobing/schemas';
-import { verifyDeviceSecret, verifyPassword } from '../../hub/src/auth/credentials.ts';
+import { verifyDeviceSecret, verifyPassword } from '@shaobing/schemas/credentials';
 import { buildCommunity, buildSite, deriveCredentials, principal } from '../src/community.ts';
 import { DEMO_OPERATORS } from '../src/operators.ts';
 

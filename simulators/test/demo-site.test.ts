@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { SiteFile } from '@shaobing/schemas';
-import { verifyPassword } from '../../hub/src/auth/credentials.ts';
+import { verifyPassword } from '@shaobing/schemas/credentials';
 import { DEMO_OPERATORS } from '../src/operators.ts';
 import { DEMO_SITE_PATH, buildDemoSiteFile } from '../src/write-demo-site.ts';
 

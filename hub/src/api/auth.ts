@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { OPERATOR_ROLES, OperatorRole, type OperatorRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { verifyPassword } from '../auth/credentials.ts';
+import { verifyPassword } from '@shaobing/schemas/credentials';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
 

@@ -4,7 +4,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { parseTopic } from '@shaobing/schemas';
 import type { Logger } from 'pino';
-import { verifyDeviceSecret, verifyPassword } from '../auth/credentials.ts';
+import { verifyDeviceSecret, verifyPassword } from '@shaobing/schemas/credentials';
 import type { Ingest } from '../ingest/ingest.ts';
 import { reject } from '../ingest/reject.ts';
 import type { Metrics } from '../metrics.ts';

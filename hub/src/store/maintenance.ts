@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { scheduleJob, type CronJob } from '../tickets/cron-job.ts';
+import { scheduleJob, type CronJob } from '../schedule/cron-job.ts';
 import { refreshContinuousAggregates } from './aggregates.ts';
 import type { Db } from './db.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { KpiService } from '../kpi/kpi-service.ts';
-import { scheduleJob, type CronJob } from './cron-job.ts';
+import { scheduleJob, type CronJob } from '../schedule/cron-job.ts';
 import type { TicketService } from './ticket-service.ts';
 
 /** Every 30 s (node-cron with a seconds field). */

@@ -1,7 +1,7 @@
 import { SEVERITIES } from '@shaobing/schemas';
 import type { Ticket, TicketsQuery } from '@shaobing/schemas';
-import { decodeCursor, encodeCursor } from '../api/cursor.ts';
-import { Where } from '../api/sql-where.ts';
+import { decodeCursor, encodeCursor } from '../store/query/cursor.ts';
+import { Where } from '../store/query/sql-where.ts';
 import { HubError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { LIVE_SQL } from './ticket-repo.ts';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SiteFile } from '@shaobing/schemas';
-import { hashDeviceSecret, hashPassword } from '../../src/auth/credentials.ts';
+import { hashDeviceSecret, hashPassword } from '@shaobing/schemas/credentials';
 
 /** Plaintext credentials of the test site, by MQTT username. */
 export const SECRETS = {

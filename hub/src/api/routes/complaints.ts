@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { ComplaintInput, Ticket, type ComplaintInput as Input } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../../tickets/route-helpers.ts';
+import { actorOf } from '../route-helpers.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
 
 const ComplaintReply = Type.Object({

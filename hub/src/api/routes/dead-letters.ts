@@ -2,8 +2,8 @@ import { DeadLetter, DeadLettersQuery, Page, type DeadLetter as D, type DeadLett
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
-import { decodeCursor, encodeCursor, toIso } from '../cursor.ts';
-import { Where } from '../sql-where.ts';
+import { decodeCursor, encodeCursor, toIso } from '../../store/query/cursor.ts';
+import { Where } from '../../store/query/sql-where.ts';
 import { HubError } from '../../errors.ts';
 
 /** GET /api/dead-letters — rejected messages with reason and raw payload, newest first. */

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { GridCell, Id, Worker } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../site/registry.ts';
-import { siteScope } from '../../tickets/route-helpers.ts';
+import { siteScope } from '../route-helpers.ts';
 
 const Query = Type.Object({ siteId: Id }, { additionalProperties: false });
 

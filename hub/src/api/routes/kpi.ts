@@ -5,7 +5,7 @@ import { HubError } from '../../errors.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
 import { periodOf } from '../../kpi/periods.ts';
 import type { Registry } from '../../site/registry.ts';
-import { siteScope } from '../../tickets/route-helpers.ts';
+import { siteScope } from '../route-helpers.ts';
 
 const Iso = Type.String({ format: 'date-time' });
 const Query = Type.Object({

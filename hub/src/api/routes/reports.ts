@@ -6,7 +6,7 @@ import { rankingCsvRows, toCsv } from '../../kpi/core/index.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
 import { localDateLabel, localMidnight, parseLocalDate, REPORT_KINDS, type ReportKind } from '../../kpi/periods.ts';
 import type { Registry } from '../../site/registry.ts';
-import { siteScope } from '../../tickets/route-helpers.ts';
+import { siteScope } from '../route-helpers.ts';
 
 const Kind = Type.Union(REPORT_KINDS.map((k) => Type.Literal(k)));
 const Iso = Type.String({ format: 'date-time' });

@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { HubError } from '../../errors.ts';
 import { visibleSites } from '../auth.ts';
-import { toIso } from '../cursor.ts';
-import { Where } from '../sql-where.ts';
+import { toIso } from '../../store/query/cursor.ts';
+import { Where } from '../../store/query/sql-where.ts';
 
 /*
  * Time-bucketed counts for the dashboard charts. TimescaleDB's time_bucket where the extension

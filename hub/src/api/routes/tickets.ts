@@ -5,7 +5,7 @@ import {
 } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
 import { allowedActions } from '../../tickets/core/index.ts';
-import { actionSegment, actorOf, minRoleFor } from '../../tickets/route-helpers.ts';
+import { actionSegment, actorOf, minRoleFor } from '../route-helpers.ts';
 import type { ActionBody, TicketService } from '../../tickets/ticket-service.ts';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -1,4 +1,4 @@
-import { HubError } from '../errors.ts';
+import { HubError } from '../../errors.ts';
 
 /** Opaque keyset cursors: base64url JSON of the last row's sort key. */
 export function encodeCursor(key: readonly (string | number)[]): string {

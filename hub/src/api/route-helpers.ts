@@ -1,10 +1,10 @@
 import { OPERATOR_ROLES, type OperatorAction, type OperatorRole } from '@shaobing/schemas';
 import type { FastifyRequest } from 'fastify';
-import { visibleSites } from '../api/auth.ts';
+import { visibleSites } from './auth.ts';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
-import { ACTION_ROLES } from './core/index.ts';
-import type { TicketActor } from './ticket-service.ts';
+import { ACTION_ROLES } from '../tickets/core/index.ts';
+import type { TicketActor } from '../tickets/ticket-service.ts';
 
 /** Helpers shared by the ticket, complaint, KPI, report and grid routes. */
 
