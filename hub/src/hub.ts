@@ -184,7 +184,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
-  const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
+  const slaCron = startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
   const maintenance = startMaintenanceCron({
     db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports,
     retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...(opts.now ? { now: opts.now } : {}),

@@ -1,10 +1,10 @@
 import { CATEGORY_TEAM, type Ticket } from '@shaobing/schemas';
-import type { KpiRow } from '../tickets/ticket-repo.ts';
+import type { KpiRow } from './kpi-repo.ts';
 
 const EMPTY = { 'zh-CN': '', en: '' };
 
 /**
- * A ticket as the KPI core sees it, built from the columns (ticket-repo kpiRows) instead of
+ * A ticket as the KPI core sees it, built from the columns (kpi-repo kpiRows) instead of
  * the jsonb document: every field kpi/core reads is real — state, origin, rating, pre-emption,
  * deadlines and timestamps, worker and cell. Text, evidence and the escalation ladder are
  * neutral placeholders: KPIs never look at them, and these objects never leave the KPI shell.

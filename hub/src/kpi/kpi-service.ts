@@ -4,7 +4,7 @@ import type { HubBus } from '../bus.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
-import { kpiRows } from '../tickets/ticket-repo.ts';
+import { kpiRows } from './kpi-repo.ts';
 import { computeKpis, type Period } from './core/index.ts';
 import { ticketForKpi } from './kpi-row.ts';
 import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';

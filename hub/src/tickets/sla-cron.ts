@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { KpiService } from '../kpi/kpi-service.ts';
 import { scheduleJob, type CronJob } from '../schedule/cron-job.ts';
 import type { TicketService } from './ticket-service.ts';
 
@@ -8,7 +7,8 @@ export const DEFAULT_SLA_SWEEP_CRON = '*/30 * * * * *';
 
 export interface SlaCronOptions {
   tickets: TicketService;
-  kpi: KpiService;
+  /** Runs after each sweep with the sweep's clock (the hub publishes today's KPIs here). */
+  afterSweep?: (at: number) => Promise<void>;
   log: Logger;
   /** node-cron expression; default every 30 s. */
   expression?: string;
@@ -16,9 +16,10 @@ export interface SlaCronOptions {
 }
 
 /**
- * The SLA clock (DESIGN §6): a sweep (warn at 80 %, escalate when overdue), then today's KPIs
- * on the bus so the dashboard header stays current. Both read little: the sweep only the
- * tickets that may be due, the KPIs today's tickets in full and older live ones as outlines.
+ * The SLA clock (DESIGN §6): a sweep (warn at 80 %, escalate when overdue), then `afterSweep`
+ * (the hub wires today's KPIs on the bus, so the dashboard header stays current; tickets do
+ * not import kpi). Both read little: the sweep only the tickets that may be due, the KPIs
+ * today's tickets in full and older live ones as outlines.
  * `run()` does one pass at once; tests drive the clock through TicketService.sweepSla(now)
  * instead of waiting for the schedule.
  */
@@ -30,6 +31,6 @@ export function startSlaCron(opts: SlaCronOptions): CronJob {
     const r = await opts.tickets.sweepSla(at);
     const fields = { candidates: r.candidates, actions: r.actions, written: r.written, stale: r.stale, ms: r.ms };
     if (r.actions > 0) log.info(fields, 'SLA sweep'); else log.debug(fields, 'SLA sweep');
-    await opts.kpi.publishToday(at);
+    await opts.afterSweep?.(at);
   }, { log });
 }
