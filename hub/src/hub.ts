@@ -16,7 +16,7 @@ import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
 import { statsRoutes } from './api/routes/stats.ts';
-import { livePlugin } from './live/index.ts';
+import { LiveFeed, livePlugin } from './live/index.ts';
 import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
@@ -172,7 +172,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
-  await app.register(livePlugin, { bus, registry, log: log.child({ component: 'live' }) });
+  const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
+  live.start();
+  await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `http://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 
@@ -204,6 +206,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await deadLetters.close();
     await deviceState.close();        // last-seen of every device
     await app.close();
+    live.stop();
     await db.close();
     log.info('hub stopped');
   })());

@@ -42,7 +42,7 @@ export async function startLive(feedOpts: Partial<LiveFeedOptions> = {}, pluginO
   feed.start();
   const app = await createHttpApp({ log, dashboardDir: null });
   await app.register(authPlugin, { registry, secret: 'test-secret-test-secret-test-secret', tokenTtlS: 3600 });
-  await app.register(livePlugin, { bus, registry, log, feed, ...pluginOpts });
+  await app.register(livePlugin, { registry, log, feed, ...pluginOpts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   return {

@@ -1,7 +1,6 @@
 import type { Family } from '@shaobing/schemas';
 import type { IngestedEvent } from '../events.ts';
 import type { DeviceRecord } from '../site/registry.ts';
-import type { DeviceStateRow } from '../store/device-state-writer.ts';
 
 /** Silence after which a device counts as offline, by family (DESIGN §5: heartbeats). */
 export const OFFLINE_AFTER_MS: Record<Family, number> = {
@@ -11,8 +10,16 @@ export const OFFLINE_AFTER_MS: Record<Family, number> = {
   charger: 30 * 60_000,
 };
 
-/** A device's presence; the same shape the store persists (device_state). */
-export type DeviceState = DeviceStateRow;
+/** A device's presence (times in epoch ms); the store persists this shape (device_state). */
+export interface DeviceState {
+  siteId: string;
+  deviceId: string;
+  family: Family;
+  lastSeen: number | null;
+  online: boolean;
+  status: Record<string, unknown> | null;
+  statusAt: number | null;
+}
 
 export interface PresenceChange { state: DeviceState; reason: 'message' | 'status' | 'timeout' }
 

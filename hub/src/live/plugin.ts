@@ -4,19 +4,17 @@ import { LiveClientMessage, Validator } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import type { HubBus } from '../bus.ts';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
 import type { OperatorClaims } from '../api/auth.ts';
-import { LiveFeed, type LiveFeedOptions } from './feed.ts';
+import type { LiveFeed } from './feed.ts';
 import type { LiveSession } from './session.ts';
 
-export interface LivePluginOptions extends Omit<LiveFeedOptions, 'bus' | 'log'> {
-  bus: HubBus;
+export interface LivePluginOptions {
+  /** The running feed; its owner (hub.ts) starts and stops it. */
+  feed: LiveFeed;
   registry: Registry;
   log: Logger;
-  /** A feed built by the caller (tests read its stats); otherwise one is made and started here. */
-  feed?: LiveFeed;
   /** Keep-alive ping period (default 30 s). */
   pingIntervalMs?: number;
 }
@@ -35,18 +33,12 @@ const clientMessage = new Validator(LiveClientMessage);
  * Register after authPlugin (it needs `app.jwt`).
  */
 export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions): Promise<void> {
-  const log = opts.log.child({ component: 'live' });
-  const ownFeed = !opts.feed;
-  const feed = opts.feed ?? new LiveFeed({ ...opts, log });
-  if (ownFeed) feed.start();
+  const log = opts.log;
+  const feed = opts.feed;
 
   await app.register(fastifyWebsocket, {
     // Client messages are tiny (resume/subscribe); anything big is abuse.
     options: { maxPayload: 4096 },
-  });
-
-  app.addHook('onClose', async () => {
-    if (ownFeed) feed.stop();
   });
 
   const claimsOf = new WeakMap<FastifyRequest, OperatorClaims & { exp?: number }>();

@@ -27,3 +27,9 @@ export async function eventsReceivedAfter(db: Queryable, siteIds: string[], wate
     [siteIds, new Date(watermark).toISOString()]);
   return rows.map(toEvent);
 }
+
+/** When the first event of the given sites was stored (monitoring began then), or null. */
+export async function firstReceivedAt(db: Queryable, siteIds: string[]): Promise<number | null> {
+  const [first] = await db.query('SELECT min(received_at) AS at FROM events WHERE site_id = ANY($1::text[])', [siteIds]);
+  return first?.at instanceof Date ? first.at.getTime() : null;
+}

@@ -7,16 +7,9 @@ import type { IngestedEvent } from '../events.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
 import { emptyState, evaluate, historyWindowMs, rebuildState, RuleError, type CompiledRules, type RuleState } from './core/index.ts';
-import { eventsByTs, eventsReceivedAfter } from './event-rows.ts';
+import { eventsByTs, eventsReceivedAfter, firstReceivedAt } from './event-rows.ts';
 import { loadRules } from './load-rules.ts';
 import { RuleStateStore } from './state-store.ts';
-import { ACTIVE_TICKET_STATUSES } from '@shaobing/schemas';
-
-/** Dedup keys that have a live ticket, so a rebuild re-asserts only episodes that lack one. */
-async function liveDedupKeys(db: Queryable, siteIds: string[]): Promise<string[]> {
-  const rows = await db.query('SELECT dedup_key FROM tickets WHERE site_id = ANY($1::text[]) AND status = ANY($2::text[]) AND dedup_key IS NOT NULL', [siteIds, [...ACTIVE_TICKET_STATUSES]]);
-  return rows.map((r) => String(r.dedup_key));
-}
 
 /** How long after a restart with downtime the engine waits before judging silences. */
 export const STARTUP_GRACE_MS = 60_000;
@@ -26,7 +19,7 @@ export interface DecisionSink {
   /** Idempotent per evidence event, so a batch may be sent again; `failed` > 0 asks for that. */
   applyDecisions(decisions: RuleDecision[], now: number): Promise<{ failed: number } | void>;
   /** Dedup keys of live tickets, so a rebuild re-asserts only episodes that lack one. */
-  liveDedupKeys?(siteIds: string[]): Promise<Iterable<string>>;
+  liveDedupKeys(siteIds: string[]): Promise<Iterable<string>>;
 }
 
 export interface RuleEngineOptions {
@@ -200,12 +193,11 @@ export class RuleEngine {
     }
     const history = await eventsByTs(this.opts.db, this.siteIds, now - window, now + 1, limit);
     if (history.length === limit) this.opts.log.warn({ limit }, 'rule history truncated; long windows may start late');
-    const openKeys = this.opts.sink.liveDedupKeys ? await this.opts.sink.liveDedupKeys(this.siteIds) : await liveDedupKeys(this.opts.db, this.siteIds);
+    const openKeys = await this.opts.sink.liveDedupKeys(this.siteIds);
     // Monitoring began when the first event was stored: before that, silence is not evidence
     // (a fresh install must not open a welfare check for every elderly-care unit at once).
-    const [first] = await this.opts.db.query('SELECT min(received_at) AS at FROM events WHERE site_id = ANY($1::text[])', [this.siteIds]);
-    const coverageFrom = Math.max(now - window, first?.at instanceof Date ? first.at.getTime() : now);
-    const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, { coverageFrom, ...(openKeys ? { openKeys } : {}) });
+    const coverageFrom = Math.max(now - window, (await firstReceivedAt(this.opts.db, this.siteIds)) ?? now);
+    const rebuilt = rebuildState(this.rules, history, this.opts.registry.allDevices(), now, { coverageFrom, openKeys });
     this.state = rebuilt.state;
     this.watermark = history.reduce((m, e) => Math.max(m, e.receivedAt), 0);
     await this.apply(rebuilt.decisions, now);

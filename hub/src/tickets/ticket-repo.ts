@@ -93,6 +93,12 @@ export async function getTickets(q: Queryable, ids: readonly string[]): Promise<
 }
 
 /** The live ticket holding a dedup key (at most one: the unique index). */
+/** Dedup keys that have a live ticket in the given sites. */
+export async function liveDedupKeys(q: Queryable, siteIds: readonly string[]): Promise<string[]> {
+  const rows = await q.query(`SELECT dedup_key FROM tickets WHERE site_id = ANY($1::text[]) AND ${LIVE_SQL} AND dedup_key IS NOT NULL`, [siteIds]);
+  return rows.map((r) => String(r.dedup_key));
+}
+
 export async function liveByDedup(q: Queryable, dedupKey: string): Promise<Ticket | null> {
   return docs(await q.query(`SELECT doc FROM tickets WHERE dedup_key = $1 AND ${LIVE_SQL}`, [dedupKey]))[0] ?? null;
 }

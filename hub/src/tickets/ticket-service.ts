@@ -10,7 +10,7 @@ import { allowedActions, applyAction, DEFAULT_SLA_POLICY, type GridIndex, type O
 import { openComplaint, type ComplaintResult } from './open-complaint.ts';
 import { sweepSla, type SweepResult } from './sweep.ts';
 import { listTickets, type TicketPage } from './ticket-query.ts';
-import { auditOf, getTicket, getTickets } from './ticket-repo.ts';
+import { auditOf, getTicket, getTickets, liveDedupKeys } from './ticket-repo.ts';
 import { commitWrites, writeOf } from './ticket-writer.ts';
 
 export interface TicketServiceOptions {
@@ -39,7 +39,7 @@ export type ActionBody = Omit<OperatorTicketAction, 'kind'> & Record<string, unk
  * persists to `tickets`/`ticket_audit` with optimistic concurrency and announces every change
  * on the bus ('ticket.changed') after it commits. No I/O in the constructor.
  *
- * Callers: the rule shell (applyDecisions), the REST routes (act, openComplaint, get, list),
+ * Callers: the rule shell (applyDecisions), the REST routes (act, openComplaint, detail, list),
  * the SLA cron (sweepSla). Every method takes `now` so tests drive the clock.
  */
 export class TicketService {
@@ -101,8 +101,9 @@ export class TicketService {
     return sweepSla(this.ctx, now);
   }
 
-  get(id: string): Promise<Ticket | null> {
-    return getTicket(this.ctx.db, id);
+  /** Dedup keys of the sites' live tickets (the rule shell's rebuild re-asserts only the others). */
+  liveDedupKeys(siteIds: readonly string[]): Promise<string[]> {
+    return liveDedupKeys(this.ctx.db, siteIds);
   }
 
   /** Ticket, timeline and linked tickets, plus the actions this operator may take now. */
