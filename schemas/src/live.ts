@@ -120,3 +120,13 @@ export const LiveClientMessage = Type.Union([LiveResume, LiveSubscribe]);
 export type LiveResume = Static<typeof LiveResume>;
 export type LiveSubscribe = Static<typeof LiveSubscribe>;
 export type LiveClientMessage = Static<typeof LiveClientMessage>;
+
+/**
+ * Close codes of /ws in the private range (4000–4999), so the client tells "log in again"
+ * (token expired, forbidden) from "reconnect" (anything else).
+ */
+export const LIVE_CLOSE = {
+  badMessage: 4400,
+  tokenExpired: 4401,
+  forbidden: 4403,
+} as const;

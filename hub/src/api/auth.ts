@@ -2,13 +2,13 @@ import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { OPERATOR_ROLES, OperatorRole, type OperatorRole as Role } from '@shaobing/schemas';
+import { OPERATOR_ROLES, OperatorRole, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '@shaobing/schemas/credentials';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
 
-export interface OperatorClaims { sub: string; role: Role; sites: string[] | null }
+export type { OperatorClaims };
 
 declare module '@fastify/jwt' {
   interface FastifyJWT { payload: OperatorClaims; user: OperatorClaims }

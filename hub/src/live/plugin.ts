@@ -1,12 +1,11 @@
 import fastifyWebsocket from '@fastify/websocket';
 import { Type } from '@sinclair/typebox';
-import { LiveClientMessage, Validator } from '@shaobing/schemas';
+import { LIVE_CLOSE, LiveClientMessage, Validator, type OperatorClaims } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
-import type { OperatorClaims } from '../api/auth.ts';
 import type { LiveFeed } from './feed.ts';
 import type { LiveSession } from './session.ts';
 
@@ -19,10 +18,10 @@ export interface LivePluginOptions {
   pingIntervalMs?: number;
 }
 
-// Close codes in the private range (4000–4999): the client tells "log in again" from "retry".
-export const CLOSE_BAD_MESSAGE = 4400;
-export const CLOSE_TOKEN_EXPIRED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
+// Close codes: schemas/src/live.ts (the dashboard reads the same table).
+export const CLOSE_BAD_MESSAGE = LIVE_CLOSE.badMessage;
+export const CLOSE_TOKEN_EXPIRED = LIVE_CLOSE.tokenExpired;
+export const CLOSE_FORBIDDEN = LIVE_CLOSE.forbidden;
 
 const Query = Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) });
 const clientMessage = new Validator(LiveClientMessage);

@@ -1,4 +1,4 @@
-import type { LiveDataMessage, LiveServerFrame } from '../contract.ts';
+import { LIVE_CLOSE, type LiveDataMessage, type LiveServerFrame } from '../contract.ts';
 import { SeqTracker } from './tracker.ts';
 
 /** The part of the browser WebSocket the connection uses (tests pass a fake). */
@@ -29,8 +29,7 @@ export interface LiveConnectionOptions {
   random?: () => number;
 }
 
-const CLOSE_TOKEN_EXPIRED = 4401;
-const CLOSE_FORBIDDEN = 4403;
+const { tokenExpired: CLOSE_TOKEN_EXPIRED, forbidden: CLOSE_FORBIDDEN } = LIVE_CLOSE;
 
 /**
  * The dashboard's end of the live feed: connects, resumes from the last seq after every drop
