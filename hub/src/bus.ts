@@ -1,26 +1,13 @@
-import { EventEmitter } from 'node:events';
+import type { KpiSnapshot, TicketChange } from '@shaobing/schemas';
+import type { Logger } from 'pino';
 import type { IngestedEvent } from './events.ts';
 import type { PresenceChange } from './devices/presence.ts';
-import type { TicketChange } from '@shaobing/schemas';
 
 /**
- * One ticket change on the bus. The ticket service sends a full Ticket in `ticket` and every
- * TicketChange field; `action` is the state-machine action (`dispatch`, `sla_warn`, `open`…).
- * `ticket` stays loosely typed so other producers (tests) may send partial payloads.
+ * One ticket change on the bus: the committed TicketChange plus the ids the live feed routes
+ * by and `action`, the state-machine action (`dispatch`, `sla_warn`, `open`…).
  */
-export interface TicketBusChange {
-  ticketId: string;
-  siteId: string;
-  action: string;
-  ticket: unknown;
-  kind?: TicketChange['kind'];
-  from?: TicketChange['from'];
-  at?: string;
-  actor?: string;
-  note?: string;
-  deadline?: TicketChange['deadline'];
-  notify?: TicketChange['notify'];
-}
+export type TicketBusChange = TicketChange & { ticketId: string; siteId: string; action: string };
 
 /**
  * The hub's internal, typed event bus: producers (store, presence, tickets, KPIs) announce,
@@ -32,21 +19,50 @@ export interface HubEventMap {
   'device.presence': [change: PresenceChange];
   /** A ticket changed: opened, transitioned, occurrence added, SLA warned/escalated. */
   'ticket.changed': [change: TicketBusChange];
-  /** The ticket service sends a KpiSnapshot (today, one site) after each SLA sweep. */
-  'kpi.updated': [snapshot: unknown];
+  /** Today's KPIs of one site, after each SLA sweep (kpi-service.ts). */
+  'kpi.updated': [snapshot: KpiSnapshot];
 }
 
+type Listener<K extends keyof HubEventMap> = (...args: HubEventMap[K]) => unknown;
+interface Entry<K extends keyof HubEventMap> { owner: string; fn: Listener<K> }
+
+/**
+ * Producers emit after their work is committed, so a listener's failure must not undo or fail
+ * it: each listener runs isolated, and a throw (or a rejected promise) is logged under the
+ * listener's owner and counted, never passed back to the emitter.
+ */
 export class HubBus {
-  private readonly emitter = new EventEmitter({ captureRejections: false });
-  constructor() {
-    // Many WebSocket sessions subscribe; the default cap of 10 would only warn.
-    this.emitter.setMaxListeners(0);
+  private readonly listeners: { [K in keyof HubEventMap]: Set<Entry<K>> } = {
+    'events.stored': new Set(), 'device.presence': new Set(), 'ticket.changed': new Set(), 'kpi.updated': new Set(),
+  };
+  /** Listener failures per owner. */
+  readonly failures = new Map<string, number>();
+
+  constructor(private readonly log?: Logger) {}
+
+  /** Subscribes `listener` (named by `owner` in logs); returns the unsubscribe function. */
+  on<K extends keyof HubEventMap>(event: K, listener: Listener<K>, owner = 'unnamed'): () => void {
+    const set: Set<Entry<K>> = this.listeners[event];
+    const entry: Entry<K> = { owner, fn: listener };
+    set.add(entry);
+    return () => { set.delete(entry); };
   }
-  on<K extends keyof HubEventMap>(event: K, listener: (...args: HubEventMap[K]) => void): () => void {
-    this.emitter.on(event, listener as (...args: unknown[]) => void);
-    return () => this.emitter.off(event, listener as (...args: unknown[]) => void);
-  }
+
   emit<K extends keyof HubEventMap>(event: K, ...args: HubEventMap[K]): void {
-    this.emitter.emit(event, ...args);
+    const set: Set<Entry<K>> = this.listeners[event];
+    for (const { owner, fn } of [...set]) {
+      try {
+        const r = fn(...args);
+        if (r instanceof Promise) r.catch((err: unknown) => this.failed(event, owner, err));
+      } catch (err) {
+        this.failed(event, owner, err);
+      }
+    }
+  }
+
+  private failed(event: keyof HubEventMap, owner: string, err: unknown): void {
+    this.failures.set(owner, (this.failures.get(owner) ?? 0) + 1);
+    if (this.log) this.log.error({ err, event, listener: owner }, 'bus listener failed; the emitter carries on');
+    else console.error(`bus listener ${owner} failed on ${event}:`, err);
   }
 }

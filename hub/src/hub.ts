@@ -78,7 +78,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
 
   const db = await openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) });
   const metrics = createMetrics();
-  const bus = new HubBus();
+  const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
   const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }) });
   const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });

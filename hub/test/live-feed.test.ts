@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { fakeEvent, LiveClient, startLive, type LiveHarness } from './live-support.ts';
+import { fakeEvent, kpiSnapshot, LiveClient, openedChange, startLive, type LiveHarness } from './live-support.ts';
 
 let h: LiveHarness | null = null;
 const clients: LiveClient[] = [];
@@ -121,7 +121,7 @@ describe('live feed: sequence, batching, resume', () => {
     await c1.close();
 
     for (let i = 0; i < 25; i++) h.bus.emit('events.stored', [fakeEvent()]);
-    h.bus.emit('ticket.changed', { ticketId: 't1', siteId: 'a', action: 'opened', ticket: { id: 't1' } });
+    h.bus.emit('ticket.changed', openedChange('t1', 'a'));
     const c2 = await connect(url);
     c2.send({ kind: 'resume', lastSeq: lastSeen, epoch: hello.payload.epoch });
     for (let i = 0; i < 5; i++) h.bus.emit('events.stored', [fakeEvent()]);
@@ -129,7 +129,7 @@ describe('live feed: sequence, batching, resume', () => {
     const seqs = [...c1.messages(), ...c2.messages()].map((m) => m.seq);
     expect(seqs).toEqual(Array.from({ length: 61 }, (_, i) => i + 1));
     assertChain(c2, lastSeen);
-    expect(c2.messages().find((m) => m.kind === 'ticket')?.payload).toMatchObject({ ticketId: 't1', action: 'opened' });
+    expect(c2.messages().find((m) => m.kind === 'ticket')?.payload).toMatchObject({ ticketId: 't1', action: 'open', from: null, ticket: { id: 't1', siteId: 'a', status: 'open' } });
   });
 
   it('resets a client too far behind the ring, or from another epoch', async () => {
@@ -167,15 +167,15 @@ describe('live feed: visibility and filters', () => {
     expect(anna.hello().payload.sites).toEqual(['a']);
     anna.send({ kind: 'resume', lastSeq: anna.hello().seq });
     for (let i = 0; i < 10; i++) h.bus.emit('events.stored', [fakeEvent('a'), fakeEvent('b'), fakeEvent('b')]);
-    h.bus.emit('ticket.changed', { ticketId: 'tb', siteId: 'b', action: 'opened', ticket: { id: 'tb' } });
-    h.bus.emit('kpi.updated', { open: 3 }); // street-wide: not for a one-site operator
-    h.bus.emit('kpi.updated', { siteId: 'a', open: 1 });
+    h.bus.emit('ticket.changed', openedChange('tb', 'b'));
+    h.bus.emit('kpi.updated', kpiSnapshot()); // street-wide: not for a one-site operator
+    h.bus.emit('kpi.updated', kpiSnapshot('a'));
     await anna.waitFor((x) => x.messages().some((m) => m.kind === 'kpi'));
     const msgs = anna.messages();
     expect(msgs.filter((m) => m.kind === 'event')).toHaveLength(10);
     expect(msgs.every((m) => m.kind !== 'event' || m.payload.siteId === 'a')).toBe(true);
     expect(msgs.some((m) => m.kind === 'ticket')).toBe(false);
-    expect(msgs.filter((m) => m.kind === 'kpi')).toHaveLength(1);
+    expect(msgs.filter((m) => m.kind === 'kpi').map((m) => m.payload)).toEqual([kpiSnapshot('a')]);
     assertChain(anna, 0);
   });
 
@@ -185,7 +185,7 @@ describe('live feed: visibility and filters', () => {
     c.send({ kind: 'subscribe', siteId: 'b', families: ['door'] });
     await new Promise((r) => setTimeout(r, 30));
     h.bus.emit('events.stored', [fakeEvent('b'), fakeEvent('b', { family: 'door', type: 'door.opened', channel: 'event' }), fakeEvent('a', { family: 'door', type: 'door.opened', channel: 'event' })]);
-    h.bus.emit('ticket.changed', { ticketId: 'tb', siteId: 'b', action: 'opened', ticket: { id: 'tb' } });
+    h.bus.emit('ticket.changed', openedChange('tb', 'b'));
     await c.waitFor((x) => x.messages().length === 2);
     expect(c.messages().map((m) => m.kind)).toEqual(['event', 'ticket']);
   });

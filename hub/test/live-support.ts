@@ -1,11 +1,14 @@
 import type { AddressInfo } from 'node:net';
-import type { LiveServerFrame, SiteFile } from '@shaobing/schemas';
+import type { KpiSnapshot, LiveServerFrame, SiteFile } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { authPlugin } from '../src/api/auth.ts';
 import { createHttpApp } from '../src/api/server.ts';
-import { HubBus } from '../src/bus.ts';
+import { HubBus, type TicketBusChange } from '../src/bus.ts';
+import { computeKpis } from '../src/kpi/core/index.ts';
+import { busChange } from '../src/tickets/ticket-writer.ts';
+import { makeTicket, T0 } from './tickets-fixtures.ts';
 import type { IngestedEvent } from '../src/events.ts';
 import { LiveFeed, livePlugin, type LiveFeedOptions } from '../src/live/index.ts';
 import { Registry } from '../src/site/registry.ts';
@@ -124,4 +127,15 @@ export class LiveClient {
   private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
+}
+
+/** A ticket opened on `siteId`, as the ticket service announces it after COMMIT. */
+export function openedChange(ticketId: string, siteId: string): TicketBusChange {
+  const ticket = makeTicket({ id: ticketId, siteId }, T0);
+  return busChange({ kind: 'opened', ticket, from: null, at: ticket.openedAt, actor: 'system:bin-overflow' }, 'open');
+}
+
+/** Today's KPIs as the KPI service computes them: of one site, or street-wide (no siteId). */
+export function kpiSnapshot(siteId?: string): KpiSnapshot {
+  return computeKpis([makeTicket({ siteId: siteId ?? 'a' })], { from: T0 - 3600_000, to: T0 + 3600_000 }, T0, siteId ? { siteId } : {});
 }

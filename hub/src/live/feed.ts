@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Family, KpiSnapshot, LiveDataKind, LivePresencePayload, LiveTicketPayload, StoredEvent } from '@shaobing/schemas';
+import type { Family, KpiSnapshot, LiveDataKind } from '@shaobing/schemas';
 import type { Logger } from 'pino';
-import type { HubBus, HubEventMap } from '../bus.ts';
-import type { IngestedEvent } from '../events.ts';
+import type { HubBus } from '../bus.ts';
+import { eventPayload, presencePayload, ticketPayload, type LivePayload } from './payloads.ts';
 import { Ring } from './ring.ts';
 import { LiveSession, type LiveSocket, type SessionLimits } from './session.ts';
 
@@ -71,10 +71,10 @@ export class LiveFeed {
   start(): void {
     const { bus } = this.opts;
     this.unsubscribe.push(
-      bus.on('events.stored', (events) => { for (const e of events) this.publishEvent(e); }),
-      bus.on('device.presence', (c) => this.publishPresence(c)),
-      bus.on('ticket.changed', (c) => this.publishTicket(c)),
-      bus.on('kpi.updated', (s) => this.publishKpi(s)),
+      bus.on('events.stored', (events) => { for (const e of events) this.publish('event', e.siteId, e.family, eventPayload(e)); }, 'live'),
+      bus.on('device.presence', (c) => this.publish('presence', c.state.siteId, c.state.family, presencePayload(c)), 'live'),
+      bus.on('ticket.changed', (c) => this.publish('ticket', c.siteId, null, ticketPayload(c)), 'live'),
+      bus.on('kpi.updated', (s: KpiSnapshot) => this.publish('kpi', s.siteId ?? null, null, s), 'live'),
     );
     // A steady tick also re-tries sessions that were behind once their sockets drain.
     this.timer = setInterval(() => this.flush(), this.batchMs);
@@ -107,7 +107,7 @@ export class LiveFeed {
     s.pump(this.now(), this.iso());
   }
 
-  publish(kind: LiveDataKind, siteId: string | null, family: Family | null, payload: unknown): number {
+  publish<K extends LiveDataKind>(kind: K, siteId: string | null, family: Family | null, payload: LivePayload<K>): number {
     const at = this.iso();
     const e = this.ring.push((seq) => ({ kind, siteId, family, json: JSON.stringify({ seq, kind, at, payload }) }));
     if (++this.pending >= this.batchMaxItems && !this.immediate) {
@@ -137,39 +137,6 @@ export class LiveFeed {
       if (s.maxBufferedSeen > maxBuffered) maxBuffered = s.maxBufferedSeen;
     }
     return { epoch: this.epoch, head: this.ring.head, oldest: this.ring.oldest, ringSize: this.ring.size, ringBytes: this.ring.bytes, clients: this.sessions.size, behind, maxBufferedSeen: maxBuffered };
-  }
-
-  private publishEvent(e: IngestedEvent): void {
-    const payload: StoredEvent = {
-      siteId: e.siteId, deviceId: e.deviceId, family: e.family, channel: e.channel, type: e.type, msgId: e.msgId,
-      ts: new Date(e.ts).toISOString(), receivedAt: new Date(e.receivedAt).toISOString(), data: e.data,
-    };
-    this.publish('event', e.siteId, e.family, payload);
-  }
-
-  private publishPresence(c: HubEventMap['device.presence'][0]): void {
-    const s = c.state;
-    const payload: LivePresencePayload = {
-      siteId: s.siteId, deviceId: s.deviceId, family: s.family, online: s.online,
-      lastSeen: s.lastSeen === null ? null : new Date(s.lastSeen).toISOString(), reason: c.reason,
-    };
-    this.publish('presence', s.siteId, s.family, payload);
-  }
-
-  private publishTicket(c: HubEventMap['ticket.changed'][0]): void {
-    // The bus types `ticket` loosely; the ticket service puts a full Ticket (and, when it has
-    // one, the TicketChange fields) there.
-    const extra = c as { from?: unknown; actor?: unknown; note?: unknown; kind?: unknown };
-    const payload = { ticketId: c.ticketId, siteId: c.siteId, action: c.action, ticket: c.ticket } as LiveTicketPayload;
-    if (extra.from === null || typeof extra.from === 'string') payload.from = extra.from as LiveTicketPayload['from'];
-    if (typeof extra.actor === 'string') payload.actor = extra.actor;
-    if (typeof extra.note === 'string') payload.note = extra.note;
-    this.publish('ticket', c.siteId, null, payload);
-  }
-
-  private publishKpi(snapshot: unknown): void {
-    const siteId = (snapshot as Partial<KpiSnapshot> | null)?.siteId;
-    this.publish('kpi', typeof siteId === 'string' ? siteId : null, null, snapshot);
   }
 
   private iso(): string {

@@ -72,7 +72,7 @@ export class RuleEngine {
   async start(): Promise<void> {
     this.rules = await loadRules(this.opts.rulesFile);
     await this.restore();
-    this.unsubscribe = this.opts.bus.on('events.stored', (events) => this.enqueue(() => this.onEvents(events)));
+    this.unsubscribe = this.opts.bus.on('events.stored', (events) => this.enqueue(() => this.onEvents(events)), 'rules');
     const tickMs = this.opts.tickMs ?? 1000;
     this.timers.push(setInterval(() => {
       if (this.tickQueued) return;
