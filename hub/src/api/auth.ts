@@ -1,5 +1,6 @@
 import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
 import { OPERATOR_ROLES, OperatorRole, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
@@ -44,11 +45,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     if (rank(req.user.role) < rank(min)) throw new HubError('HUB_ERR_FORBIDDEN', `needs role ${min} or above; you are ${req.user.role}`);
   });
 
-  app.post('/api/auth/login', {
+  app.withTypeProvider<TypeBoxTypeProvider>().post('/api/auth/login', {
     schema: { tags: ['auth'], body: LoginBody, response: { 200: LoginReply } },
     config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
   }, async (req) => {
-    const { username, password } = req.body as { username: string; password: string };
+    const { username, password } = req.body;
     const op = opts.registry.operator(username);
     // Verify against a dummy hash for unknown users so timing does not reveal who exists.
     const ok = await verifyPassword(password, op?.passwordHash ?? DUMMY_HASH);

@@ -1,4 +1,5 @@
 import fastifyWebsocket from '@fastify/websocket';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { LIVE_CLOSE, LiveClientMessage, Validator, type OperatorClaims } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -42,11 +43,11 @@ export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions):
 
   const claimsOf = new WeakMap<FastifyRequest, OperatorClaims & { exp?: number }>();
 
-  app.get('/ws', {
+  app.withTypeProvider<TypeBoxTypeProvider>().get('/ws', {
     websocket: true,
     schema: { hide: true, querystring: Query },
     preValidation: async (req) => {
-      const token = (req.query as { token?: string }).token;
+      const token = req.query.token;
       if (!token) throw new HubError('HUB_ERR_UNAUTHORIZED', 'pass the login token as ?token=');
       let claims: OperatorClaims & { exp?: number };
       try {

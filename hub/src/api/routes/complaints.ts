@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { ComplaintInput, Ticket, type ComplaintInput as Input } from '@shaobing/schemas';
+import { ComplaintInput, Ticket } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../route-helpers.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
@@ -14,15 +15,16 @@ const ComplaintReply = Type.Object({
 
 /** POST /api/complaints — 接诉即办 intake (dispatcher and above). */
 export async function complaintRoutes(app: FastifyInstance, opts: { tickets: TicketService; now?: () => number }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
-  app.post('/api/complaints', {
+  api.post('/api/complaints', {
     schema: {
       tags: ['complaints'], body: ComplaintInput, response: { 201: ComplaintReply },
       description: 'Opens a reactive ticket; links it to a live (or resolved within 7 days) proactive ticket of the same place and category, marking it pre-empted when the proactive one came first.',
     },
     onRequest: app.requireRole('dispatcher'),
   }, async (req, reply) => {
-    const result = await opts.tickets.openComplaint(req.body as Input, actorOf(req), now());
+    const result = await opts.tickets.openComplaint(req.body, actorOf(req), now());
     return reply.code(201).send(result);
   });
 }

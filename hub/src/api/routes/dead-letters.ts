@@ -1,4 +1,5 @@
-import { DeadLetter, DeadLettersQuery, Page, type DeadLetter as D, type DeadLettersQuery as Q } from '@shaobing/schemas';
+import { DeadLetter, DeadLettersQuery, Page, type DeadLetter as D } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
@@ -8,11 +9,12 @@ import { HubError } from '../../errors.ts';
 
 /** GET /api/dead-letters — rejected messages with reason and raw payload, newest first. */
 export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
-  app.get('/api/dead-letters', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/dead-letters', {
     schema: { tags: ['events'], querystring: DeadLettersQuery, response: { 200: Page(DeadLetter) } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as Q;
+    const q = req.query;
     const limit = q.limit ?? 100;
     const w = new Where().add('site_id = ?', q.siteId).add('device_id = ?', q.deviceId).add('reason = ?', q.reason);
     const sites = visibleSites(req);

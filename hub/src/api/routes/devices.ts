@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { DeviceView, Family, Id, type DeviceView as V } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Presence } from '../../devices/presence.ts';
 import type { Registry } from '../../site/registry.ts';
@@ -9,11 +10,12 @@ const Query = Type.Object({ siteId: Type.Optional(Id), family: Type.Optional(Fam
 
 /** GET /api/devices — the registry joined with live presence and per-device rejection counts. */
 export async function deviceRoutes(app: FastifyInstance, opts: { registry: Registry; presence: Presence; rejectedByDevice: Map<string, number> }): Promise<void> {
-  app.get('/api/devices', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/devices', {
     schema: { tags: ['devices'], querystring: Query, response: { 200: Type.Object({ items: Type.Array(DeviceView) }) } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; family?: string; cellId?: string; online?: boolean };
+    const q = req.query;
     const sites = visibleSites(req);
     const items: V[] = [];
     for (const d of opts.registry.allDevices()) {

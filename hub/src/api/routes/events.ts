@@ -1,4 +1,5 @@
-import { EventsQuery, Page, StoredEvent, type EventsQuery as Q, type StoredEvent as E } from '@shaobing/schemas';
+import { EventsQuery, Page, StoredEvent, type StoredEvent as E } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
@@ -8,11 +9,12 @@ import { HubError } from '../../errors.ts';
 
 /** GET /api/events — stored device messages, newest first, keyset-paginated. */
 export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }): Promise<void> {
-  app.get('/api/events', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/events', {
     schema: { tags: ['events'], querystring: EventsQuery, response: { 200: Page(StoredEvent) } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as Q;
+    const q = req.query;
     const limit = q.limit ?? 100;
     const w = new Where()
       .add('site_id = ?', q.siteId)

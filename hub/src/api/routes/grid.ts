@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { GridCell, Id, Worker } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../site/registry.ts';
 import { siteScope } from '../route-helpers.ts';
@@ -8,11 +9,12 @@ const Query = Type.Object({ siteId: Id }, { additionalProperties: false });
 
 /** GET /api/grid — a site's grid cells and grid workers (the dashboard's grid tree). */
 export async function gridRoutes(app: FastifyInstance, opts: { registry: Registry }): Promise<void> {
-  app.get('/api/grid', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/grid', {
     schema: { tags: ['grid'], querystring: Query, response: { 200: Type.Object({ cells: Type.Array(GridCell), workers: Type.Array(Worker) }) } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const [siteId] = siteScope(req, opts.registry, (req.query as { siteId: string }).siteId);
+    const [siteId] = siteScope(req, opts.registry, req.query.siteId);
     return { cells: opts.registry.grid(siteId!), workers: opts.registry.workers(siteId!) };
   });
 }

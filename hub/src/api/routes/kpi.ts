@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Id, KpiSnapshot } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
@@ -19,15 +20,16 @@ const MAX_RANGE_MS = 93 * 24 * 3600_000;
 
 /** GET /api/kpi — 三率 and friends for a period (default: today in TZ_REPORTS). */
 export async function kpiRoutes(app: FastifyInstance, opts: { kpi: KpiService; registry: Registry; now?: () => number }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
-  app.get('/api/kpi', {
+  api.get('/api/kpi', {
     schema: {
       tags: ['kpi'], querystring: Query, response: { 200: KpiSnapshot },
       description: 'Period [from, to); without both, today (local day in TZ_REPORTS). Without siteId: every site you may see, summed (no community ranking).',
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; from?: string; to?: string };
+    const q = req.query;
     const sites = siteScope(req, opts.registry, q.siteId);
     const at = now();
     const today = periodOf('daily', at, opts.kpi.tz);

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { Id, KpiSnapshot } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
 import { rankingCsvRows, toCsv } from '../../kpi/core/index.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
-import { localDateLabel, localMidnight, parseLocalDate, REPORT_KINDS, type ReportKind } from '../../kpi/periods.ts';
+import { localDateLabel, localMidnight, parseLocalDate, REPORT_KINDS } from '../../kpi/periods.ts';
 import type { Registry } from '../../site/registry.ts';
 import { siteScope } from '../route-helpers.ts';
 
@@ -28,23 +29,24 @@ const CsvQuery = Type.Object({
  * so spreadsheet programs read the UTF-8 (Chinese names) right.
  */
 export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService; registry: Registry }): Promise<void> {
-  app.get('/api/reports', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/reports', {
     schema: { tags: ['reports'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(StoredReport) }) }, description: 'Newest period first.' },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; kind?: ReportKind; limit?: number };
+    const q = req.query;
     return { items: await opts.kpi.list(siteScope(req, opts.registry, q.siteId), q.kind, q.limit ?? 50) };
   });
 
-  app.get('/api/reports/:kind.csv', {
+  api.get('/api/reports/:kind.csv', {
     schema: {
       tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: CsvQuery,
       produces: ['text/csv'], response: { 200: Type.String({ description: 'text/csv; charset=utf-8' }) },
     },
     onRequest: app.requireRole('viewer'),
   }, async (req, reply) => {
-    const { kind } = req.params as { kind: ReportKind };
-    const q = req.query as { siteId: string; period?: string; ranking?: 'workers' | 'communities' };
+    const { kind } = req.params;
+    const q = req.query;
     const [siteId] = siteScope(req, opts.registry, q.siteId);
     let report;
     if (q.period !== undefined) {

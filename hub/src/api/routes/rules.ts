@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { Category, Family, IsoTime, Localized, Severity } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
 import { RuleError } from '../../rules/core/index.ts';
@@ -32,7 +33,8 @@ const asFiles = (doc: unknown): unknown[] => (Array.isArray(doc) ? doc : [doc]);
 
 /** Rules: list what runs, validate a candidate file, backtest it, reload RULES_FILE. */
 export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngine; db: Queryable; registry: Registry }): Promise<void> {
-  app.get('/api/rules', { schema: { tags: ['rules'], response: { 200: Type.Object({ items: Type.Array(RuleSummary) }) } }, onRequest: app.requireRole('viewer') }, async () => {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/rules', { schema: { tags: ['rules'], response: { 200: Type.Object({ items: Type.Array(RuleSummary) }) } }, onRequest: app.requireRole('viewer') }, async () => {
     const compiled = opts.engine.compiled;
     const sets = [[null, compiled.base] as const, ...[...compiled.sites].map(([site, set]) => [site, set] as const)];
     const items = sets.flatMap(([siteId, set]) => [...set.byId.values()].map((r) => ({
@@ -42,7 +44,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
     return { items };
   });
 
-  app.post('/api/rules/validate', {
+  api.post('/api/rules/validate', {
     schema: { tags: ['rules'], body: RuleFiles, response: { 200: Type.Object({ ok: Type.Boolean(), issues: Type.Array(Type.String()), rules: Type.Integer() }) } },
     onRequest: app.requireRole('dispatcher'),
   }, async (req) => {
@@ -55,11 +57,11 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
     }
   });
 
-  app.post('/api/rules/dry-run', {
+  api.post('/api/rules/dry-run', {
     schema: { tags: ['rules'], body: DryRunBody, response: { 200: DryRunReply } },
     onRequest: app.requireRole('supervisor'),
   }, async (req) => {
-    const body = req.body as { siteId?: string; from: string; to: string; rules?: unknown };
+    const body = req.body;
     const from = Date.parse(body.from);
     const to = Date.parse(body.to);
     if (!(to > from) || to - from > 31 * 86_400_000) throw new HubError('HUB_ERR_VALIDATION', 'need from < to, at most 31 days apart');
@@ -81,7 +83,7 @@ export async function ruleRoutes(app: FastifyInstance, opts: { engine: RuleEngin
     };
   });
 
-  app.post('/api/rules/reload', { schema: { tags: ['rules'] }, onRequest: app.requireRole('admin') }, async (_req, reply) => {
+  api.post('/api/rules/reload', { schema: { tags: ['rules'] }, onRequest: app.requireRole('admin') }, async (_req, reply) => {
     const r = await opts.engine.reload();
     return r.ok ? { ok: true } : reply.code(400).send({ code: 'HUB_ERR_RULES_INVALID', message: r.error, statusCode: 400 });
   });

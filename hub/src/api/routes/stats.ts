@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Family, Id } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { HubError } from '../../errors.ts';
@@ -58,10 +59,10 @@ export type EventStats = Static<typeof EventStats>;
 export type TicketStats = Static<typeof TicketStats>;
 export type Readings = Static<typeof Readings>;
 
-interface Window { bucket: BucketName; from: Date; to: Date; interval: string; origin: string }
+interface Window<B extends BucketName = BucketName> { bucket: B; from: Date; to: Date; interval: string; origin: string }
 
 /** Resolves defaults, aligns `from` to a bucket start and bounds the number of buckets. */
-export function bucketWindow(q: { from?: string; to?: string; utcOffsetMin?: number }, bucket: BucketName, nowMs = Date.now()): Window {
+export function bucketWindow<B extends BucketName>(q: { from?: string; to?: string; utcOffsetMin?: number }, bucket: B, nowMs = Date.now()): Window<B> {
   const width = BUCKETS[bucket];
   const toMs = q.to ? Date.parse(q.to) : nowMs;
   const rawFrom = q.from ? Date.parse(q.from) : toMs - DEFAULT_RANGE_MS;
@@ -89,13 +90,14 @@ const num = (v: unknown) => Number(v);
 
 /** GET /api/stats/events, /api/stats/tickets, /api/readings — chart series (role viewer). */
 export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = opts;
 
-  app.get('/api/stats/events', {
+  api.get('/api/stats/events', {
     schema: { tags: ['stats'], querystring: EventStatsQuery, response: { 200: EventStats } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as Static<typeof EventStatsQuery>;
+    const q = req.query;
     const win = bucketWindow(q, q.bucket ?? '1h');
     const w = new Where();
     w.params.push(win.interval, win.origin); // $1, $2 of bucketExpr
@@ -113,11 +115,11 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     };
   });
 
-  app.get('/api/stats/tickets', {
+  api.get('/api/stats/tickets', {
     schema: { tags: ['stats'], querystring: TicketStatsQuery, response: { 200: TicketStats } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as Static<typeof TicketStatsQuery>;
+    const q = req.query;
     const win = bucketWindow(q, q.bucket ?? '1h');
     const w = new Where();
     w.params.push(win.interval, win.origin, win.from.toISOString(), win.to.toISOString()); // $1..$4
@@ -144,11 +146,11 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     };
   });
 
-  app.get('/api/readings', {
+  api.get('/api/readings', {
     schema: { tags: ['stats'], querystring: ReadingsQuery, response: { 200: Readings } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as Static<typeof ReadingsQuery>;
+    const q = req.query;
     const win = bucketWindow(q, q.bucket ?? '5m');
     const port = q.port ?? 0;
     const w = new Where();

@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import {
   OPERATOR_ACTIONS, OperatorAction, Page, Ticket, TICKET_ACTION_BODIES, TicketDetail, TicketsQuery,
-  type OperatorAction as Action, type TicketsQuery as Q,
 } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { allowedActions } from '../../tickets/core/index.ts';
 import { actionSegment, actorOf, minRoleFor } from '../route-helpers.ts';
-import type { ActionBody, TicketService } from '../../tickets/ticket-service.ts';
+import type { TicketService } from '../../tickets/ticket-service.ts';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const DetailReply = Type.Object({ ...TicketDetail.properties, allowedActions: Type.Array(OperatorAction) });
@@ -19,23 +19,24 @@ const ActionReply = Type.Object({ ticket: Ticket, allowedActions: Type.Array(Ope
  * Authentication runs onRequest, before the body is parsed: no token → 401, whatever was sent.
  */
 export async function ticketRoutes(app: FastifyInstance, opts: { tickets: TicketService; now?: () => number }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
 
-  app.get('/api/tickets', {
+  api.get('/api/tickets', {
     schema: {
       tags: ['tickets'], querystring: TicketsQuery, response: { 200: Page(Ticket) },
       description: 'Board order: overdue first, then by severity (critical first), then oldest; finished tickets last. `status` may repeat.',
     },
     onRequest: app.requireRole('viewer'),
-  }, async (req) => opts.tickets.list(req.query as Q, actorOf(req), now()));
+  }, async (req) => opts.tickets.list(req.query, actorOf(req), now()));
 
-  app.get('/api/tickets/:id', {
+  api.get('/api/tickets/:id', {
     schema: { tags: ['tickets'], params: Params, response: { 200: DetailReply }, description: 'Ticket, audit timeline, linked tickets, and the actions your role may take now.' },
     onRequest: app.requireRole('viewer'),
-  }, async (req) => opts.tickets.detail((req.params as { id: string }).id, actorOf(req)));
+  }, async (req) => opts.tickets.detail(req.params.id, actorOf(req)));
 
   for (const action of OPERATOR_ACTIONS) {
-    app.post(`/api/tickets/:id/${actionSegment(action)}`, {
+    api.post(`/api/tickets/:id/${actionSegment(action)}`, {
       schema: {
         tags: ['tickets'], params: Params, body: TICKET_ACTION_BODIES[action], response: { 200: ActionReply },
         description: `${action} (least role: ${minRoleFor(action)}). Send the ticket's \`version\` to get 409 HUB_ERR_CONFLICT instead of acting on a ticket that changed.`,
@@ -45,7 +46,7 @@ export async function ticketRoutes(app: FastifyInstance, opts: { tickets: Ticket
       onRequest: app.requireRole(minRoleFor(action)),
     }, async (req) => {
       const actor = actorOf(req);
-      const ticket = await opts.tickets.act((req.params as { id: string }).id, action as Action, req.body as ActionBody, actor, now());
+      const ticket = await opts.tickets.act(req.params.id, action, req.body, actor, now());
       return { ticket, allowedActions: allowedActions(ticket, actor.role, actor.username) };
     });
   }
