@@ -97,7 +97,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     },
   });
   const deadLetters = new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) });
-  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c) });
+  // Offline after the running offline rules' silence (rules start before the sweep timer).
+  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family) });
   const deviceState = new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() });
   presence.restore(await deviceState.load());
 

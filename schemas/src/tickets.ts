@@ -186,7 +186,10 @@ export const TICKET_ACTION_BODIES = {
   escalate: EscalateBody, reopen: ReopenBody,
 } as const satisfies Record<OperatorAction, unknown>;
 
-/** Stable error codes of ticket actions (HTTP status in hub/src/tickets/core TICKET_ERROR_STATUS). */
+/**
+ * Stable error codes of ticket actions. Status and message live in the hub's one catalogue
+ * (hub/src/errors.ts; hubErrorOf does not compile if a code is missing there).
+ */
 export const TICKET_ERROR_CODES = [
   'HUB_ERR_ILLEGAL_TRANSITION', 'HUB_ERR_FORBIDDEN', 'HUB_ERR_NOTE_REQUIRED', 'HUB_ERR_VERSION_CONFLICT',
   'HUB_ERR_TICKET_NOT_FOUND', 'HUB_ERR_TICKET_EXISTS', 'HUB_ERR_ASSIGNEE_REQUIRED', 'HUB_ERR_NOT_DEVICE_VERIFIABLE',

@@ -2,14 +2,6 @@ import type { Family } from '@shaobing/schemas';
 import type { IngestedEvent } from '../events.ts';
 import type { DeviceRecord } from '../site/registry.ts';
 
-/** Silence after which a device counts as offline, by family (DESIGN §5: heartbeats). */
-export const OFFLINE_AFTER_MS: Record<Family, number> = {
-  door: 10 * 60_000,
-  camera: 10 * 60_000,
-  bin: 10 * 60_000,
-  charger: 30 * 60_000,
-};
-
 /** A device's presence (times in epoch ms); the store persists this shape (device_state). */
 export interface DeviceState {
   siteId: string;
@@ -25,8 +17,9 @@ export interface PresenceChange { state: DeviceState; reason: 'message' | 'statu
 
 /**
  * Last-seen and online/offline per device. Online when a message arrives; offline on a
- * `{online:false}` status (Last Will, retained) or after OFFLINE_AFTER_MS of silence.
- * Keeps the latest state in memory and hands dirty rows to `persist` in coalesced batches.
+ * `{online:false}` status (Last Will, retained) or after `offlineAfterMs` of silence (the
+ * offline rules' forMs, so the online dot and the offline ticket agree). Keeps the latest
+ * state in memory; `takeDirty()` hands changed rows to the store writer in coalesced batches.
  */
 export class Presence {
   private readonly states = new Map<string, DeviceState>();
@@ -34,8 +27,9 @@ export class Presence {
 
   constructor(private readonly opts: {
     onChange?: (c: PresenceChange) => void;
-    offlineAfterMs?: Partial<Record<Family, number>>;
-  } = {}) {}
+    /** Silence before a device counts offline; undefined = never by silence alone. */
+    offlineAfterMs: (siteId: string, family: Family) => number | undefined;
+  }) {}
 
   /** Seeds state from the store at start-up so last-seen survives a restart. */
   restore(rows: DeviceState[]): void {
@@ -66,8 +60,8 @@ export class Presence {
   sweep(now: number): number {
     let n = 0;
     for (const [key, s] of this.states) {
-      const limit = this.opts.offlineAfterMs?.[s.family] ?? OFFLINE_AFTER_MS[s.family];
-      if (s.online && s.lastSeen !== null && now - s.lastSeen > limit) {
+      const limit = this.opts.offlineAfterMs(s.siteId, s.family);
+      if (limit !== undefined && s.online && s.lastSeen !== null && now - s.lastSeen > limit) {
         s.online = false;
         this.dirty.add(key);
         n++;

@@ -1,12 +1,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { RuleDecision } from '@shaobing/schemas';
+import type { Family, RuleDecision } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import type { IngestedEvent } from '../events.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
-import { emptyState, evaluate, historyWindowMs, rebuildState, RuleError, type CompiledRules, type RuleState } from './core/index.ts';
+import { emptyState, evaluate, historyWindowMs, offlineAfterMs, rebuildState, RuleError, type CompiledRules, type RuleState } from './core/index.ts';
 import { eventsByTs, eventsReceivedAfter, firstReceivedAt } from './event-rows.ts';
 import { loadRules } from './load-rules.ts';
 import { RuleStateStore } from './state-store.ts';
@@ -67,6 +67,11 @@ export class RuleEngine {
 
   get compiled(): CompiledRules {
     return this.rules;
+  }
+
+  /** The running rules' offline silence for a site's family (presence reads it; follows reloads). */
+  offlineAfterMs(siteId: string, family: Family): number | undefined {
+    return offlineAfterMs(this.rules, siteId, family);
   }
 
   async start(): Promise<void> {

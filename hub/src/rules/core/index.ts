@@ -60,3 +60,4 @@ export type {
 export { formatDuration, render, compileTemplate } from './templates.ts';
 export { scheduleActive, compileSchedule, localTime } from './schedule.ts';
 export { dedupKey, scopeId } from './emit.ts';
+export { offlineAfterMs } from './offline-after.ts';

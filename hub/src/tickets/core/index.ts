@@ -12,7 +12,7 @@
  *     (0 rows → HUB_ERR_VERSION_CONFLICT: re-read and, for system actions, re-plan);
  *     insert `audit` rows in the same transaction; publish `events` after commit.
  *   - `changed: false` = idempotent no-op (already warned / already linked): write nothing.
- *   - error codes are TICKET_ERROR_CODES (schemas); HTTP status in TICKET_ERROR_STATUS.
+ *   - error codes are TICKET_ERROR_CODES (schemas); status and message in hub/src/errors.ts.
  *   - REST: POST /api/tickets/:id/<action> with TICKET_ACTION_BODIES[action] →
  *     applyAction(t, { kind: action, ...body }, { id: username, role }, Date.now()).
  *   - UI buttons: allowedActions(ticket, role, username).
@@ -51,7 +51,7 @@ export {
 } from './from-decision.ts';
 export { newTicket, type NewTicketInput } from './new-ticket.ts';
 export {
-  TICKET_ERROR_STATUS, toIso, toMs,
+  toIso, toMs,
   type Actor, type ApplyResult, type EpochMs, type OperatorTicketAction, type SystemTicketAction,
   type TicketAction, type TicketActionKind, type TicketError,
 } from './types.ts';

@@ -54,22 +54,6 @@ export type ApplyResult =
   }
   | { ok: false; error: TicketError };
 
-/** Suggested HTTP status per error code, for the REST error catalogue. */
-export const TICKET_ERROR_STATUS: Record<TicketErrorCode, number> = {
-  HUB_ERR_ILLEGAL_TRANSITION: 409,
-  HUB_ERR_FORBIDDEN: 403,
-  HUB_ERR_NOTE_REQUIRED: 400,
-  HUB_ERR_VERSION_CONFLICT: 409,
-  HUB_ERR_TICKET_NOT_FOUND: 404,
-  HUB_ERR_TICKET_EXISTS: 409,
-  HUB_ERR_ASSIGNEE_REQUIRED: 400,
-  HUB_ERR_NOT_DEVICE_VERIFIABLE: 409,
-  HUB_ERR_DISMISSAL_PENDING: 409,
-  HUB_ERR_NO_DISMISSAL_PENDING: 409,
-  HUB_ERR_SELF_APPROVAL: 403,
-  HUB_ERR_MAX_ESCALATION: 409,
-};
-
 export const toIso = (ms: EpochMs): string => new Date(ms).toISOString();
 const digits = (s: string, from: number, n: number): number => {
   let v = 0;
