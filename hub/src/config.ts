@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Validator } from '@shaobing/schemas';
 
 /** Where the bundled demo site lives (SITE_FILE default). */
@@ -9,6 +9,16 @@ export const DEMO_SITE_FILE = fileURLToPath(new URL('../sites/demo-site.json', i
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Level = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
+
+const Ms = Type.Integer({ minimum: 1000 });
+const perSeverity = <T extends TSchema>(t: T) => Type.Partial(Type.Object({ critical: t, high: t, normal: t }), { additionalProperties: false });
+/** SLA_POLICY: JSON merged over the default policy (tickets/core/sla.ts), e.g. {"windows":{"critical":{"respondMs":600000}}}. */
+export const SlaPolicyOverride = Type.Object({
+  windows: Type.Optional(perSeverity(Type.Partial(Type.Object({ respondMs: Ms, resolveMs: Ms }), { additionalProperties: false }))),
+  warnRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 })),
+  escalationSpacingMs: Type.Optional(perSeverity(Ms)),
+}, { additionalProperties: false });
+export type SlaPolicyOverride = Static<typeof SlaPolicyOverride>;
 
 /** Every setting, with units in the names. Names and defaults of DESIGN §13 are a contract. */
 export const HubConfig = Type.Object({
@@ -37,6 +47,7 @@ export const HubConfig = Type.Object({
   retentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
   deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
+  slaPolicy: Type.Union([SlaPolicyOverride, Type.Null()]),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -69,7 +80,14 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
+  // Not JSON → the text itself, which fails validation with the variable named.
+  slaPolicy: ['SLA_POLICY', (v) => { try { return v ? JSON.parse(v) : null; } catch { return v; } }, null],
 };
+
+/** The variables as documented (the README table is checked against this). */
+export function configVariables(): { key: keyof HubConfig; name: string; default: unknown }[] {
+  return (Object.keys(VARS) as (keyof HubConfig)[]).map((key) => ({ key, name: VARS[key][0], default: VARS[key][2] }));
+}
 
 export class ConfigError extends Error {}
 

@@ -36,6 +36,7 @@ import { startMaintenanceCron } from './store/maintenance.ts';
 import { openDb } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
+import { slaPolicyWith } from './tickets/core/index.ts';
 import type { Db } from './store/db.ts';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -80,7 +81,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const metrics = createMetrics();
   const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
-  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }) });
+  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }), policy: slaPolicyWith(config.slaPolicy) });
   const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });
 
   const events = new EventWriter({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, configVariables, DEMO_SITE_FILE, loadConfig } from '../src/config.ts';
 import { checkSiteFile, SiteFileError } from '../src/site/load-site-file.ts';
 import { Registry } from '../src/site/registry.ts';
 import { testSiteFile } from './support/test-site.ts';
@@ -46,5 +47,34 @@ describe('site file', () => {
     const cycle = structuredClone(base);
     cycle.sites[0]!.grid[1]!.parentId = 'yard-1';
     expect(() => checkSiteFile(cycle)).toThrow(/cycle/);
+  });
+});
+
+describe('configuration table in the README', () => {
+  /** Default cells that describe "not set" in words rather than a value. */
+  const UNSET_WORDS = new Set(['unset', 'random per start', 'per-family defaults']);
+
+  it('lists every variable of config.ts with its default, and nothing else', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const rows = [...section.matchAll(/^\| `([A-Z0-9_]+)` \| (.+?) \|/gm)].map((m) => ({ name: m[1]!, cell: m[2]!.replace(/^`|`$/g, '') }));
+    const vars = configVariables();
+    expect(rows.map((r) => r.name).sort()).toEqual(vars.map((v) => v.name).sort());
+    const defaults = loadConfig({});
+    for (const { name, cell } of rows) {
+      const v = vars.find((x) => x.name === name)!;
+      if (UNSET_WORDS.has(cell)) expect(defaults[v.key], name).toBeNull();
+      else if (cell === 'bundled demo site') expect(defaults[v.key], name).toBe(DEMO_SITE_FILE);
+      // The documented default, set explicitly, must mean what leaving it unset means.
+      else expect(loadConfig({ [name]: cell })[v.key], `${name}=${cell}`).toEqual(defaults[v.key]);
+    }
+  });
+
+  it('reads SLA_POLICY as JSON over the defaults and names it when invalid', () => {
+    expect(loadConfig({}).slaPolicy).toBeNull();
+    expect(loadConfig({ SLA_POLICY: '{"windows":{"critical":{"respondMs":600000}}}' }).slaPolicy).toEqual({ windows: { critical: { respondMs: 600000 } } });
+    expect(() => loadConfig({ SLA_POLICY: '{"windows":{"critical":{"respondMs":-1}}}' })).toThrow(/SLA_POLICY/);
+    expect(() => loadConfig({ SLA_POLICY: 'fast please' })).toThrow(/SLA_POLICY/);
+    expect(() => loadConfig({ SLA_POLICY: '{"warnRatio":0.8,"sla":1}' })).toThrow(/SLA_POLICY/);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Ticket } from '@shaobing/schemas';
 import {
-  applyAction, computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaSweep, toMs, type SlaPolicy,
+  applyAction, computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep, toMs, type SlaPolicy,
 } from '../src/tickets/core/index.ts';
+import { loadConfig } from '../src/config.ts';
 import { DAY, DISPATCHER, HOUR, iso, makeTicket, MIN, must, SYSTEM, T0, ticketIn } from './tickets-fixtures.ts';
 
 const kinds = (t: Ticket, now: number, policy?: SlaPolicy): string[] =>
@@ -25,9 +26,13 @@ describe('deadlines', () => {
     expect(computeDeadlines('normal', T0)).toEqual({ respondBy: iso(T0 + 2 * HOUR), resolveBy: iso(T0 + 7 * DAY) });
   });
 
-  it('are configurable', () => {
-    const policy: SlaPolicy = { ...DEFAULT_SLA_POLICY, windows: { ...DEFAULT_SLA_POLICY.windows, normal: { respondMs: HOUR, resolveMs: DAY } } };
-    expect(computeDeadlines('normal', T0, policy)).toEqual({ respondBy: iso(T0 + HOUR), resolveBy: iso(T0 + DAY) });
+  it('are configurable through SLA_POLICY (merged over the defaults)', () => {
+    const policy: SlaPolicy = slaPolicyWith(loadConfig({ SLA_POLICY: JSON.stringify({ windows: { normal: { respondMs: HOUR } }, warnRatio: 0.5 }) }).slaPolicy);
+    expect(computeDeadlines('normal', T0, policy)).toEqual({ respondBy: iso(T0 + HOUR), resolveBy: iso(T0 + 7 * DAY) });
+    expect(computeDeadlines('critical', T0, policy)).toEqual(computeDeadlines('critical', T0));
+    expect(policy.warnRatio).toBe(0.5);
+    expect(policy.escalationSpacingMs).toEqual(DEFAULT_SLA_POLICY.escalationSpacingMs);
+    expect(slaPolicyWith(loadConfig({}).slaPolicy)).toEqual(DEFAULT_SLA_POLICY);
   });
 
   it('responded in time = accepted no later than respondBy', () => {

@@ -2,16 +2,13 @@ import type { Logger } from 'pino';
 import { scheduleJob, type CronJob } from '../schedule/cron-job.ts';
 import type { TicketService } from './ticket-service.ts';
 
-/** Every 30 s (node-cron with a seconds field). */
-export const DEFAULT_SLA_SWEEP_CRON = '*/30 * * * * *';
-
 export interface SlaCronOptions {
   tickets: TicketService;
   /** Runs after each sweep with the sweep's clock (the hub publishes today's KPIs here). */
   afterSweep?: (at: number) => Promise<void>;
   log: Logger;
-  /** node-cron expression; default every 30 s. */
-  expression?: string;
+  /** node-cron expression (SLA_SWEEP_CRON; its default lives in config.ts). */
+  expression: string;
   now?: () => number;
 }
 
@@ -26,7 +23,7 @@ export interface SlaCronOptions {
 export function startSlaCron(opts: SlaCronOptions): CronJob {
   const now = opts.now ?? Date.now;
   const log = opts.log;
-  return scheduleJob('sla-sweep', opts.expression ?? DEFAULT_SLA_SWEEP_CRON, async () => {
+  return scheduleJob('sla-sweep', opts.expression, async () => {
     const at = now();
     const r = await opts.tickets.sweepSla(at);
     const fields = { candidates: r.candidates, actions: r.actions, written: r.written, stale: r.stale, ms: r.ms };

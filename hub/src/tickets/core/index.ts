@@ -40,7 +40,7 @@
 export { applyAction, appendEvidence, reopenTicket } from './state-machine.ts';
 export { ACTION_ROLES, LEGAL_FROM, allowedActions, isActive, precheck, roleMayTake } from './permissions.ts';
 export {
-  computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaSweep,
+  computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep,
   type Deadlines, type SlaPolicy, type SlaWindow, type SweepAction,
 } from './sla.ts';
 export { ancestorAtLevel, ancestry, buildGridIndex, routeTicket, type GridIndex, type Route, type RouteTarget } from './routing.ts';

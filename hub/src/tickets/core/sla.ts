@@ -28,6 +28,18 @@ export const DEFAULT_SLA_POLICY: SlaPolicy = {
   escalationSpacingMs: { critical: 5 * MIN, high: 30 * MIN, normal: 2 * HOUR },
 };
 
+/** A policy from the defaults with some deadlines, the warn ratio or spacings replaced (SLA_POLICY). */
+export function slaPolicyWith(o: {
+  windows?: Partial<Record<Severity, Partial<SlaWindow>>>;
+  warnRatio?: number;
+  escalationSpacingMs?: Partial<Record<Severity, number>>;
+} | null, base: SlaPolicy = DEFAULT_SLA_POLICY): SlaPolicy {
+  if (!o) return base;
+  const windows = { ...base.windows };
+  for (const [sev, w] of Object.entries(o.windows ?? {}) as [Severity, Partial<SlaWindow>][]) windows[sev] = { ...windows[sev], ...w };
+  return { windows, warnRatio: o.warnRatio ?? base.warnRatio, escalationSpacingMs: { ...base.escalationSpacingMs, ...o.escalationSpacingMs } };
+}
+
 export interface Deadlines { respondBy: string; resolveBy: string }
 
 export function computeDeadlines(severity: Severity, startedAt: EpochMs, policy: SlaPolicy = DEFAULT_SLA_POLICY): Deadlines {
