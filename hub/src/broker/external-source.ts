@@ -1,6 +1,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { parseTopic } from '@shaobing/schemas';
 import type { Ingest } from '../ingest/ingest.ts';
+import { reject } from '../ingest/reject.ts';
 
 /**
  * Scale-out mode (MQTT_URL set): the hub is a client of an external broker cluster (EMQX,
@@ -19,12 +21,15 @@ export async function connectExternalBroker(opts: { url: string; clientId: strin
   });
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
+    const pub = { topic: packet.topic, payload, clientId: null, principal: null };
     try {
-      const outcome = opts.ingest.handle({ topic: packet.topic, payload, clientId: null, principal: null });
+      const outcome = opts.ingest.handle(pub);
       outcome.committed.then(() => done(), (err: Error) => done(err));
     } catch (err) {
-      // A bug on one message must not stall the session: log, acknowledge, move on.
-      opts.log.error({ err, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message from the external broker');
+      // A bug on one message must not stall the session: dead-letter it (as the embedded broker
+      // does), then acknowledge and move on.
+      opts.log.error({ err, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message from the external broker; dead-lettered');
+      opts.ingest.refuse(pub, reject('schema', `could not be processed: ${(err as Error).message}`), parseTopic(packet.topic)?.siteId ?? null);
       done();
     }
   };
