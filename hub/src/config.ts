@@ -37,6 +37,7 @@ export const HubConfig = Type.Object({
   retentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
   deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
+  storeMaintenance: Type.Union([Type.Literal('hub'), Type.Literal('database'), Type.Null()], { description: 'who refreshes aggregates and compresses chunks; null: by what the database can do' }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -69,6 +70,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
+  storeMaintenance: ['STORE_MAINTENANCE', (v) => v || null, null],
 };
 
 export class ConfigError extends Error {}
