@@ -44,18 +44,22 @@ export function classifyJobs(rows: readonly JobStatRow[], now: number): JobProbl
 }
 
 /**
- * Reads timescaledb_information.job_stats (scheduled jobs only) with each job's latest error.
+ * Reads timescaledb_information.job_stats with each job's latest error: scheduled jobs of this
+ * database (policies and user jobs), not TimescaleDB's internal housekeeping.
  * Only meaningful where TimescaleDB runs jobs (features.jobs); [] elsewhere.
  */
 export async function readJobProblems(db: Db, now: number): Promise<JobProblem[]> {
   if (!db.features.jobs) return [];
   const rows = await db.query<JobStatRow & Record<string, unknown>>(`
-    SELECT j.job_id, j.proc_name, s.hypertable_name, s.last_run_status, s.next_start, s.last_successful_finish,
+    -- ±infinity (never ran / never succeeded) would not come back as a Date: map it to NULL.
+    SELECT j.job_id, j.proc_name, s.hypertable_name, s.last_run_status,
+           CASE WHEN isfinite(s.next_start) THEN s.next_start END AS next_start,
+           CASE WHEN isfinite(s.last_successful_finish) THEN s.last_successful_finish END AS last_successful_finish,
            (SELECT e.err_message FROM timescaledb_information.job_errors e
              WHERE e.job_id = j.job_id ORDER BY e.finish_time DESC NULLS LAST LIMIT 1) AS last_error
       FROM timescaledb_information.jobs j
       JOIN timescaledb_information.job_stats s ON s.job_id = j.job_id
-     WHERE j.scheduled AND j.proc_name <> 'policy_telemetry'
+     WHERE j.scheduled AND j.job_id >= 1000 -- below 1000: TimescaleDB's own (telemetry, job history)
      ORDER BY j.job_id`);
   return classifyJobs(rows, now);
 }
