@@ -9,6 +9,7 @@
  * rule-state snapshot every 10 s and device state every second (as the hub does), and measures
  * the data directory (pg_wal included) before and after. Time is compressed: housekeeping runs
  * every `housekeepEverySec` instead of every 10 minutes. Growth is extrapolated per hour.
+ * Exits 1 when, with housekeeping, the directory grows more than 1.5× the tables themselves.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -93,5 +94,6 @@ async function tableBytes(db: Db): Promise<number> {
 console.log(`store soak: ${seconds} s per run at ${rate} msg/s (embedded PGlite, data dir incl. pg_wal)`);
 for (const housekeeping of [false, true]) {
   const r = await soak(housekeeping);
+  if (housekeeping && r.growth > 1.5 * r.tableBytes) process.exitCode = 1;
   console.log(`${housekeeping ? 'with housekeeping   ' : 'without housekeeping'}: data dir +${(r.growth / MB).toFixed(0)} MB/h, pg_wal at end ${(r.wal / MB).toFixed(0)} MB, events+readings tables (with indexes) +${(r.tableBytes / MB).toFixed(0)} MB/h → dir/tables ${(r.growth / r.tableBytes).toFixed(2)}x; payload JSON ${(r.eventBytes / MB).toFixed(0)} MB/h (${r.events} events)`);
 }

@@ -133,7 +133,8 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Mainte
     opts.onStatus?.(status());
   };
 
-  await applyDecision(decision);
+  // Pausing/resuming policy jobs needs to own them; without that right the hub still starts.
+  await applyDecision(decision).catch((err: unknown) => log.warn({ err }, 'could not pause/resume the timescaledb policy jobs'));
   log.info({ owner: decision.owner, reason: decision.reason, features: db.features }, 'store maintenance owner');
   await checkHealth().catch((err: unknown) => log.warn({ err }, 'job health check failed'));
 
