@@ -48,6 +48,7 @@ export const HubConfig = Type.Object({
   deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
   slaPolicy: Type.Union([SlaPolicyOverride, Type.Null()]),
+  storeMaintenance: Type.Union([Type.Literal('hub'), Type.Literal('database'), Type.Null()], { description: 'who refreshes aggregates and compresses chunks; null: by what the database can do' }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -82,6 +83,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
   // Not JSON → the text itself, which fails validation with the variable named.
   slaPolicy: ['SLA_POLICY', (v) => { try { return v ? JSON.parse(v) : null; } catch { return v; } }, null],
+  storeMaintenance: ['STORE_MAINTENANCE', (v) => v || null, null],
 };
 
 /** The variables as documented (the README table is checked against this). */

@@ -32,8 +32,8 @@ import { Registry } from './site/registry.ts';
 import { DeadLetterWriter } from './store/dead-letter-writer.ts';
 import { DeviceStateWriter } from './store/device-state-writer.ts';
 import { EventWriter } from './store/event-writer.ts';
-import { startMaintenanceCron } from './store/maintenance.ts';
-import { openDb } from './store/open-db.ts';
+import { startMaintenance } from './store/maintenance.ts';
+import { openDb, pgliteDir } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
 import { slaPolicyWith } from './tickets/core/index.ts';
@@ -151,13 +151,26 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     };
   }
 
+  const maintenance = await startMaintenance({
+    db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports, configured: config.storeMaintenance,
+    pgliteDir: config.databaseUrl ? null : pgliteDir(config.dataDir),
+    retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...(opts.now ? { now: opts.now } : {}),
+    onStatus: (s) => {
+      metrics.storeJobsFailing.reset();
+      for (const j of s.jobs) metrics.storeJobsFailing.set({ job_id: String(j.jobId), proc: j.proc, problem: j.problem }, 1);
+      if (s.diskBytes !== null) metrics.storeDiskBytes.set(s.diskBytes);
+    },
+  });
+
   const health = (): Health => {
     const ok = events.healthy;
     return {
-      status: ok ? 'ok' : 'degraded',
+      // Failing or late TimescaleDB jobs degrade too: compression or refresh silently stopped.
+      status: ok && maintenance.status().jobs.length === 0 ? 'ok' : 'degraded',
       store: { kind: db.kind, connected: ok, timescale: db.timescale, pending: events.pending, lastError: events.lastError },
       broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: brokerClients.count() },
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
+      maintenance: maintenance.status(),
     };
   };
 
@@ -189,10 +202,6 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   ];
   for (const t of timers) t.unref();
   const slaCron = startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
-  const maintenance = startMaintenanceCron({
-    db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports,
-    retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...(opts.now ? { now: opts.now } : {}),
-  });
   const reportCron = startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) });
 
   let stopped: Promise<void> | null = null;

@@ -75,6 +75,7 @@ describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
       const db: Db = {
         kind: store.db.kind,
         timescale: store.db.timescale,
+        features: store.db.features,
         query: (sql, params) => store.db.query(sql, params),
         exec: (sql) => store.db.exec(sql),
         ping: () => store.db.ping(),

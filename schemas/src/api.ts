@@ -79,6 +79,18 @@ export const Health = Type.Object({
   store: Type.Object({ kind: Type.String(), connected: Type.Boolean(), timescale: Type.Boolean(), pending: Type.Integer(), lastError: Type.Union([Type.String(), Type.Null()]) }),
   broker: Type.Object({ mode: Type.String(), clients: Type.Integer() }),
   uptimeS: Type.Number(),
+  /** Store maintenance (hub/src/store/maintenance.ts): who owns it, what the database can do, TimescaleDB job health. */
+  maintenance: Type.Object({
+    owner: Type.Union([Type.Literal('hub'), Type.Literal('database')]),
+    reason: Type.String(),
+    features: Type.Object({ hypertables: Type.Boolean(), licensed: Type.Boolean({ description: 'compression and continuous aggregates (Timescale license)' }), jobs: Type.Boolean() }),
+    jobs: Type.Array(Type.Object({
+      jobId: Type.Integer(), proc: Type.String(), target: Type.Union([Type.String(), Type.Null()]),
+      problem: Type.Union([Type.Literal('failed'), Type.Literal('late')]),
+      lastError: Type.Union([Type.String(), Type.Null()]), lastSuccess: Type.Union([Type.String(), Type.Null()]),
+    })),
+    diskBytes: Type.Union([Type.Integer(), Type.Null()]),
+  }),
 });
 export type Health = Static<typeof Health>;
 

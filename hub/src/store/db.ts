@@ -28,6 +28,8 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'pg';
   /** true when the timescaledb extension is installed (hypertables, time_bucket, policies). */
   readonly timescale: boolean;
+  /** What the database can do beyond plain PostgreSQL; see StoreFeatures. */
+  readonly features: StoreFeatures;
   /** Runs fn in one transaction (BEGIN/COMMIT, ROLLBACK on throw) on one connection. */
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /** Runs several `;`-separated statements without parameters, outside any transaction. */
@@ -35,4 +37,25 @@ export interface Db extends Queryable {
   /** Cheap liveness probe: resolves true when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * TimescaleDB features by license: hypertables, time_bucket and drop_chunks are Apache-licensed;
+ * compression, continuous aggregates and policies (background jobs) need the Timescale license
+ * (`timescaledb.license = timescale`, the default; managed services often run `apache`).
+ */
+export interface StoreFeatures {
+  hypertables: boolean;
+  /** Compression and continuous aggregates (Timescale license). */
+  licensed: boolean;
+  /** TimescaleDB background jobs run the policies (a licensed server; PGlite runs none). */
+  jobs: boolean;
+}
+
+/** Reads the license of a database where the timescaledb extension is installed. */
+export async function detectFeatures(q: Queryable, kind: Db['kind'], timescale: boolean): Promise<StoreFeatures> {
+  if (!timescale) return { hypertables: false, licensed: false, jobs: false };
+  const rows = await q.query<{ license: string | null }>("SELECT current_setting('timescaledb.license', true) AS license");
+  const licensed = (rows[0]?.license ?? 'timescale') === 'timescale';
+  return { hypertables: true, licensed, jobs: licensed && kind === 'pg' };
 }

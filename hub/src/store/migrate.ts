@@ -7,22 +7,26 @@ import type { Db, SqlTransaction } from './db.ts';
  * Versioned SQL migrations, applied in order at start-up.
  *
  * Files in ./migrations are named `NNN_name.sql`; `NNN_name.timescale.sql` holds TimescaleDB-only
- * DDL (hypertables, compression, continuous aggregates). Numbers 001-009 belong to the store;
- * later features take the next free numbers.
+ * DDL of the Apache-licensed part (hypertables); `NNN_name.tsl.sql` DDL that needs the Timescale
+ * license (compression, continuous aggregates, policies). Numbers 001-009 and 030-039 belong to
+ * the store; later features take the next free numbers.
  *
  * Each file runs in its own transaction together with its row in schema_migrations, so a file
  * is applied completely or not at all. Every step holds a transaction-scoped advisory lock and
  * re-checks schema_migrations under it: two hubs starting together apply each file once.
  *
- * On a database without TimescaleDB a `.timescale.sql` file is recorded with skipped = true
- * and never retried automatically: applying hypertable DDL later, under tables that by then
+ * On a database without TimescaleDB (or, for `.tsl.sql`, under the Apache-only license) the
+ * file is recorded with skipped = true and never retried automatically: applying hypertable DDL later, under tables that by then
  * hold data and newer migrations, is an operator's decision (a warning says so at start-up).
  */
 
 export interface Migration {
   version: number;
   name: string;
+  /** `.timescale.sql` or `.tsl.sql`: needs the extension. */
   timescaleOnly: boolean;
+  /** `.tsl.sql`: needs the Timescale license too. */
+  licensed: boolean;
   sql: string;
 }
 
@@ -36,18 +40,18 @@ const MIGRATION_LOCK_KEY = 0x5348_4d47; // "SHMG"
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
-const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+?)(\.timescale)?\.sql$/;
+const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+?)(\.timescale|\.tsl)?\.sql$/;
 
 export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const out: Migration[] = [];
   for (const file of files) {
     const m = FILE_PATTERN.exec(file);
-    if (!m) throw new Error(`migration file name not understood: ${file} (expected NNN_name.sql or NNN_name.timescale.sql)`);
+    if (!m) throw new Error(`migration file name not understood: ${file} (expected NNN_name.sql, NNN_name.timescale.sql or NNN_name.tsl.sql)`);
     const version = Number(m[1]);
     const dup = out.find((x) => x.version === version);
     if (dup) throw new Error(`two migrations numbered ${m[1]}: ${dup.name} and ${m[2]}`);
-    out.push({ version, name: m[2]!, timescaleOnly: m[3] !== undefined, sql: await readFile(`${dir}/${file}`, 'utf8') });
+    out.push({ version, name: m[2]!, timescaleOnly: m[3] !== undefined, licensed: m[3] === '.tsl', sql: await readFile(`${dir}/${file}`, 'utf8') });
   }
   return out;
 }
@@ -74,7 +78,7 @@ export async function migrate(db: Db, log: Logger, opts: { dir?: string } = {}):
         if (done[0].name !== m.name) log.warn({ version: m.version, recorded: done[0].name, file: m.name }, 'migration recorded under another name');
         return 'present' as const;
       }
-      if (m.timescaleOnly && !db.timescale) {
+      if (!supported(db, m)) {
         await tx.query('INSERT INTO schema_migrations (version, name, skipped) VALUES ($1, $2, true)', [m.version, m.name]);
         return 'skipped' as const;
       }
@@ -87,11 +91,17 @@ export async function migrate(db: Db, log: Logger, opts: { dir?: string } = {}):
       log.info({ version: m.version, name: m.name, ms: Date.now() - started }, 'migration applied');
     } else if (outcome === 'skipped') {
       result.skipped.push(m.version);
-      log.info({ version: m.version, name: m.name }, 'migration skipped: needs timescaledb');
+      log.info({ version: m.version, name: m.name }, m.licensed ? 'migration skipped: needs timescaledb under the Timescale license' : 'migration skipped: needs timescaledb');
     }
   }
   await reportDrift(db, log, migrations);
   return result;
+}
+
+/** Whether this database can run the migration (see the file-name suffixes above). */
+export function supported(db: Pick<Db, 'timescale' | 'features'>, m: Pick<Migration, 'timescaleOnly' | 'licensed'>): boolean {
+  if (m.licensed) return db.timescale && db.features.licensed;
+  return !m.timescaleOnly || db.timescale;
 }
 
 async function lock(tx: SqlTransaction): Promise<void> {
@@ -108,11 +118,13 @@ async function reportDrift(db: Db, log: Logger, migrations: Migration[]): Promis
   if (unknown.length > 0) {
     log.warn({ versions: unknown.map((r) => r.version) }, 'database has migrations this hub does not know (newer hub ran here?)');
   }
-  const skipped = rows.filter((r) => r.skipped);
-  if (db.timescale && skipped.length > 0) {
+  // Skipped then, runnable now (extension installed or license changed since).
+  const runnable = new Map(migrations.filter((m) => supported(db, m)).map((m) => [m.version, m]));
+  const skipped = rows.filter((r) => r.skipped && runnable.has(r.version));
+  if (skipped.length > 0) {
     log.warn(
       { versions: skipped.map((r) => `${r.version}_${r.name}`) },
-      'timescaledb is now available but these migrations were skipped when it was not; apply them by hand',
+      'timescaledb (or its Timescale license) is now available but these migrations were skipped when it was not; apply them by hand',
     );
   }
 }

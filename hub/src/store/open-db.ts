@@ -28,6 +28,7 @@ export async function openDb(opts: OpenDbOptions): Promise<Db> {
   return db;
 }
 
-function pgliteDir(dataDir: string): string {
+/** Where the embedded store keeps its files under DATA_DIR. */
+export function pgliteDir(dataDir: string): string {
   return dataDir.startsWith('memory://') ? dataDir : join(dataDir, 'pglite');
 }

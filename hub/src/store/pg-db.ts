@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Db, SqlTransaction } from './db.ts';
+import { detectFeatures, type Db, type StoreFeatures, type SqlTransaction } from './db.ts';
 
 export interface PgDbOptions {
   databaseUrl: string;
@@ -39,6 +39,15 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   });
   // An idle client whose server went away emits here; without a listener Node would crash.
   // The next query fails on its own and the writers retry, so a warning is all it needs.
+  // Server notices (e.g. WARNINGs from DDL) would otherwise vanish; NOTICEs such as "already
+  // exists, skipping" are routine on every start, so only warnings are loud.
+  pool.on('connect', (client) => {
+    client.on('notice', (n) => {
+      const entry = { severity: n.severity, message: n.message, detail: n.detail };
+      if (n.severity === 'WARNING') log.warn(entry, 'database warning');
+      else log.debug(entry, 'database notice');
+    });
+  });
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'database connection lost (idle client)'));
 
   let timescale = false;
@@ -52,9 +61,13 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
       log.info({ reason: (err as Error).message }, 'timescaledb not available: hypertables, compression and retention off');
     }
   }
+  const features = await detectFeatures({ query: async <R extends Record<string, unknown>>(sql: string) => (await pool.query<R>(sql)).rows }, 'pg', timescale);
+  if (timescale && !features.licensed) {
+    log.warn('timescaledb runs under the Apache-only license: hypertables only; no compression, continuous aggregates or policies (charts read raw rows)');
+  }
   const { host, port, database } = describeUrl(opts.databaseUrl);
-  log.info({ host, port, database, timescale }, 'database server connected');
-  return new PgDb(pool, timescale, log);
+  log.info({ host, port, database, timescale, features }, 'database server connected');
+  return new PgDb(pool, timescale, features, log);
 }
 
 async function extensionInstalled(pool: pg.Pool): Promise<boolean> {
@@ -79,6 +92,7 @@ class PgDb implements Db {
   constructor(
     private readonly pool: pg.Pool,
     readonly timescale: boolean,
+    readonly features: StoreFeatures,
     private readonly log: Logger,
   ) {}
 

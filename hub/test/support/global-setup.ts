@@ -9,47 +9,110 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 /**
- * vitest globalSetup: gives every test file a PostgreSQL server through `inject('pgUrl')`.
+ * vitest globalSetup: gives every test file PostgreSQL servers through `inject(...)`.
  *
- * - TEST_DATABASE_URL set → that server (any PostgreSQL or TimescaleDB the tests may create
- *   databases on).
- * - otherwise → a private throw-away cluster from the machine's PostgreSQL binaries (Debian:
- *   /usr/lib/postgresql/<ver>/bin), trust auth, on a free 127.0.0.1 port, removed at teardown.
- *   initdb refuses to run as root, so as root the cluster runs as the `postgres` user.
- * - neither works → in CI (CI set) this throws: server tests must never be skipped silently
- *   there; on a developer machine it provides null and the server suites skip with a warning.
+ * - TEST_DATABASE_URL set → that server as `pgUrl` (any PostgreSQL or TimescaleDB the tests may
+ *   create databases on); TEST_DATABASE_URL_PLAIN / TEST_DATABASE_URL_APACHE optionally give
+ *   the two variant servers.
+ * - otherwise → private throw-away clusters from the machine's PostgreSQL binaries (Debian:
+ *   /usr/lib/postgresql/<ver>/bin), trust auth, on free 127.0.0.1 ports, removed at teardown.
+ *   initdb refuses to run as root, so as root the clusters run as the `postgres` user:
+ *   - `pgUrl`: TimescaleDB (shared_preload_libraries=timescaledb) when the extension is
+ *     installed, else plain PostgreSQL. Every server suite runs here.
+ *   - `pgPlainUrl`: plain PostgreSQL, no extension loadable (the store suite's extra pass).
+ *   - `pgApacheUrl`: TimescaleDB under timescaledb.license=apache (managed services), or null
+ *     when the extension is not installed.
+ *   The three start in parallel (about a second each); the variants only host the store suite.
+ * - in CI (CI set) the server tests must never be skipped silently: no server, or no
+ *   TimescaleDB extension (.ci/run installs it), throws. On a developer machine missing parts
+ *   are provided as null and those suites skip with a warning.
  */
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Maintenance connection URL of the test server, or null when there is none. */
+    /** Maintenance connection URL of the main test server, or null when there is none. */
     pgUrl: string | null;
+    /** A server without TimescaleDB, or null. */
+    pgPlainUrl: string | null;
+    /** A TimescaleDB server running under the Apache-only license, or null. */
+    pgApacheUrl: string | null;
   }
 }
 
 const run = promisify(execFile);
 const DIR_PREFIX = 'shaobing-pg-';
 
+/** Server settings of the three private clusters. */
+const TIMESCALE = { shared_preload_libraries: 'timescaledb', 'timescaledb.license': 'timescale', 'timescaledb.telemetry_level': 'off', max_worker_processes: '64', 'timescaledb.max_background_workers': '48' };
+const APACHE = { ...TIMESCALE, 'timescaledb.license': 'apache' };
+
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
-    try {
-      await probe(external);
-    } catch (err) {
-      throw new Error(`TEST_DATABASE_URL is set but not reachable: ${(err as Error).message}`);
+    const urls = { pgUrl: external, pgPlainUrl: process.env.TEST_DATABASE_URL_PLAIN || null, pgApacheUrl: process.env.TEST_DATABASE_URL_APACHE || null };
+    for (const [name, url] of Object.entries(urls)) {
+      if (!url) continue;
+      try {
+        await probe(url);
+      } catch (err) {
+        throw new Error(`${name} (TEST_DATABASE_URL…) is set but not reachable: ${(err as Error).message}`);
+      }
     }
-    provide('pgUrl', external);
+    provide('pgUrl', urls.pgUrl);
+    provide('pgPlainUrl', urls.pgPlainUrl);
+    provide('pgApacheUrl', urls.pgApacheUrl);
+    console.log(`[global-setup] test server: ${await describeServer(external)} (TEST_DATABASE_URL)`);
     return async () => {};
   }
+  const started: PrivateCluster[] = [];
+  const stopAll = async () => { await Promise.all(started.map((c) => c.stop())); };
   try {
-    const cluster = await startPrivateCluster();
-    provide('pgUrl', cluster.url);
-    return () => cluster.stop();
+    const bin = await findBinDir();
+    const timescale = timescaleInstalled(bin);
+    if (!timescale && process.env.CI) throw new Error('the timescaledb extension is not installed (.ci/run runs ../shared/tools/install-timescaledb.sh first)');
+    const t0 = Date.now();
+    const [main, plain, apache] = await Promise.all([
+      startPrivateCluster(timescale ? { settings: TIMESCALE } : {}),
+      startPrivateCluster(),
+      timescale ? startPrivateCluster({ settings: APACHE }) : Promise.resolve(null),
+    ].map((p) => p.then((c) => { if (c) started.push(c); return c; })));
+    provide('pgUrl', main!.url);
+    provide('pgPlainUrl', plain!.url);
+    provide('pgApacheUrl', apache?.url ?? null);
+    console.log(`[global-setup] test servers in ${Date.now() - t0} ms: main ${await describeServer(main!.url)}; plain ${await describeServer(plain!.url)}; apache-license ${apache ? await describeServer(apache.url) : 'none (timescaledb not installed)'}`);
+    if (!timescale) console.warn('[global-setup] timescaledb is not installed for this PostgreSQL: server suites run on plain PostgreSQL only (CI installs it).');
+    return stopAll;
   } catch (err) {
-    if (process.env.CI) throw new Error(`no PostgreSQL for the server tests (CI must run them): ${(err as Error).message}`);
+    await stopAll();
+    if (process.env.CI) throw new Error(`no PostgreSQL/TimescaleDB for the server tests (CI must run them): ${(err as Error).message}`);
     console.warn(`[global-setup] no PostgreSQL server (${(err as Error).message}); server test suites are skipped. Install postgresql or set TEST_DATABASE_URL.`);
     provide('pgUrl', null);
+    provide('pgPlainUrl', null);
+    provide('pgApacheUrl', null);
     return async () => {};
+  }
+}
+
+/** The extension's control file and library, for the PostgreSQL whose binaries are in `bin`. */
+export function timescaleInstalled(bin: string): boolean {
+  const major = /postgresql\/(\d+)\/bin/.exec(bin)?.[1];
+  if (!major) return false;
+  return existsSync(`/usr/share/postgresql/${major}/extension/timescaledb.control`) && existsSync(`/usr/lib/postgresql/${major}/lib/timescaledb.so`);
+}
+
+/** "PostgreSQL 15.20, TimescaleDB 2.28.3 (license timescale)" — printed into the CI log. */
+async function describeServer(url: string): Promise<string> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    const v = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]!.v;
+    const ts = (await client.query<{ v: string | null }>("SELECT default_version AS v FROM pg_available_extensions WHERE name = 'timescaledb'")).rows[0]?.v ?? null;
+    const preloaded = (await client.query<{ v: string }>("SELECT current_setting('shared_preload_libraries') AS v")).rows[0]!.v.includes('timescaledb');
+    if (!ts || !preloaded) return `PostgreSQL ${v}, no TimescaleDB`;
+    const license = (await client.query<{ v: string | null }>("SELECT current_setting('timescaledb.license', true) AS v")).rows[0]?.v;
+    return `PostgreSQL ${v}, TimescaleDB ${ts} (license ${license ?? '?'})`;
+  } finally {
+    await client.end();
   }
 }
 
@@ -58,8 +121,11 @@ export interface PrivateCluster {
   stop(): Promise<void>;
 }
 
-/** initdb + pg_ctl start in a fresh temp dir; also used by the store benchmark. */
-export async function startPrivateCluster(): Promise<PrivateCluster> {
+/**
+ * initdb + pg_ctl start in a fresh temp dir; also used by the benchmarks. `settings` are
+ * server options (`-c name=value`), e.g. shared_preload_libraries=timescaledb.
+ */
+export async function startPrivateCluster(opts: { settings?: Record<string, string> } = {}): Promise<PrivateCluster> {
   const bin = await findBinDir();
   const asPostgres = process.getuid?.() === 0;
   const wrap = (cmd: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
@@ -80,9 +146,10 @@ export async function startPrivateCluster(): Promise<PrivateCluster> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     // Durability settings off: a test cluster is thrown away, and speed matters more.
-    const opts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
+    const extra = Object.entries(opts.settings ?? {}).map(([k, v]) => ` -c ${k}=${v}`).join('');
+    const serverOpts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${extra}`;
     try {
-      await run(...wrap(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', opts]));
+      await run(...wrap(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', serverOpts]));
       const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
       await probe(url);
       let stopped = false;

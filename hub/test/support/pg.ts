@@ -15,9 +15,8 @@ export function testServerUrl(): string | null {
   return inject('pgUrl');
 }
 
-/** A fresh, empty database on the test server. */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const server = testServerUrl();
+/** A fresh, empty database on the test server (default: the main one; see global-setup.ts). */
+export async function createTestDatabase(server: string | null = testServerUrl()): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   if (!server) throw new Error('no PostgreSQL test server (see hub/test/support/global-setup.ts)');
   const name = `shaobing_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   await admin(server, (c) => c.query(`CREATE DATABASE ${name}`));
@@ -84,9 +83,18 @@ function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** The two store implementations every store test runs against. */
-export const STORE_BACKENDS = ['pglite', 'postgresql'] as const;
+/**
+ * The stores every store test runs against: the two implementations (PGlite; the server, which
+ * is TimescaleDB wherever the extension is installed, always in CI), plus one extra pass on a
+ * server without the extension and one under TimescaleDB's Apache-only license, since the
+ * README promises the hub runs on both.
+ */
+export const STORE_BACKENDS = ['pglite', 'postgresql', 'postgresql-plain', 'timescaledb-apache'] as const;
 export type StoreBackend = (typeof STORE_BACKENDS)[number];
+
+function serverFor(backend: Exclude<StoreBackend, 'pglite'>): string | null {
+  return backend === 'postgresql' ? testServerUrl() : backend === 'postgresql-plain' ? inject('pgPlainUrl') : inject('pgApacheUrl');
+}
 
 export interface TestStore {
   backend: StoreBackend;
@@ -99,7 +107,7 @@ export interface TestStore {
 
 /** false only for the server backend on a machine without one (never in CI). */
 export function backendAvailable(backend: StoreBackend): boolean {
-  return backend === 'pglite' || testServerUrl() !== null;
+  return backend === 'pglite' || serverFor(backend) !== null;
 }
 
 /** A migrated store: in-memory PGlite, or a fresh database on the test server. */
@@ -108,7 +116,7 @@ export async function openTestStore(backend: StoreBackend, log: Logger = pino({ 
     const db = await openDb({ dataDir: 'memory://', log });
     return { backend, db, url: null, close: () => db.close() };
   }
-  const t = await createTestDatabase();
+  const t = await createTestDatabase(serverFor(backend));
   const db = await openDb({ databaseUrl: t.url, dataDir: 'memory://', log });
   return {
     backend,

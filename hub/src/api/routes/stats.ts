@@ -104,7 +104,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     siteScope(req, q.siteId, w);
     // Hourly and daily charts read the continuous aggregate (real-time: includes the newest
     // rows) when its hour buckets nest in the requested ones.
-    const useAggregate = db.timescale && win.bucket !== '5m' && (q.utcOffsetMin ?? 0) % 60 === 0;
+    const useAggregate = db.features.licensed && win.bucket !== '5m' && (q.utcOffsetMin ?? 0) % 60 === 0;
     const [table, tsCol, countExpr] = useAggregate ? ['events_hourly', 'bucket', 'sum(count)'] : ['events', 'ts', 'count(*)'];
     w.add(`${tsCol} >= ?::timestamptz`, win.from.toISOString()).add(`${tsCol} < ?::timestamptz`, win.to.toISOString());
     const rows = await db.query(
