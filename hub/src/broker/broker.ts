@@ -97,6 +97,10 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
         identities.set(client, { kind: 'principal', principal });
         return done(null, true);
       }
+      // Counted before the (asynchronous) password check and for unknown names too, so neither
+      // parallel guesses nor a spray of usernames from one address get past the limit.
+      const attempt = logins.begin(username, remoteOf(client), Date.now());
+      if (!attempt) return fail('too many failed logins for this username or address; wait a minute');
       const operator = registry.operator(username);
       if (!operator) return fail('unknown username');
       // Operators watch live; a persistent session would have aedes queue (and later deliver)
@@ -105,8 +109,6 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
         log.warn({ clientId: client.id, username }, 'operator refused: persistent sessions are not allowed');
         return done(authError(NOT_AUTHORIZED, 'operators must connect with clean session'), false);
       }
-      const attempt = logins.begin(username, remoteOf(client), Date.now());
-      if (!attempt) return fail('too many failed logins for this username or address; wait a minute');
       verifyPassword(secret, operator.passwordHash).then((ok) => {
         if (!ok) return fail('wrong password');
         logins.succeeded(attempt);
