@@ -25,7 +25,7 @@ export const HubConfig = Type.Object({
   logLevel: Level,
   tzReports: Type.String({ minLength: 1 }),
   mqttMaxPayloadBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024 }),
-  mqttRateLimitPerSec: Type.Integer({ minimum: 1, description: 'sustained messages/s per client before rate_limited' }),
+  mqttRateLimitPerSec: Type.Integer({ minimum: 1, description: 'sustained messages/s per credential (all its connections) before rate_limited' }),
   ingestBatchMax: Type.Integer({ minimum: 1, maximum: 10_000 }),
   ingestBatchDelayMs: Type.Integer({ minimum: 0, maximum: 10_000 }),
   ingestMaxPending: Type.Integer({ minimum: 100 }),

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
@@ -5,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type HubConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
 import { apiGet, closeClient, connectAs, envelope, eventually, login } from './support/test-hub.ts';
-import { OPERATORS, writeTestSiteFile } from './support/test-site.ts';
+import { OPERATORS, secretOf, writeTestSiteFile } from './support/test-site.ts';
 
 /*
  * Device identity and limits against a real hub (aedes on port 0, embedded store) and real
@@ -67,6 +68,26 @@ describe('client ids bound to the credential', () => {
     await expect(connectAs(hub, DOOR, { clientId: 'mqttjs_1234abcd' })).rejects.toThrow(/Identifier rejected/i);
     expect(await Promise.race([camClosed, new Promise((r) => setTimeout(() => r('still up'), 300))])).toBe('still up');
     await cam.publishAsync('shaobing/v1/t1/camera/cam-1/telemetry', JSON.stringify(envelope('camera.heartbeat', {})), { qos: 1 });
+  });
+
+  it('refuses a stolen client id from a third-party client too (mosquitto_pub)', async () => {
+    const { port } = new URL(hub.mqttUrl!);
+    const run = (id: string) => new Promise<{ code: number | null; err: string }>((resolve) => {
+      const p = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-V', 'mqttv311', '-u', DOOR, '-P', secretOf(DOOR), '-i', id, '-q', '1',
+        '-t', 'shaobing/v1/t1/door/door-1/telemetry', '-m', JSON.stringify(envelope('door.heartbeat', {}))]);
+      let err = '';
+      p.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+      p.on('close', (code) => resolve({ code, err }));
+    });
+    const stolen = await run(CAM);
+    expect(stolen.code).not.toBe(0);
+    expect(stolen.err).toMatch(/identifier rejected/i);
+    expect((await run(DOOR)).code).toBe(0);
+  });
+
+  it('speaks MQTT 3.1.1 only: a v5 CONNECT gets "unsupported protocol version", nothing else breaks', async () => {
+    await expect(connectAs(hub, DOOR, { protocolVersion: 5 })).rejects.toThrow(/Unsupported Protocol Version/i);
+    await track(connectAs(hub, DOOR));
   });
 
   it('lets a device take over its own session but allows it one connection', async () => {
