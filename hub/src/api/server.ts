@@ -63,7 +63,11 @@ export async function createHttpApp(opts: {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Swagger UI's own CSP (hashes for its inline scripts); it sets one inline style, allowed here.
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs', staticCSP: true,
+    transformStaticCSP: (header) => header.replace("style-src 'self' https:", "style-src 'self' https: 'unsafe-inline'"),
+  });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
