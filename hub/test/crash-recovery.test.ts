@@ -62,7 +62,8 @@ function loadFrom(url: string, d: (typeof DEVICES)[number], ledger: Ledger): { c
   let running = true;
   const pump = () => {
     if (!running || !client.connected) return;
-    for (let i = 0; i < 20; i++) {
+    // At most ~100 unacknowledged per device: steady load, not an ever-growing client queue.
+    for (let i = 0; i < 20 && ledger.unacked.size < 100 * DEVICES.length; i++) {
       const e = d.msg();
       const payload = JSON.stringify(e);
       ledger.unacked.set(e.id, { topic: d.topic, payload });
