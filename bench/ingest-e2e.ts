@@ -32,7 +32,7 @@ const hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir:
 const clients: { c: MqttClient; topic: string; family: string; id: string }[] = [];
 for (const d of devices) {
   const username = `${site.id}/${d.id}`;
-  const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: credentials.get(username)!, reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: credentials.get(username)!, clientId: username, reconnectPeriod: 0 });
   clients.push({ c, topic: deviceTopic(site.id, d.family, d.id, 'telemetry'), family: d.family, id: d.id });
 }
 

@@ -35,7 +35,7 @@ export const HubConfig = Type.Object({
   logLevel: Level,
   tzReports: Type.String({ minLength: 1 }),
   mqttMaxPayloadBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024 }),
-  mqttRateLimitPerSec: Type.Integer({ minimum: 1, description: 'sustained messages/s per client before rate_limited' }),
+  mqttRateLimitPerSec: Type.Integer({ minimum: 1, description: 'sustained messages/s per credential (all its connections) before rate_limited' }),
   ingestBatchMax: Type.Integer({ minimum: 1, maximum: 10_000 }),
   ingestBatchDelayMs: Type.Integer({ minimum: 0, maximum: 10_000 }),
   ingestMaxPending: Type.Integer({ minimum: 100 }),
@@ -49,6 +49,17 @@ export const HubConfig = Type.Object({
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
   slaPolicy: Type.Union([SlaPolicyOverride, Type.Null()]),
   storeMaintenance: Type.Union([Type.Literal('hub'), Type.Literal('database'), Type.Null()], { description: 'who refreshes aggregates and compresses chunks; null: by what the database can do' }),
+  mqttRateLimitGraceS: Type.Integer({ minimum: 1, maximum: 3600, description: 'seconds over the rate limit before a credential is disconnected' }),
+  mqttRateLimitBanS: Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds a disconnected flooder is refused' }),
+  mqttMaxConnectionsPerDevice: Type.Integer({ minimum: 1, maximum: 100 }),
+  mqttMaxConnectionsPerGateway: Type.Integer({ minimum: 1, maximum: 100 }),
+  mqttMaxConnectionsPerOperator: Type.Integer({ minimum: 1, maximum: 100 }),
+  mqttTlsPort: Type.Union([Port, Type.Null()]),
+  mqttWssPort: Type.Union([Port, Type.Null()]),
+  tlsCertFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  tlsKeyFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+  httpTls: Type.Boolean({ description: 'serve HTTP over TLS with TLS_CERT_FILE/TLS_KEY_FILE' }),
+  trustProxy: Type.Boolean({ description: 'honour X-Forwarded-* from a reverse proxy' }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -84,6 +95,17 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   // Not JSON → the text itself, which fails validation with the variable named.
   slaPolicy: ['SLA_POLICY', (v) => { try { return v ? JSON.parse(v) : null; } catch { return v; } }, null],
   storeMaintenance: ['STORE_MAINTENANCE', (v) => v || null, null],
+  mqttRateLimitGraceS: ['MQTT_RATE_LIMIT_GRACE_S', Number, 10],
+  mqttRateLimitBanS: ['MQTT_RATE_LIMIT_BAN_S', Number, 60],
+  mqttMaxConnectionsPerDevice: ['MQTT_MAX_CONNECTIONS_PER_DEVICE', Number, 1],
+  mqttMaxConnectionsPerGateway: ['MQTT_MAX_CONNECTIONS_PER_GATEWAY', Number, 4],
+  mqttMaxConnectionsPerOperator: ['MQTT_MAX_CONNECTIONS_PER_OPERATOR', Number, 8],
+  mqttTlsPort: ['MQTT_TLS_PORT', (v) => (v === '' || v === 'off' ? null : Number(v)), null],
+  mqttWssPort: ['MQTT_WSS_PORT', (v) => (v === '' || v === 'off' ? null : Number(v)), null],
+  tlsCertFile: ['TLS_CERT_FILE', (v) => v || null, null],
+  tlsKeyFile: ['TLS_KEY_FILE', (v) => v || null, null],
+  httpTls: ['HTTP_TLS', (v) => v === 'true' || v === '1', false],
+  trustProxy: ['TRUST_PROXY', (v) => v === 'true' || v === '1', false],
 };
 
 /** The variables as documented (the README table is checked against this). */
@@ -111,6 +133,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<HubConfig>
     const key = first.path.split('/')[1] as keyof HubConfig | undefined;
     const name = key && VARS[key] ? VARS[key][0] : first.path;
     throw new ConfigError(`invalid configuration: ${name}=${JSON.stringify(key ? env[VARS[key]?.[0] ?? ''] ?? raw[key] : undefined)}: ${first.message}`);
+  }
+  const c = result.value;
+  if ((c.mqttTlsPort !== null || c.mqttWssPort !== null || c.httpTls) && (!c.tlsCertFile || !c.tlsKeyFile)) {
+    throw new ConfigError('invalid configuration: MQTT_TLS_PORT, MQTT_WSS_PORT and HTTP_TLS need TLS_CERT_FILE and TLS_KEY_FILE');
   }
   if (!cron.validate(result.value.slaSweepCron)) throw new ConfigError(`invalid configuration: SLA_SWEEP_CRON=${JSON.stringify(result.value.slaSweepCron)}: not a cron expression`);
   return result.value;

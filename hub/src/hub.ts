@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { FAMILIES, type Health } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
@@ -46,6 +47,9 @@ export interface HubHandle {
   /** Embedded broker's TCP URL; null in external-broker mode. */
   mqttUrl: string | null;
   mqttWsUrl: string | null;
+  /** MQTT over TLS and over secure WebSocket; null unless MQTT_TLS_PORT / MQTT_WSS_PORT are set. */
+  mqttTlsUrl: string | null;
+  mqttWssUrl: string | null;
   registry: Registry;
   db: Db;
   bus: HubBus;
@@ -116,6 +120,10 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   // Broker: embedded aedes, or a client of an external cluster.
   let mqttUrl: string | null = null;
   let mqttWsUrl: string | null = null;
+  let mqttTlsUrl: string | null = null;
+  let mqttWssUrl: string | null = null;
+  // One certificate for MQTT over TLS, secure WebSocket and HTTPS (read once, at start).
+  const tls = config.tlsCertFile && config.tlsKeyFile ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) } : null;
   let closeBroker: () => Promise<void>;
   const brokerClients = { count: () => 0 };
   if (config.mqttUrl) {
@@ -128,7 +136,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     })));
     closeBroker = async () => { await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(false, {}, () => r())))); };
   } else {
-    const broker = await createBroker({ registry, ingest, metrics, log: log.child({ component: 'broker' }), rateLimitPerSec: config.mqttRateLimitPerSec });
+    const broker = await createBroker({
+      registry, ingest, metrics, log: log.child({ component: 'broker' }),
+      rateLimitPerSec: config.mqttRateLimitPerSec, rateLimitGraceS: config.mqttRateLimitGraceS, rateLimitBanS: config.mqttRateLimitBanS,
+      maxConnections: { device: config.mqttMaxConnectionsPerDevice, gateway: config.mqttMaxConnectionsPerGateway, operator: config.mqttMaxConnectionsPerOperator },
+    });
     // Frames well past the payload limit are cut off at the socket; smaller oversize payloads
     // still reach ingest and are dead-lettered `too_large` with their topic.
     const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort, {
@@ -137,7 +149,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
         metrics.rejected.inc({ reason: 'too_large' });
         log.warn({ remote, announced }, 'mqtt packet far over the size limit; connection closed before buffering it');
       },
-    });
+    }, tls && (config.mqttTlsPort !== null || config.mqttWssPort !== null) ? { tlsPort: config.mqttTlsPort, wssPort: config.mqttWssPort, ...tls } : undefined);
+    mqttTlsUrl = listeners.tlsPort === null ? null : `mqtts://${hostForUrl(config.mqttHost)}:${listeners.tlsPort}`;
+    mqttWssUrl = listeners.wssPort === null ? null : `wss://${hostForUrl(config.mqttHost)}:${listeners.wssPort}`;
     mqttUrl = `mqtt://${hostForUrl(config.mqttHost)}:${listeners.tcpPort}`;
     mqttWsUrl = listeners.wsPort === null ? null : `ws://${hostForUrl(config.mqttHost)}:${listeners.wsPort}`;
     brokerClients.count = () => broker.connectedClients;
@@ -174,7 +188,10 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     };
   };
 
-  const app = await createHttpApp({ log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir });
+  const app = await createHttpApp({
+    log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir,
+    https: config.httpTls && tls ? tls : null, trustProxy: config.trustProxy,
+  });
   await app.register(authPlugin, { registry, secret: config.authSecret ?? randomBytes(32).toString('hex'), tokenTtlS: config.authTokenTtlS });
   await app.register(healthRoutes, { health, prom: metrics.registry, metricsPublic: config.metricsPublic });
   await app.register(eventsRoutes, { db });
@@ -191,7 +208,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   live.start();
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
-  const httpUrl = `http://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
+  const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 
   const timers = [
     setInterval(() => {
@@ -222,7 +239,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     log.info('hub stopped');
   })());
 
-  return { httpUrl, mqttUrl, mqttWsUrl, registry, db, bus, ingest, tickets, kpi, rules, stop };
+  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, db, bus, ingest, tickets, kpi, rules, stop };
 }
 
 function hostForUrl(host: string): string {

@@ -16,10 +16,10 @@ describe('operators on the embedded broker', () => {
   });
   afterAll(async () => { await hub?.stop(); });
   const operator = (username: string, password: string, extra: mqtt.IClientOptions = {}) =>
-    mqtt.connectAsync(hub.mqttUrl!, { username, password, reconnectPeriod: 0, ...extra });
+    mqtt.connectAsync(hub.mqttUrl!, { username, password, clientId: username, reconnectPeriod: 0, ...extra });
 
   it('refuses operator sessions that would persist (queued replays bypass subscription checks)', async () => {
-    await expect(operator('viewer', OPERATORS.viewer, { clean: false, clientId: 'viewer-persistent' })).rejects.toThrow(/Not authorized/i);
+    await expect(operator('viewer', OPERATORS.viewer, { clean: false, clientId: 'viewer#persistent' })).rejects.toThrow(/Not authorized/i);
   });
 
   it('forwards stored messages to a watching operator, never rejected ones, and bounds sites', async () => {

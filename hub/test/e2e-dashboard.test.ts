@@ -45,7 +45,7 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pro
 
 async function device(d: Device): Promise<MqttClient> {
   const username = `${siteId}/${d.id}`;
-  const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: deriveDemoSecret(SEED, username), reconnectPeriod: 0, connectTimeout: 5000 });
+  const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: deriveDemoSecret(SEED, username), clientId: username, reconnectPeriod: 0, connectTimeout: 5000 });
   clients.push(c);
   return c;
 }

@@ -35,7 +35,8 @@ describe('malformed and hostile traffic from the simulator against the real hub'
     const rng = new Rng(7);
     const senders: Sender[] = [
       { kind: 'device', siteId: site.id, device },
-      { kind: 'gateway', siteId: site.id, gatewayId: gateway.id, device: other },
+      // A gateway speaks only for the devices bound to it in the site file.
+      { kind: 'gateway', siteId: site.id, gatewayId: gateway.id, device: site.devices.find((d) => d.gatewayId === gateway.id)! },
     ];
     messages = senders.flatMap((s) => MALFORMED_KINDS.filter((k) => kindFitsSender(k, s.kind)).map((k, i) => malformedMessage(k, s, other, `mf-${s.kind}-${i}`, rng)));
   });
@@ -45,7 +46,7 @@ describe('malformed and hostile traffic from the simulator against the real hub'
     for (const m of messages) {
       // A fresh connection per message: forbidden topics close it (no negative PUBACK in 3.1.1).
       const username = `m1/${m.via.id}`;
-      const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: credentials.get(username)!, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password: credentials.get(username)!, clientId: username, reconnectPeriod: 0 });
       c.on('error', () => undefined);
       const closed = new Promise<void>((r) => c.once('close', () => r()));
       c.publish(m.topic, typeof m.payload === 'string' ? m.payload : Buffer.from(m.payload), { qos: 0 });

@@ -31,11 +31,11 @@ describe('device presence and MQTT over WebSocket', () => {
 
   it('accepts devices over MQTT-over-WebSocket with the same credentials and durable acknowledgement', async () => {
     expect(hub.mqttWsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
-    const c = await mqtt.connectAsync(hub.mqttWsUrl!, { username: 't1/bin-1', password: secretOf('t1/bin-1'), reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(hub.mqttWsUrl!, { username: 't1/bin-1', password: secretOf('t1/bin-1'), clientId: 't1/bin-1', reconnectPeriod: 0 });
     const msg = envelope('bin.telemetry', { fillPct: 66 });
     await c.publishAsync('shaobing/v1/t1/bin/bin-1/telemetry', JSON.stringify(msg), { qos: 1 });
     expect(await hub.db.query('SELECT 1 FROM events WHERE msg_id = $1', [msg.id])).toHaveLength(1);
     await closeClient(c);
-    await expect(mqtt.connectAsync(hub.mqttWsUrl!, { username: 't1/bin-1', password: 'nope', reconnectPeriod: 0 })).rejects.toThrow();
+    await expect(mqtt.connectAsync(hub.mqttWsUrl!, { username: 't1/bin-1', password: 'nope', clientId: 't1/bin-1', reconnectPeriod: 0 })).rejects.toThrow();
   });
 });

@@ -97,7 +97,7 @@ describe('default rules → proactive tickets over real MQTT', () => {
   });
 
   it('charger: a session longer than 8 h opens a ticket', async () => {
-    await send('t1/chg-1', 'event', 'charger.session_start', { port: 5, sessionId: 's-long' });
+    await send('t1/chg-1', 'event', 'charger.session_start', { port: 3, sessionId: 's-long' });
     await advance(8 * 3600_000 + MIN);
     expect(await tickets('charger.long_session', 'chg-1')).toHaveLength(1);
   });

@@ -60,7 +60,11 @@ export const Device = Type.Object({
 }, { additionalProperties: false });
 export type Device = Static<typeof Device>;
 
-export const Gateway = Type.Object({ id: Id, name: Type.Optional(Name), secretHash: SecretHash }, { additionalProperties: false });
+export const Gateway = Type.Object({
+  id: Id, name: Type.Optional(Name), secretHash: SecretHash,
+  /** May publish for every device of the site; otherwise only for devices whose `gatewayId` is this gateway. */
+  siteWide: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
 export type Gateway = Static<typeof Gateway>;
 
 export const Site = Type.Object({

@@ -1,10 +1,11 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FormatRegistry } from '@sinclair/typebox';
+import { parseIsoTimestamp } from './timestamp.ts';
 
 // TypeBox ships no string formats; register the ones the contract uses.
 if (!FormatRegistry.Has('date-time')) {
-  FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v)));
+  FormatRegistry.Set('date-time', (v) => parseIsoTimestamp(v) !== null);
 }
 if (!FormatRegistry.Has('uri')) {
   FormatRegistry.Set('uri', (v) => { try { return Boolean(new URL(v).protocol); } catch { return false; } });

@@ -173,7 +173,7 @@ export function buildSite(seed: string, size: CommunitySize, siteId: string): Si
     if (firstUnit) firstUnit.elderlyCare = true;
   }
   // A site-wide integration gateway (e.g. the property platform) can speak for any device.
-  gateways.push({ id: 'gw-platform', name: '物业平台网关', secretHash: secret('gw-platform') });
+  gateways.push({ id: 'gw-platform', name: '物业平台网关', secretHash: secret('gw-platform'), siteWide: true }); // relays the devices with no gateway of their own
   return { id: siteId, name: grid[0]!.name, nameEn: grid[0]!.nameEn, timezone: 'Asia/Shanghai', grid, workers, gateways, devices };
 }
 

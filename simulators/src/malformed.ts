@@ -83,7 +83,8 @@ export function malformedMessage(kind: MalformedKind, sender: Sender, otherDevic
   switch (kind) {
     case 'truncated-json': return out(ownTopic(), `{"id":"${id}","ts":"${ts}","type":"${device.family}.`, 'bad_json');
     case 'not-json': return out(ownTopic(), 'online=1;temp=23.5 <b>not json</b>', 'bad_json');
-    case 'invalid-utf8': return out(ownTopic(), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), 'bad_json');
+    // Not UTF-8 at all: refused as `schema` (fatal decoding), never stored with U+FFFD.
+    case 'invalid-utf8': return out(ownTopic(), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), 'schema');
     case 'empty-payload': return out(ownTopic(), '', 'bad_json');
     case 'missing-id': return out(ownTopic(), wrap({ ts, type: valid('x').type, data: valid('x').data }), 'schema');
     case 'extra-field': return out(ownTopic(), JSON.stringify(viaGw ? [{ deviceId: device.id, id, ts, ...valid('x'), extra: true }] : { id, ts, ...valid('x'), extra: true }), 'schema');

@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { OPERATOR_ROLES, OperatorRole, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '@shaobing/schemas/credentials';
+import { LoginThrottle } from '../auth/login-throttle.ts';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
 
@@ -28,7 +29,9 @@ const rank = (r: Role) => OPERATOR_ROLES.indexOf(r);
 
 /** Operators log in with a password (scrypt) and get an expiring JWT; routes declare the least role they need. */
 export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Registry; secret: string; tokenTtlS: number }) => {
-  await app.register(fastifyJwt, { secret: opts.secret, sign: { expiresIn: opts.tokenTtlS } });
+  // A signed token without `exp` would be valid forever: refuse it whoever signed it.
+  await app.register(fastifyJwt, { secret: opts.secret, sign: { expiresIn: opts.tokenTtlS }, verify: { requiredClaims: ['exp', 'sub'] } });
+  const logins = new LoginThrottle();
   await app.register(fastifyRateLimit, { global: false });
 
   app.decorate('requireRole', (min: Role) => async (req: FastifyRequest) => {
@@ -50,6 +53,12 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
   }, async (req) => {
     const { username, password } = req.body;
+    // Counted before the slow password check, so parallel guesses cannot all be checked.
+    const attempt = logins.begin(username, req.ip, Date.now());
+    if (!attempt) {
+      req.log.warn({ username: username.slice(0, 64), ip: req.ip }, 'login refused: too many failed attempts');
+      throw new HubError('HUB_ERR_RATE_LIMITED', 'too many failed logins for this username or address; wait a minute');
+    }
     const op = opts.registry.operator(username);
     // Verify against a dummy hash for unknown users so timing does not reveal who exists.
     const ok = await verifyPassword(password, op?.passwordHash ?? DUMMY_HASH);
@@ -57,6 +66,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
       req.log.warn({ username: username.slice(0, 64) }, 'login failed');
       throw new HubError('HUB_ERR_BAD_LOGIN');
     }
+    logins.succeeded(attempt);
     const claims: OperatorClaims = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
     const token = app.jwt.sign(claims);
     return { token, expiresAt: new Date(Date.now() + opts.tokenTtlS * 1000).toISOString(), username: op.username, displayName: op.displayName, role: op.role, siteIds: op.siteIds ?? null };

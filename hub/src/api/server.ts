@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -11,14 +12,49 @@ import { HubError } from '../errors.ts';
  * The fastify app with the cross-cutting parts (OpenAPI, error catalogue, static dashboard);
  * features register their routes as plugins on it.
  */
-export async function createHttpApp(opts: { log: Logger; dashboardDir: string | null; bodyLimitBytes?: number }): Promise<FastifyInstance> {
+export async function createHttpApp(opts: {
+  log: Logger; dashboardDir: string | null; bodyLimitBytes?: number;
+  /** Serve HTTPS with this certificate (TLS_CERT_FILE / TLS_KEY_FILE with HTTP_TLS). */
+  https?: { cert: Buffer; key: Buffer } | null;
+  /** Honour X-Forwarded-For/-Proto/-Host (TRUST_PROXY): only behind a reverse proxy that sets them. */
+  trustProxy?: boolean;
+}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(opts.https ? { https: { cert: opts.https.cert, key: opts.https.key, minVersion: 'TLSv1.2' as const } } : {}),
+    trustProxy: opts.trustProxy ?? false,
     loggerInstance: opts.log.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes ?? 256 * 1024,
     // Per-request lines would drown the control room's logs; errors are still logged below.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Security headers on every answer. The dashboard is one origin: its own scripts and styles
+  // (Svelte sets styles through the CSSOM; vite emits no inline script), the live feed on the
+  // same host (ws/wss), camera snapshots from wherever the camera serves them. No CORS plugin
+  // is registered on purpose: browsers refuse cross-origin API calls (the API is same-origin
+  // only; integrations call it server to server with a token).
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:', 'https:', 'http:'],
+        connectSrc: ["'self'", 'ws:', 'wss:'],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // HSTS only when this hub itself serves HTTPS; behind a proxy the proxy decides.
+    strictTransportSecurity: opts.https ? { maxAge: 180 * 24 * 3600 } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -27,7 +63,11 @@ export async function createHttpApp(opts: { log: Logger; dashboardDir: string | 
       security: [{ bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // Swagger UI's own CSP (hashes for its inline scripts); it sets one inline style, allowed here.
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs', staticCSP: true,
+    transformStaticCSP: (header) => header.replace("style-src 'self' https:", "style-src 'self' https: 'unsafe-inline'"),
+  });
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
@@ -40,9 +80,10 @@ export async function createHttpApp(opts: { log: Logger; dashboardDir: string | 
 
   if (opts.dashboardDir && existsSync(opts.dashboardDir)) {
     await app.register(fastifyStatic, { root: opts.dashboardDir, prefix: '/', wildcard: false });
-    // Single-page app: unknown non-API paths get index.html.
+    // Single-page app: unknown dashboard paths get index.html; the API, Open311, docs, live
+    // feed and metrics namespaces answer a JSON 404 so a typo never looks like success.
     app.setNotFoundHandler((req, reply) => {
-      if (req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/ws')) return reply.sendFile('index.html');
+      if (req.method === 'GET' && isDashboardRoute(req.url)) return reply.sendFile('index.html');
       return reply.code(404).send({ code: 'HUB_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 });
     });
   } else {
@@ -50,4 +91,12 @@ export async function createHttpApp(opts: { log: Logger; dashboardDir: string | 
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'HUB_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}`, statusCode: 404 }));
   }
   return app;
+}
+
+/** Path prefixes that belong to the server, never to the single-page app. */
+const SERVER_PREFIXES = ['/api', '/open311', '/docs', '/ws', '/metrics', '/healthz'];
+
+function isDashboardRoute(url: string): boolean {
+  const path = url.split('?')[0]!;
+  return !SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
 }

@@ -1,17 +1,23 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AuthenticateError, type Client, type Connection, type PublishPacket } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import { parseTopic } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import { verifyDeviceSecret, verifyPassword } from '@shaobing/schemas/credentials';
+import { LoginThrottle } from '../auth/login-throttle.ts';
 import type { Ingest } from '../ingest/ingest.ts';
+import { stampLastWill } from '../ingest/last-will.ts';
 import { reject } from '../ingest/reject.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Registry } from '../site/registry.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
-import { guardedConnection } from './frame-guard.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { ConnectionTable, clientIdBelongsTo } from './client-identity.ts';
+import { CredentialLimiter } from './credential-limits.ts';
+import { guardedConnection, type WildcardPublish } from './frame-guard.ts';
 
 /** Publishes to this topic go nowhere: rejected payloads are re-pointed here so aedes drops them. */
 const DROP_TOPIC = '$shaobing/dropped';
@@ -21,10 +27,23 @@ export interface BrokerOptions {
   ingest: Ingest;
   metrics: Metrics;
   log: Logger;
+  /** Sustained publishes per second per credential (all its connections together). */
   rateLimitPerSec: number;
+  /** Seconds a credential may stay over its rate before its connections are closed. */
+  rateLimitGraceS?: number;
+  /** Seconds such a credential is then refused at CONNECT. */
+  rateLimitBanS?: number;
+  /** Distinct client ids connected at once per credential. */
+  maxConnections?: { device: number; gateway: number; operator: number };
 }
 
-function authError(code: 4 | 5, message: string): AuthenticateError {
+/** CONNACK codes of MQTT 3.1.1 §3.2.2.3 that the hub uses. */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_CREDENTIALS = 4;
+const NOT_AUTHORIZED = 5;
+
+function authError(code: 2 | 3 | 4 | 5, message: string): AuthenticateError {
   return Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 }
 
@@ -37,8 +56,17 @@ function authError(code: 4 | 5, message: string): AuthenticateError {
 export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   const { registry, ingest, metrics, log } = opts;
   const identities = new WeakMap<Client, MqttIdentity>();
-  const limiter = new RateLimiter(opts.rateLimitPerSec);
-  const loginFailures = new LoginFailures();
+  const limiter = new CredentialLimiter({ ratePerSec: opts.rateLimitPerSec, graceS: opts.rateLimitGraceS ?? 10, banS: opts.rateLimitBanS ?? 60 });
+  const maxConnections = opts.maxConnections ?? { device: 1, gateway: 4, operator: 8 };
+  const connections = new ConnectionTable<Client>();
+  const logins = new LoginThrottle();
+
+  /** Admits a connection of `credential` and releases it when its socket closes. */
+  const admit = (client: Client, credential: string, max: number): boolean => {
+    if (client.conn.destroyed || !connections.admit(credential, client.id, client, max)) return false;
+    client.conn.once('close', () => connections.release(credential, client));
+    return true;
+  };
 
   const broker = await Aedes.createBroker({
     // Hostile or broken clients must not hold delivery slots forever.
@@ -49,32 +77,42 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
 
     authenticate(client, username, password, done) {
       const secret = password?.toString('utf8') ?? '';
-      const fail = (why: string) => {
+      const refuse = (code: 2 | 3 | 4 | 5, why: string, message = 'bad username or password') => {
         metrics.authFailures.inc();
-        log.warn({ clientId: client.id, username: username?.slice(0, 100), why }, 'mqtt connect refused');
-        done(authError(4, 'bad username or password'), false);
+        log.warn({ clientId: client.id.slice(0, 128), username: username?.slice(0, 100), why }, 'mqtt connect refused');
+        done(authError(code, message), false);
       };
+      const fail = (why: string) => refuse(BAD_CREDENTIALS, why);
       if (!username) return fail('no username');
+      if (!clientIdBelongsTo(client.id, username)) {
+        return refuse(IDENTIFIER_REJECTED, 'client id must be the username or "<username>#<suffix>"', 'identifier rejected');
+      }
       const principal = registry.principal(username);
       if (principal) {
         if (!verifyDeviceSecret(secret, principal.secretHash)) return fail('wrong secret');
+        const banned = limiter.bannedFor(username, Date.now());
+        if (banned > 0) return refuse(SERVER_UNAVAILABLE, `over its rate limit; refused for ${Math.ceil(banned / 1000)} s more`, 'rate limited');
+        const max = principal.kind === 'device' ? maxConnections.device : maxConnections.gateway;
+        if (!admit(client, username, max)) return refuse(IDENTIFIER_REJECTED, `already ${max} connection(s) for this credential`, 'too many connections');
         identities.set(client, { kind: 'principal', principal });
         return done(null, true);
       }
+      // Counted before the (asynchronous) password check and for unknown names too, so neither
+      // parallel guesses nor a spray of usernames from one address get past the limit.
+      const attempt = logins.begin(username, remoteOf(client), Date.now());
+      if (!attempt) return fail('too many failed logins for this username or address; wait a minute');
       const operator = registry.operator(username);
       if (!operator) return fail('unknown username');
       // Operators watch live; a persistent session would have aedes queue (and later deliver)
       // messages for filters authorizeSubscribe refused, and grow memory while they are away.
       if (!client.clean) {
         log.warn({ clientId: client.id, username }, 'operator refused: persistent sessions are not allowed');
-        return done(authError(5, 'operators must connect with clean session'), false);
+        return done(authError(NOT_AUTHORIZED, 'operators must connect with clean session'), false);
       }
-      if (loginFailures.blocked(username, Date.now())) return fail('too many failed logins; wait a minute');
       verifyPassword(secret, operator.passwordHash).then((ok) => {
-        if (!ok) {
-          loginFailures.fail(username, Date.now());
-          return fail('wrong password');
-        }
+        if (!ok) return fail('wrong password');
+        logins.succeeded(attempt);
+        if (!admit(client, username, maxConnections.operator)) return refuse(IDENTIFIER_REJECTED, `already ${maxConnections.operator} connections for this operator`, 'too many connections');
         identities.set(client, { kind: 'operator', operator });
         done(null, true);
       }, (err: Error) => fail(err.message));
@@ -83,24 +121,38 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     authorizePublish(client, packet, done) {
       // A client-less will (aedes republishing an obsolete LWT) carries no identity: drop it.
       const who = client ? identities.get(client) : undefined;
-      const pub = { topic: packet.topic, payload: toBuffer(packet.payload), clientId: client?.id ?? null, principal: who?.kind === 'principal' ? who.principal : null };
-      if (!who) return drop(packet, done);
+      if (!client || !who) return drop(packet, done);
       const topic = parseTopic(packet.topic);
+      const credential = who.kind === 'principal' ? `${who.principal.siteId}/${who.principal.id}` : who.operator.username;
+      // aedes marks a client closed before it publishes its Last Will; nothing else is published then.
+      const isWill = client.closed;
+      if (isWill && connections.takenOver(credential, client.id, client)) return drop(packet, done); // reconnected: not offline
+      const now = Date.now();
+      const payload = isWill && topic?.kind === 'device' ? stampLastWill(topic, toBuffer(packet.payload), now) : toBuffer(packet.payload);
+      const pub = { topic: packet.topic, payload, clientId: client.id, principal: who.kind === 'principal' ? who.principal : null };
       if (!mayPublish(who, topic)) {
         ingest.refuse(pub, reject('forbidden_topic', `${describe(who)} may not publish to ${packet.topic.slice(0, 200)}`), topic?.siteId ?? null);
         // [MQTT-3.3.5-2] no negative PUBACK in 3.1.1: closing the connection is the refusal.
         return done(new Error('forbidden topic'));
       }
-      if (client && !limiter.take(client.id, 1, Date.now())) {
-        ingest.refuse(pub, reject('rate_limited', `more than ${opts.rateLimitPerSec} msg/s`), topic!.siteId);
-        return drop(packet, done);
+      if (!isWill) {
+        const verdict = limiter.take(credential, 1, now);
+        if (verdict !== 'ok') {
+          ingest.refuse(pub, reject('rate_limited', `more than ${opts.rateLimitPerSec} msg/s for ${credential}`), topic!.siteId);
+          if (verdict === 'ban') {
+            log.warn({ credential, banS: opts.rateLimitBanS ?? 60 }, 'credential stayed over its rate limit; disconnected and refused for a while');
+            setImmediate(() => { for (const c of connections.connections(credential)) c.close(); });
+          }
+          return drop(packet, done);
+        }
       }
+      if (isWill) packet.payload = payload;
       let outcome: ReturnType<Ingest['handle']>;
       try {
         outcome = ingest.handle(pub);
       } catch (err) {
         // Ingest refuses bad input by value; anything thrown is a bug — never let it reach the broker loop.
-        log.error({ err, clientId: client?.id, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message; dead-lettered');
+        log.error({ err, clientId: client.id, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message; dead-lettered');
         ingest.refuse(pub, reject('schema', `could not be processed: ${(err as Error).message}`), topic?.siteId ?? null);
         return drop(packet, done);
       }
@@ -109,7 +161,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
       // nothing stored at all (the database refused every item) means nothing to forward.
       outcome.committed.then((stored) => (stored > 0 ? done(null) : drop(packet, done)), (err: Error) => {
         // Only reached if the store gave up on the write (shutdown): close, the client resends.
-        log.error({ err: err.message, clientId: client?.id }, 'store failed; closing so the client resends');
+        log.error({ err: err.message, clientId: client.id }, 'store failed; closing so the client resends');
         done(err);
       });
     },
@@ -132,27 +184,27 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
   });
 
   broker.on('client', () => metrics.clients.set(broker.connectedClients));
-  broker.on('clientDisconnect', (client) => {
-    metrics.clients.set(broker.connectedClients);
-    limiter.forget(client.id);
-  });
+  broker.on('clientDisconnect', () => metrics.clients.set(broker.connectedClients));
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
   broker.on('connectionError', (client, err) => log.debug({ clientId: client?.id, err: err.message }, 'mqtt connection error'));
+
+  // aedes closes a wildcard publish before any hook; the frame guard reports it to here.
+  wildcardHandlers.set(broker, (client, wp) => {
+    const who = identities.get(client);
+    const principal = who?.kind === 'principal' ? who.principal : null;
+    const siteId = parseTopic(wp.topic.replace(/[+#]/g, 'x'))?.siteId ?? principal?.siteId ?? null;
+    ingest.refuse({ topic: wp.topic, payload: wp.payload, clientId: client.id || null, principal }, reject('forbidden_topic', `wildcard in a PUBLISH topic: ${wp.topic.slice(0, 200)}`), siteId);
+  });
   return broker;
 }
 
-/** After 5 wrong operator passwords in a minute, that username is refused for a minute (no scrypt run). */
-class LoginFailures {
-  private readonly recent = new Map<string, number[]>();
-  blocked(username: string, now: number): boolean {
-    return (this.recent.get(username) ?? []).filter((t) => now - t < 60_000).length >= 5;
-  }
-  fail(username: string, now: number): void {
-    const times = (this.recent.get(username) ?? []).filter((t) => now - t < 60_000);
-    times.push(now);
-    this.recent.set(username, times);
-  }
+/** Source address of a connection, as recorded by listenBroker. */
+const remotes = new WeakMap<Connection, string>();
+function remoteOf(client: Client): string {
+  return remotes.get(client.conn) ?? client.req?.socket.remoteAddress ?? 'unknown';
 }
+
+const wildcardHandlers = new WeakMap<Aedes, (client: Client, publish: WildcardPublish) => void>();
 
 function drop(packet: PublishPacket, done: (err?: Error | null) => void): void {
   packet.topic = DROP_TOPIC;
@@ -168,33 +220,50 @@ function describe(who: MqttIdentity): string {
   return who.kind === 'operator' ? `operator ${who.operator.username}` : `${who.principal.kind} ${who.principal.siteId}/${who.principal.id}`;
 }
 
-/** MQTT over TCP (and optionally WebSocket) listeners for the embedded broker. */
-export interface BrokerListeners { tcp: Server; ws: HttpServer | null; tcpPort: number; wsPort: number | null; close(): Promise<void> }
+/** MQTT listeners of the embedded broker: TCP, and optionally WebSocket, TLS and secure WebSocket. */
+export interface BrokerListeners { tcpPort: number; wsPort: number | null; tlsPort: number | null; wssPort: number | null; close(): Promise<void> }
 
-export async function listenBroker(broker: Aedes, host: string, port: number, wsPort: number | null, guard: { maxFrameBytes: number; onTooLarge: (announced: number, remote: string) => void }): Promise<BrokerListeners> {
-  const tcp = createServer((socket) => {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    broker.handle(guardedConnection(socket, guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote)));
-  });
-  await new Promise<void>((resolve, reject) => tcp.once('error', reject).listen(port, host, () => resolve()));
-  let ws: HttpServer | null = null;
-  if (wsPort !== null) {
-    ws = createHttpServer();
-    const wss = new WebSocketServer({ server: ws, maxPayload: guard.maxFrameBytes });
-    wss.on('connection', (socket, req) => {
-      const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-      broker.handle(guardedConnection(createWebSocketStream(socket), guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote)), req);
-    });
-    await new Promise<void>((resolve, reject) => ws!.once('error', reject).listen(wsPort, host, () => resolve()));
+export interface FrameLimits { maxFrameBytes: number; onTooLarge: (announced: number, remote: string) => void }
+
+export async function listenBroker(broker: Aedes, host: string, port: number, wsPort: number | null, guard: FrameLimits, secure?: SecureListenOptions): Promise<BrokerListeners> {
+  const onWildcard = wildcardHandlers.get(broker);
+  /** Every transport ends here: frame guard, source address, wildcard reporting, then aedes. */
+  const accept = (stream: Duplex, remote: string, req?: IncomingMessage) => {
+    let client: Client | null = null;
+    const conn = guardedConnection(stream, guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote), (wp) => { if (client) onWildcard?.(client, wp); });
+    remotes.set(conn, remote.replace(/:\d+$/, ''));
+    client = broker.handle(conn, req);
+  };
+  const servers: (Server | HttpServer)[] = [];
+  const listen = async <S extends Server | HttpServer>(server: S, p: number): Promise<number> => {
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(p, host, () => resolve()));
+    servers.push(server);
+    return (server.address() as AddressInfo).port;
+  };
+  const websocket = (server: HttpServer) => {
+    const wss = new WebSocketServer({ server, maxPayload: guard.maxFrameBytes });
+    wss.on('connection', (socket, req) => accept(createWebSocketStream(socket), `${req.socket.remoteAddress}:${req.socket.remotePort}`, req));
+    return server;
+  };
+  const tcpPort = await listen(createServer((socket) => accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)), port);
+  const wsBound = wsPort === null ? null : await listen(websocket(createHttpServer()), wsPort);
+  let tlsPort: number | null = null;
+  let wssPort: number | null = null;
+  if (secure) {
+    const creds = { cert: secure.cert, key: secure.key, minVersion: 'TLSv1.2' as const };
+    if (secure.tlsPort !== null) tlsPort = await listen(createTlsServer(creds, (socket) => accept(socket, `${socket.remoteAddress}:${socket.remotePort}`)), secure.tlsPort);
+    if (secure.wssPort !== null) wssPort = await listen(websocket(createHttpsServer(creds)), secure.wssPort);
   }
   return {
-    tcp,
-    ws,
-    tcpPort: (tcp.address() as AddressInfo).port,
-    wsPort: ws ? (ws.address() as AddressInfo).port : null,
+    tcpPort,
+    wsPort: wsBound,
+    tlsPort,
+    wssPort,
     async close() {
-      await new Promise<void>((r) => tcp.close(() => r()));
-      if (ws) await new Promise<void>((r) => ws!.close(() => r()));
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
   };
 }
+
+/** MQTT over TLS (`MQTT_TLS_PORT`) and over secure WebSocket (`MQTT_WSS_PORT`), one certificate. */
+export interface SecureListenOptions { tlsPort: number | null; wssPort: number | null; cert: Buffer; key: Buffer }

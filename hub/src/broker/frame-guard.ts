@@ -11,16 +11,54 @@ export class FrameGuard extends Transform {
   private length = 0;
   private multiplier = 1;
   private remaining = 0;
+  private header = 0;
+  /** Start of the current PUBLISH body, kept only while its topic is being read. */
+  private head: Buffer[] | null = null;
+  private headBytes = 0;
+  private headNeed = 0;
+  private wildcard = false;
 
-  constructor(private readonly maxFrameBytes: number, private readonly onTooLarge: (announced: number) => void) {
+  constructor(private readonly maxFrameBytes: number, private readonly onTooLarge: (announced: number) => void, private readonly onWildcardPublish?: (publish: WildcardPublish) => void) {
     super();
+  }
+
+  /**
+   * aedes closes a connection that publishes to a topic with `+`/`#` before any hook runs; the
+   * guard sees the topic first, so the refusal can be counted and dead-lettered with its bytes.
+   */
+  private collect(bytes: Buffer, packetEnds: boolean): void {
+    this.head!.push(bytes);
+    this.headBytes += bytes.length;
+    const buf = Buffer.concat(this.head!);
+    this.head = [buf];
+    if (!this.wildcard && buf.length >= 2) {
+      const topicLen = buf.readUInt16BE(0);
+      const topicEnd = 2 + Math.min(topicLen, MAX_TOPIC_BYTES);
+      if (buf.length >= topicEnd || packetEnds) {
+        const topic = buf.subarray(2, topicEnd);
+        if (!topic.includes(0x23) && !topic.includes(0x2b)) {
+          this.head = null;
+          return;
+        }
+        this.wildcard = true;
+        this.headNeed = 2 + topicLen + ((this.header >> 1) & 3 ? 2 : 0) + MAX_PAYLOAD_SAMPLE;
+      } else {
+        this.headNeed = topicEnd;
+      }
+    }
+    if (this.wildcard && (packetEnds || this.headBytes >= this.headNeed)) {
+      const topicLen = buf.readUInt16BE(0);
+      const payloadAt = 2 + topicLen + ((this.header >> 1) & 3 ? 2 : 0);
+      this.onWildcardPublish!({ topic: buf.subarray(2, Math.min(buf.length, 2 + topicLen)).toString('utf8'), payload: buf.subarray(Math.min(buf.length, payloadAt)) });
+      this.head = null;
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'header') {
-        i++;
+        this.header = chunk[i++]!;
         this.state = 'length';
         this.length = 0;
         this.multiplier = 1;
@@ -36,20 +74,42 @@ export class FrameGuard extends Transform {
         }
         this.remaining = this.length;
         this.state = this.remaining > 0 ? 'body' : 'header';
+        if (this.onWildcardPublish && this.header >> 4 === 3 && this.remaining > 0) {
+          this.head = [];
+          this.headBytes = 0;
+          this.headNeed = 2;
+          this.wildcard = false;
+        }
       } else {
-        const take = Math.min(this.remaining, chunk.length - i);
+        let take = Math.min(this.remaining, chunk.length - i);
+        while (this.head && take > 0) {
+          const want = Math.min(take, this.headNeed - this.headBytes);
+          this.collect(chunk.subarray(i, i + want), this.remaining === want);
+          i += want;
+          this.remaining -= want;
+          take -= want;
+        }
         i += take;
         this.remaining -= take;
-        if (this.remaining === 0) this.state = 'header';
+        if (this.remaining === 0) {
+          this.state = 'header';
+          this.head = null;
+        }
       }
     }
     cb(null, chunk);
   }
 }
 
+const MAX_TOPIC_BYTES = 1024;
+const MAX_PAYLOAD_SAMPLE = 2048;
+
+/** A PUBLISH whose topic holds a wildcard, as far as the guard read it (payload truncated). */
+export interface WildcardPublish { topic: string; payload: Buffer }
+
 /** The connection (TCP socket or WebSocket stream) as aedes sees it: reads pass through a FrameGuard, writes go straight out. */
-export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void): Duplex {
-  const guard = new FrameGuard(maxFrameBytes, onTooLarge);
+export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void, onWildcardPublish?: (publish: WildcardPublish) => void): Duplex {
+  const guard = new FrameGuard(maxFrameBytes, onTooLarge, onWildcardPublish);
   socket.pipe(guard);
   const conn = Duplex.from({ readable: guard, writable: socket });
   const destroyAll = () => {

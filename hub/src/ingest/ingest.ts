@@ -4,6 +4,8 @@ import type { IngestedEvent, Reading } from '../events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Principal, Registry } from '../site/registry.ts';
 import { extractReadings } from './readings.ts';
+import { DeadLetterBudget } from './dead-letter-budget.ts';
+import { speaksFor } from './gateway-binding.ts';
 import { reject, type Rejection } from './reject.ts';
 import { rawForDeadLetter, safeText } from './storable-text.ts';
 import { isRejection, parsePayload, validateMessage, type Expect } from './validate-message.ts';
@@ -36,6 +38,7 @@ export interface IngestOutcome {
 export class Ingest {
   /** Rejections per `site/device` since start (exposed by /api/devices; not a metric label: 10k devices). */
   readonly rejectedByDevice = new Map<string, number>();
+  private readonly deadLetterBudget = new DeadLetterBudget();
 
   constructor(private readonly deps: {
     registry: Registry; events: EventSink; deadLetters: DeadLetterSink; presence: PresenceSink;
@@ -73,6 +76,14 @@ export class Ingest {
         rejected.push(this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId));
         continue;
       }
+      if (pub.principal?.kind === 'gateway' && !speaksFor(pub.principal, device, this.deps.registry)) {
+        rejected.push(this.record(pub, reject('forbidden_topic', `gateway "${pub.principal.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId));
+        continue;
+      }
+      if (typeof msg.data.port === 'number' && device.ports !== undefined && msg.data.port > device.ports) {
+        rejected.push(this.record(pub, reject('schema', `/data/port: ${msg.data.port} but post "${msg.deviceId}" has ${device.ports} ports`, msg.deviceId), siteId));
+        continue;
+      }
       const event: IngestedEvent = { siteId, ...msg, receivedAt: now };
       this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
       this.deps.presence.seen(event);
@@ -101,9 +112,15 @@ export class Ingest {
       const key = `${siteId}/${deviceId}`;
       this.rejectedByDevice.set(key, (this.rejectedByDevice.get(key) ?? 0) + 1);
     }
-    log.warn({ reason: r.reason, detail: r.detail, topic: pub.topic.slice(0, 200), clientId: pub.clientId, deviceId }, 'message rejected');
+    // A flood must not fill the dead-letter table (or the log): rows and lines are sampled per
+    // source and reason; the counters above stay exact.
+    const source = pub.principal ? `${pub.principal.siteId}/${pub.principal.id}` : `${siteId ?? '-'}/${deviceId ?? '-'}`;
+    const leftOut = this.deadLetterBudget.admit(source, r.reason, this.deps.now?.() ?? Date.now());
+    if (leftOut === null) return r;
+    log.warn({ reason: r.reason, detail: r.detail, topic: pub.topic.slice(0, 200), clientId: pub.clientId, deviceId, leftOut }, 'message rejected');
     const raw = item === undefined ? rawForDeadLetter(pub.payload) : rawForDeadLetter(Buffer.from(JSON.stringify(item) ?? ''));
-    deadLetters.add({ reason: r.reason, detail: safeText(r.detail, 1000), topic: safeText(pub.topic, 500), clientId: pub.clientId && safeText(pub.clientId, 200), siteId, deviceId, raw });
+    const detail = leftOut > 0 ? `${r.detail} (${leftOut} similar rejections from this source not stored)` : r.detail;
+    deadLetters.add({ reason: r.reason, detail: safeText(detail, 1000), topic: safeText(pub.topic, 500), clientId: pub.clientId && safeText(pub.clientId, 200), siteId, deviceId, raw });
     return r;
   }
 }

@@ -1,5 +1,5 @@
 import {
-  BatchItem, Envelope, MAX_BATCH_ITEMS, MESSAGE_TYPES, Validator, channelOfType, familyOfType, formatIssues, isMessageType,
+  BatchItem, Envelope, MAX_BATCH_ITEMS, MESSAGE_TYPES, Validator, channelOfType, familyOfType, formatIssues, isMessageType, parseIsoTimestamp,
   type Channel, type Family, type MessageType,
 } from '@shaobing/schemas';
 import { reject, type Rejection } from './reject.ts';
@@ -43,7 +43,8 @@ export function validateMessage(item: unknown, expect: Expect, now: number): Val
   if (!data.ok) return reject('schema', `data: ${formatIssues(data.issues)}`, deviceId);
   const badText = unstorableTextPath(msg.data, '/data') ?? unstorableTextPath(msg.id, '/id');
   if (badText) return reject('schema', `${badText}: NUL character or invalid Unicode is not allowed`, deviceId);
-  const ts = typeof msg.ts === 'number' ? msg.ts : Date.parse(msg.ts);
+  const ts = typeof msg.ts === 'number' ? msg.ts : parseIsoTimestamp(msg.ts);
+  if (ts === null) return reject('schema', `/ts: not a real ISO-8601 time`, deviceId);
   if (ts > now + MAX_FUTURE_MS) return reject('schema', `/ts: more than 24 h in the future (device clock?)`, deviceId);
   if (ts < now - MAX_AGE_MS) return reject('schema', `/ts: more than 30 days old (device clock?)`, deviceId);
   return { deviceId, type: msg.type, family, channel, msgId: String(msg.id), ts, data: msg.data };
@@ -71,9 +72,17 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   return max;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 /** Parses a payload into the list of items it carries: one envelope, or a JSON array (batch). */
 export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolean } | Rejection {
-  const text = payload.toString('utf8');
+  let text: string;
+  try {
+    text = utf8.decode(payload);
+  } catch {
+    // Buffer#toString would turn bad bytes into U+FFFD and the message would be stored altered.
+    return reject('schema', 'payload is not valid UTF-8');
+  }
   if (jsonDepth(text) > MAX_JSON_DEPTH) return reject('schema', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let doc: unknown;
   try {

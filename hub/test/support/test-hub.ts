@@ -19,7 +19,8 @@ export async function startTestHub(overrides: Partial<HubConfig> = {}, opts: { n
 
 /** A real mqtt.js client logged in as `username` (site/device) with its test secret. */
 export async function connectAs(hub: HubHandle, username: string, extra: Partial<IClientOptions> = {}): Promise<MqttClient> {
-  return mqtt.connectAsync(hub.mqttUrl!, { username, password: secretOf(username), reconnectPeriod: 0, connectTimeout: 5000, ...extra });
+  // Client ids are bound to the credential (broker/client-identity.ts): the username by default.
+  return mqtt.connectAsync(hub.mqttUrl!, { username, password: secretOf(username), clientId: username, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
 }
 
 export async function login(hub: HubHandle, username: keyof typeof OPERATORS = 'admin'): Promise<string> {
