@@ -53,7 +53,9 @@ class Child<In, Out extends { ev: string }> {
   readonly proc: ChildProcess;
   #waiters: { ev: string; resolve: (m: Out) => void }[] = [];
   constructor(file: string) {
-    this.proc = fork(join(here, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process, for finding the hot spots.
+    const prof = file === 'server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    this.proc = fork(join(here, file), [], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.proc.on('message', (m: Out) => {
       const i = this.#waiters.findIndex((w) => w.ev === m.ev);
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
@@ -69,6 +71,13 @@ class Child<In, Out extends { ev: string }> {
     });
   }
   kill(): void { if (this.proc.exitCode === null) this.proc.kill('SIGTERM'); }
+  /** Waits for the process to exit on its own (a CPU profile is written at exit), then kills it. */
+  async exited(ms: number): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const timer = setTimeout(() => this.kill(), ms);
+    await new Promise((r) => this.proc.once('exit', r));
+    clearTimeout(timer);
+  }
 }
 type Server = Child<ToServer, FromServer>;
 type Gen = Child<ToLoadGen, FromLoadGen>;
@@ -151,7 +160,7 @@ async function withTarget<T>(target: ServerTarget, siteFile: string, clients: Cl
   } finally {
     for (const gen of gens) gen.kill();
     await server.ask({ cmd: 'stop' }, 'stopped').catch(() => undefined);
-    server.kill();
+    await server.exited(10_000);
     await store.cleanup().catch((err: unknown) => console.error('cleanup:', err));
   }
 }

@@ -22,14 +22,14 @@ function gated(inner: Db): { db: Db; held: Held[]; passThrough: () => void } {
   const db: Db = {
     kind: inner.kind,
     timescale: inner.timescale,
-    query: (sql, params) => {
-      if (!hold || !sql.includes('INSERT INTO events')) return inner.query(sql, params);
-      return new Promise((resolve, reject) => {
+    query: <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
+      if (!hold || !sql.includes('INSERT INTO events')) return inner.query<R>(sql, params);
+      return new Promise<R[]>((resolve, reject) => {
         held.push({
           sql,
-          go: () => void inner.query(sql, params).then(resolve, reject),
+          go: () => void inner.query<R>(sql, params).then(resolve, reject),
           // Commits, then fails as if the connection dropped before the reply arrived.
-          loseAnswer: () => void inner.query(sql, params).then(() => reject(new Error('Connection terminated unexpectedly')), reject),
+          loseAnswer: () => void inner.query<R>(sql, params).then(() => reject(new Error('Connection terminated unexpectedly')), reject),
         });
       });
     },
@@ -115,13 +115,16 @@ describe.each(STORE_BACKENDS)('EventWriter with batches in flight on %s', (backe
       await w.close();
     });
 
-    it('stores a message once when two batches in flight carry it, and reports it once', async () => {
+    it('stores a message and its readings once when two batches in flight carry it, and reports it once', async () => {
       const { db, held, passThrough } = gated(store.db);
       const reported: string[] = [];
       const w = new EventWriter({ db, log: silent, maxInFlight: 2, onCommit: (ins) => reported.push(...ins.map((e) => e.msgId)) });
-      const p1 = w.write(event('s-twice', 'bin-1', 'x'), []);
+      const fill = (e: IngestedEvent) => [{ siteId: e.siteId, deviceId: e.deviceId, metric: 'fill_pct', port: 0, value: 50, msgId: e.msgId, ts: e.ts }];
+      const x = event('s-twice', 'bin-1', 'x');
+      const p1 = w.write(x, fill(x));
       await eventually(async () => held.length === 1);
-      const p2 = w.write(event('s-twice', 'bin-1', 'x', T0 + 700), []);
+      const again = event('s-twice', 'bin-1', 'x', T0 + 700);
+      const p2 = w.write(again, fill(again));
       await eventually(async () => held.length === 2);
       passThrough();
       held[0]!.go();
@@ -129,6 +132,9 @@ describe.each(STORE_BACKENDS)('EventWriter with batches in flight on %s', (backe
       await Promise.all([p1, p2]);
       expect(await storedIds(store, 's-twice')).toEqual(['x']);
       expect(reported).toEqual(['x']);
+      // Readings follow their event (no unique index of their own): stored once too.
+      const [r] = await store.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM readings WHERE site_id = 's-twice'`);
+      expect(r!.n).toBe(1);
       await w.close();
     });
   });

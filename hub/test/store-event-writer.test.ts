@@ -75,8 +75,8 @@ describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
       const db: Db = {
         kind: store.db.kind,
         timescale: store.db.timescale,
-        query: async (sql, params) => {
-          const rows = await store.db.query(sql, params);
+        query: async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
+          const rows = await store.db.query<R>(sql, params);
           if (loseAnswer && sql.includes('INSERT INTO events')) {
             loseAnswer = false;
             throw new Error('Connection terminated unexpectedly');

@@ -20,7 +20,9 @@ export interface InsertOutcome {
  * thousands of parameters. Both inserts run in one statement, which PostgreSQL commits
  * atomically on its own: no BEGIN/COMMIT round trips.
  *
- * ON CONFLICT DO NOTHING skips redelivered messages. The statement answers with the number of
+ * ON CONFLICT DO NOTHING skips redelivered messages, and a message's readings are inserted only
+ * when its event row is new in this statement (joined to the RETURNING rows): readings need no
+ * unique index of their own (migration 040). The statement answers with the number of
  * new events and, only when that is short of the batch (some were duplicates), which keys were
  * new: in the common all-new case nothing is parsed back.
  */
@@ -33,9 +35,9 @@ WITH ev AS (
   RETURNING site_id, device_id, msg_id, ts
 ), rd AS (
   INSERT INTO readings (ts, site_id, device_id, metric, port, value, msg_id)
-  SELECT ts, site_id, device_id, metric, port, value, msg_id
-  FROM json_to_recordset($2::json) AS x(ts timestamptz, site_id text, device_id text, metric text, port int2, value float8, msg_id text)
-  ON CONFLICT DO NOTHING
+  SELECT x.ts, x.site_id, x.device_id, x.metric, x.port, x.value, x.msg_id
+  FROM json_to_recordset($2::json) AS x(ts timestamptz, site_id text, device_id text, metric text, port int2, value float8, msg_id text, ev_ts timestamptz)
+  JOIN ev ON ev.site_id = x.site_id AND ev.device_id = x.device_id AND ev.msg_id = x.msg_id AND ev.ts = x.ev_ts
   RETURNING 1
 )
 SELECT n, CASE WHEN n < $3::int THEN (SELECT json_agg(json_build_array(site_id, device_id, msg_id, (extract(epoch FROM ts) * 1000)::float8)) FROM ev) END AS keys
@@ -54,7 +56,8 @@ function eventKey(siteId: string, deviceId: string, msgId: string, tsMs: number)
 }
 
 interface EventRow { ts: string; received_at: string; site_id: string; device_id: string; family: string; channel: string; type: string; msg_id: string; data: Record<string, unknown> }
-interface ReadingRow { ts: string; site_id: string; device_id: string; metric: string; port: number; value: number; msg_id: string }
+/** ev_ts: the event's ts, which joins the reading to its event row (a reading's own ts may differ). */
+interface ReadingRow { ts: string; site_id: string; device_id: string; metric: string; port: number; value: number; msg_id: string; ev_ts: string }
 
 /**
  * Inserts one batch of events and their readings as one atomic statement. Knowing which events
@@ -66,12 +69,16 @@ export async function insertBatch(db: Queryable, items: readonly WriteItem[], op
   const events: EventRow[] = new Array(items.length);
   const readings: ReadingRow[] = [];
   const keys = new Set<string>();
+  let readingsSent = 0;
   for (let i = 0; i < items.length; i++) {
     const { event: e, readings: rs } = items[i]!;
     const ts = new Date(e.ts).toISOString();
     events[i] = { ts, received_at: new Date(e.receivedAt).toISOString(), site_id: e.siteId, device_id: e.deviceId, family: e.family, channel: e.channel, type: e.type, msg_id: e.msgId, data: e.data };
-    keys.add(eventKey(e.siteId, e.deviceId, e.msgId, e.ts));
-    for (const r of rs) readings.push({ ts: r.ts === e.ts ? ts : new Date(r.ts).toISOString(), site_id: r.siteId, device_id: r.deviceId, metric: r.metric, port: r.port, value: r.value, msg_id: r.msgId });
+    readingsSent += rs.length;
+    const key = eventKey(e.siteId, e.deviceId, e.msgId, e.ts);
+    if (keys.has(key)) continue; // a second copy in this batch: its readings would join the first's row
+    keys.add(key);
+    for (const r of rs) readings.push({ ts: r.ts === e.ts ? ts : new Date(r.ts).toISOString(), site_id: e.siteId, device_id: e.deviceId, metric: r.metric, port: r.port, value: r.value, msg_id: e.msgId, ev_ts: ts });
   }
   const eventsJson = JSON.stringify(events);
   const [row] = await db.query<{ n: number; keys: [string, string, string, number][] | null }>(INSERT_SQL, [eventsJson, JSON.stringify(readings), keys.size]);
@@ -86,7 +93,7 @@ export async function insertBatch(db: Queryable, items: readonly WriteItem[], op
     }
   }
 
-  if (!newKeys && keys.size === items.length) return { inserted: items.map((i) => i.event), readings: readings.length };
+  if (!newKeys && keys.size === items.length) return { inserted: items.map((i) => i.event), readings: readingsSent };
   // The first copy of each new key is the new event; a second copy in this batch is a duplicate.
   const inserted: IngestedEvent[] = [];
   const seen = new Set<string>();
@@ -96,5 +103,5 @@ export async function insertBatch(db: Queryable, items: readonly WriteItem[], op
     seen.add(key);
     if (!newKeys || newKeys.has(key)) inserted.push(e);
   }
-  return { inserted, readings: readings.length };
+  return { inserted, readings: readingsSent };
 }
