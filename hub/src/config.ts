@@ -82,7 +82,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   mqttMaxPayloadBytes: ['MQTT_MAX_PAYLOAD_BYTES', Number, 256 * 1024],
   mqttRateLimitPerSec: ['MQTT_RATE_LIMIT_PER_SEC', Number, 200],
   ingestBatchMax: ['INGEST_BATCH_MAX', Number, 500],
-  ingestBatchDelayMs: ['INGEST_BATCH_DELAY_MS', Number, 20],
+  ingestBatchDelayMs: ['INGEST_BATCH_DELAY_MS', Number, 0],
   ingestMaxPending: ['INGEST_MAX_PENDING', Number, 50_000],
   deviceOfflineCheckMs: ['DEVICE_OFFLINE_CHECK_MS', Number, 15_000],
   authTokenTtlS: ['AUTH_TOKEN_TTL_S', Number, 12 * 3600],

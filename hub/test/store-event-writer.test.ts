@@ -69,25 +69,25 @@ describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
     });
 
     it('still reports a batch as new when the commit went through but its answer was lost', async () => {
-      // Fault injection around the real database: the first transaction commits, then fails
-      // as if the connection dropped before the COMMIT's reply arrived.
+      // Fault injection around the real database: the first insert commits, then fails as if
+      // the connection dropped before the reply arrived.
       let loseAnswer = true;
       const db: Db = {
         kind: store.db.kind,
         timescale: store.db.timescale,
         features: store.db.features,
-        query: (sql, params) => store.db.query(sql, params),
-        exec: (sql) => store.db.exec(sql),
-        ping: () => store.db.ping(),
-        close: async () => {},
-        transaction: async (fn) => {
-          const result = await store.db.transaction(fn);
-          if (loseAnswer) {
+        query: async <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
+          const rows = await store.db.query<R>(sql, params);
+          if (loseAnswer && sql.includes('INSERT INTO events')) {
             loseAnswer = false;
             throw new Error('Connection terminated unexpectedly');
           }
-          return result;
+          return rows;
         },
+        exec: (sql) => store.db.exec(sql),
+        ping: () => store.db.ping(),
+        close: async () => {},
+        transaction: (fn) => store.db.transaction(fn),
       };
       const inserted: string[] = [];
       const w = new EventWriter({ db, log: silent, retryMinMs: 10, onCommit: (ins) => inserted.push(...ins.map((e) => e.msgId)) });

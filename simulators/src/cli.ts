@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { SiteFile, Validator, formatIssues, type SiteFile as SiteFileT } from '@shaobing/schemas';
 import { parse as parseYaml } from 'yaml';
 import { SIZES, buildCommunity, buildSite, deriveCredentials, type CommunitySize } from './community.ts';
+import type { DeviceCounts } from './fit-counts.ts';
 import { SCENARIO_NAMES, planScenario } from './scenarios.ts';
 import { startSimulator, type Simulator } from './simulator.ts';
 
@@ -16,7 +17,14 @@ Usage: npm run sim -- [options]
 
   --url <url>              broker (default mqtt://127.0.0.1:1883)
   --seed <text>            community and behaviour seed (default shaobing-demo)
-  --size <size>            small | demo | street (~25 / ~150 / ~10k devices; default demo)
+  --size <size>            small | demo | street | seeds (~25 / ~150 / ~10k devices; seeds: the
+                           source articles' street: 847 cameras, door access in 72 units,
+                           7,300 charging ports; default demo)
+  --cameras <n>            exact counts on top of --size (a spread subset, or extra devices):
+  --door-units <n>           cameras, units with door access, bins, charging posts,
+  --bins <n>                 and charging ports over all posts
+  --charger-posts <n>
+  --charger-ports <n>
   --site-id <id>           site id of a generated community (default demo)
   --site-file <path>       simulate an existing site file (.json/.yaml); device passwords are
                            derived from --seed, devices with other secrets are skipped
@@ -55,6 +63,17 @@ function clockToMs(hhmm: string): number {
   return beijingMidnight + Number(m[1]) * 3_600_000 + Number(m[2]) * 60_000;
 }
 
+/**
+ * The simulator's own limit, so a benchmark knows when the load generator is the bottleneck:
+ * this process's CPU (share of one core; Node publishes from one thread) and the rate it could
+ * reach at a full core. Near 100 %, the figures measure the simulator, not the broker.
+ */
+function capacity(coreShare: number, msgPerS: number): string {
+  const pct = Math.round(coreShare * 100);
+  const cap = coreShare > 0.01 ? Math.round(msgPerS / coreShare) : NaN;
+  return `sim CPU ${pct} %${Number.isFinite(cap) && msgPerS > 0 ? `, capacity ≈ ${cap.toLocaleString('en')} msg/s` : ''}${pct >= 90 ? ' (simulator-bound!)' : ''}`;
+}
+
 async function loadSiteFile(path: string): Promise<SiteFileT> {
   const text = await readFile(path, 'utf8');
   const data: unknown = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
@@ -83,6 +102,11 @@ async function main(): Promise<number> {
       'max-messages': { type: 'string' },
       'connect-concurrency': { type: 'string' },
       clock: { type: 'string' },
+      cameras: { type: 'string' },
+      'door-units': { type: 'string' },
+      bins: { type: 'string' },
+      'charger-posts': { type: 'string' },
+      'charger-ports': { type: 'string' },
       'list-scenarios': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -110,12 +134,28 @@ async function main(): Promise<number> {
   }
   const durationS = a.duration === undefined ? undefined : num('duration', a.duration, 0.1, 1e7, 0);
 
-  const { siteFile, credentials } = a['site-file']
-    ? await loadSiteFile(a['site-file']).then((sf) => ({ siteFile: sf, credentials: deriveCredentials(sf, a.seed) }))
-    : await buildCommunity({ seed: a.seed, size: a.size as CommunitySize, siteId: a['site-id'] });
+  const count = (name: 'cameras' | 'door-units' | 'bins' | 'charger-posts' | 'charger-ports'): number | undefined =>
+    a[name] === undefined ? undefined : Math.round(num(name, a[name], 0, 1e6, 0));
+  const counts: DeviceCounts = { cameras: count('cameras'), doorUnits: count('door-units'), bins: count('bins'), chargerPosts: count('charger-posts'), chargerPorts: count('charger-ports') };
+  const anyCount = Object.values(counts).some((v) => v !== undefined);
+  if (anyCount && a['site-file']) throw new UsageError('device counts apply to a generated community, not to --site-file');
+  let built;
+  try {
+    built = a['site-file']
+      ? await loadSiteFile(a['site-file']).then((sf) => ({ siteFile: sf, credentials: deriveCredentials(sf, a.seed) }))
+      : await buildCommunity({ seed: a.seed, size: a.size as CommunitySize, siteId: a['site-id'], ...(anyCount ? { counts } : {}) });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+  const { siteFile, credentials } = built;
+  const fleet = siteFile.sites[0]!.devices;
+  const n = (f: string) => fleet.filter((d) => d.family === f).length;
+  console.log(`[sim] community: ${n('camera')} cameras, ${n('door')} units with door access, ${n('bin')} bins, ${n('charger')} charging posts with ${fleet.reduce((p, d) => p + (d.ports ?? 0), 0)} ports`);
   if (credentials.size === 0) throw new UsageError(`no device or gateway secret in the site file derives from seed "${a.seed}"`);
 
   const started = Date.now();
+  const cpuAtStart = process.cpuUsage();
   const sim: Simulator = await startSimulator({
     url: a.url, siteFile, credentials, seed: a.seed,
     ratePerSec: num('rate', a.rate, 0.01, 1e7, 50),
@@ -144,11 +184,19 @@ async function main(): Promise<number> {
   }
 
   let lastSent = first.sent;
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
   const tty = process.stdout.isTTY;
   const progress = setInterval(() => {
     const s = sim.stats();
     const clock = new Date(s.simTime + 8 * 3_600_000).toISOString().slice(11, 16);
-    const line = `connected ${s.connected}/${s.links} | sent ${s.sent} (${s.sent - lastSent}/s) | acked ${s.acked} | failed ${s.failed} | refused ${s.rejectedConnects} | malformed ${s.malformed} | sim ${clock} ×${s.timeScale.toFixed(0)}`;
+    const cpu = process.cpuUsage(lastCpu);
+    const now = performance.now();
+    const share = (cpu.user + cpu.system) / 1000 / (now - lastAt); // of one core
+    const perS = ((s.sent - lastSent) * 1000) / (now - lastAt);
+    lastCpu = process.cpuUsage();
+    lastAt = now;
+    const line = `connected ${s.connected}/${s.links} | sent ${s.sent} (${s.sent - lastSent}/s) | acked ${s.acked} | failed ${s.failed} | refused ${s.rejectedConnects} | malformed ${s.malformed} | sim ${clock} ×${s.timeScale.toFixed(0)} | ${capacity(share, perS)}`;
     lastSent = s.sent;
     process.stdout.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
   }, 1000);
@@ -160,7 +208,8 @@ async function main(): Promise<number> {
   clearInterval(progress);
   const s = sim.stats();
   const secs = (Date.now() - started) / 1000;
-  console.log(`\ntotals: sent ${s.sent}, acked ${s.acked}, failed ${s.failed}, refused connects ${s.rejectedConnects}, malformed ${s.malformed}; ${secs.toFixed(1)} s, ${(s.sent / secs).toFixed(0)} msg/s`);
+  const cpu = process.cpuUsage(cpuAtStart);
+  console.log(`\ntotals: sent ${s.sent}, acked ${s.acked}, failed ${s.failed}, refused connects ${s.rejectedConnects}, malformed ${s.malformed}; ${secs.toFixed(1)} s, ${(s.sent / secs).toFixed(0)} msg/s; ${capacity((cpu.user + cpu.system) / 1000 / (secs * 1000), s.sent / secs)}`);
   return 0;
 }
 

@@ -8,11 +8,13 @@
 import type { Device, Gateway, GridCell, Site, SiteFile, Worker } from '@shaobing/schemas';
 import { deriveDemoSecret, hashDeviceSecret } from '@shaobing/schemas/credentials';
 import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
+import { SEEDS_STREET, fitCounts, type DeviceCounts } from './fit-counts.ts';
 import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
 import { demoOperators } from './operators.ts';
 import { Rng, round } from './random.ts';
 
-export const SIZES = ['small', 'demo', 'street'] as const;
+/** `seeds`: the street of the source articles (fit-counts.ts SEEDS_STREET) on the street layout. */
+export const SIZES = ['small', 'demo', 'street', 'seeds'] as const;
 export type CommunitySize = (typeof SIZES)[number];
 
 interface SizeProfile {
@@ -28,13 +30,13 @@ interface SizeProfile {
   elderlyShare: number;
 }
 
-const PROFILES: Record<CommunitySize, SizeProfile> = {
+const PROFILES: Record<Exclude<CommunitySize, 'seeds'>, SizeProfile> = {
   small: { communities: 1, compounds: [1, 1], buildings: [2, 2], unitsPerBuilding: [2, 2], highRiseShare: 1, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 2, elderlyShare: 0.25 },
   demo: { communities: 1, compounds: [4, 4], buildings: [4, 8], unitsPerBuilding: [2, 4], highRiseShare: 0.3, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 1, elderlyShare: 0.08 },
   street: { communities: 12, compounds: [7, 11], buildings: [8, 14], unitsPerBuilding: [3, 5], highRiseShare: 0.25, unitsPerBinPoint: 8, unitsPerChargerPost: 6.5, minChargerPosts: 1, elderlyShare: 0.08 },
 };
 
-export interface BuildOptions { seed: string; size?: CommunitySize; siteId?: string }
+export interface BuildOptions { seed: string; size?: CommunitySize; siteId?: string; counts?: DeviceCounts }
 export interface BuiltCommunity {
   siteFile: SiteFile;
   /** MQTT username (`<siteId>/<deviceId>` or `<siteId>/<gatewayId>`) → password. */
@@ -51,7 +53,7 @@ const BASE_LAT = 39.93;
 const BASE_LNG = 116.45;
 
 export async function buildCommunity(opts: BuildOptions): Promise<BuiltCommunity> {
-  const site = buildSite(opts.seed, opts.size ?? 'demo', opts.siteId ?? 'demo');
+  const site = buildSite(opts.seed, opts.size ?? 'demo', opts.siteId ?? 'demo', opts.counts);
   const operators = await demoOperators();
   const siteFile: SiteFile = { version: 1, sites: [site], operators };
   return { siteFile, credentials: deriveCredentials(siteFile, opts.seed) };
@@ -75,7 +77,14 @@ export function deriveCredentials(siteFile: SiteFile, seed: string): Map<string,
 }
 
 /** The synchronous part (everything but operator password hashing). */
-export function buildSite(seed: string, size: CommunitySize, siteId: string): Site {
+export function buildSite(seed: string, size: CommunitySize, siteId: string, counts?: DeviceCounts): Site {
+  const secret = (id: string): string => hashDeviceSecret(deriveDemoSecret(seed, principal(siteId, id)));
+  if (size === 'seeds') return fitCounts(generate(seed, 'street', siteId), { ...SEEDS_STREET, ...counts }, secret);
+  const site = generate(seed, size, siteId);
+  return counts && Object.values(counts).some((v) => v !== undefined) ? fitCounts(site, counts, secret) : site;
+}
+
+function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: string): Site {
   const profile = PROFILES[size];
   const rng = new Rng(`${seed}/${size}/${siteId}`);
   const secret = (id: string): string => hashDeviceSecret(deriveDemoSecret(seed, principal(siteId, id)));

@@ -76,6 +76,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const nonce = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   const mixRng = new Rng(`${seed}/malformed`);
   const heap = new MinHeap<SimDevice>();
+  /** Follow-ups (Emit.then) due at a real time (performance.now()). */
+  const followUps = new MinHeap<{ d: SimDevice; emit: Emit }>();
   const parked = new Map<Link, SimDevice[]>();
   const links = new Map<string, Link>();
   const devices = new Map<string, SimDevice>();
@@ -158,6 +160,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   }
 
   function publishEmit(d: SimDevice, e: Emit): void {
+    if (e.then) followUps.push(performance.now() + e.then.afterMs, { d, emit: e.then.emit });
     const env = envelope(d, e);
     if (d.link.kind === 'device') {
       const channel = channelOfType(e.type);
@@ -220,6 +223,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     budget = Math.min(budget + (opts.ratePerSec * (now - last)) / 1000, Math.max(opts.ratePerSec * 0.25, 2));
     last = now;
     scenarios.run(now);
+    runFollowUps(now, false);
     // Pops that say nothing (silenced devices, quiet agenda items) still end; busy ones loop freely.
     let guard = 4 * (heap.size + Math.ceil(budget)) + 16;
     const simLimit = simStart + (now - realStart) * timeScale * MAX_CLOCK_LEAD;
@@ -244,6 +248,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     if (counters.sent >= limit) void stop();
   };
 
+  /**
+   * Sends follow-ups that are due (all of them at stop: no door is left open). A device a
+   * scenario took over in the meantime says nothing: the scenario decides (it may hold the
+   * door open). A link that is not ready delays the follow-up, it never drops it.
+   */
+  function runFollowUps(now: number, all: boolean): void {
+    const later: { d: SimDevice; emit: Emit }[] = [];
+    while (followUps.size > 0 && (all || followUps.peekKey() <= now)) {
+      const f = followUps.pop()!;
+      if (f.d.takenOver) continue;
+      if (!all && !f.d.link.ready) { later.push(f); continue; }
+      if (f.d.link.connected) { publishEmit(f.d, f.emit); budget--; }
+    }
+    for (const f of later) followUps.push(now + 250, f);
+  }
+
   let resolveFinished!: () => void;
   const finished = new Promise<void>((r) => { resolveFinished = r; });
   let timer: NodeJS.Timeout | undefined;
@@ -255,6 +275,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       clearInterval(timer);
       clearTimeout(durationTimer);
       if (immediate) clearImmediate(immediate);
+      runFollowUps(performance.now(), true);
       if (opts.announceOffline ?? true) for (const d of devices.values()) if (d.link.connected && !d.link.suspended) publishEmit(d, statusEmit(d, false));
       for (const link of [...batches.keys()]) flush(link);
       await Promise.all([...links.values()].map((l) => l.end()));

@@ -12,8 +12,17 @@ export interface EventWriterOptions {
   log: Logger;
   /** Events per transaction (default 500). */
   maxBatch?: number;
-  /** How long the first event of a partial batch may wait for company (default 20 ms). */
+  /**
+   * How long an event may wait for company when a connection is free (default 0: a batch
+   * starts as soon as the events of the current I/O turn are in). Under load batches grow on
+   * their own while every connection is busy; a delay only adds latency.
+   */
   maxDelayMs?: number;
+  /**
+   * Batches committing at once, each on its own connection (default 4 on a PostgreSQL server,
+   * 1 on PGlite, which has one connection). Results are still handed out in order.
+   */
+  maxInFlight?: number;
   /** Held events above which write() also waits for room (default 50 000). */
   maxPending?: number;
   retryMinMs?: number;
@@ -50,16 +59,32 @@ interface Item extends WriteItem {
   reject: (err: Error) => void;
 }
 
+/** A batch being committed; completes (answers its writers) only after the batches before it. */
+interface Batch {
+  items: Item[];
+  done: boolean;
+  inserted: IngestedEvent[];
+  readings: number;
+  rejected: Map<Item, Error>;
+  ms: number;
+}
+
 /**
- * The batched, durable writer on the ingest path. write() resolves only after the transaction
+ * The batched, durable writer on the ingest path. write() resolves only after the statement
  * holding the event and its readings committed; that promise is what a QoS 1 PUBACK waits for.
  *
- * Batches close at maxBatch events or maxDelayMs after the first one, and while a commit is in
- * flight the next batch gathers (group commit). On a database error the batch stays at the head
- * of the queue and is retried with capped exponential back-off; new writes keep queueing behind
- * it and drain in order once the database is back. Nothing accepted is dropped: the only
- * rejections are UnstorableEventError (bad data, isolated by splitting the batch) and
- * WriterClosedError (close() timed out).
+ * Up to maxInFlight batches commit at once on separate connections. A batch starts as soon as
+ * a connection is free, with everything queued by then (at most maxBatch): one event alone
+ * commits at once, and under load the queue that gathers while every connection is busy
+ * becomes the next, bigger batch. Batches complete in the order they were taken (writers
+ * answered, onCommit called), so the rule engine sees each device's events in arrival order
+ * and flush() means "everything before". Two batches in flight holding the same message can't
+ * both count it as new: the unique index makes the second wait for the first and skip it.
+ *
+ * On a database error a batch is retried with capped exponential back-off; while it fails no
+ * new batch starts, new writes queue behind it and drain once the database is back. Nothing
+ * accepted is dropped: the only rejections are UnstorableEventError (bad data, isolated by
+ * splitting the batch) and WriterClosedError (close() timed out).
  *
  * Backpressure: at `pending >= maxPending` write() still takes the event, but its promise also
  * waits until pending is back under maxPending. Ingest awaits it before reading more from that
@@ -71,17 +96,21 @@ export class EventWriter {
   readonly #log: Logger;
   readonly #maxBatch: number;
   readonly #maxDelayMs: number;
+  readonly #maxInFlight: number;
   readonly #maxPending: number;
   readonly #onCommit: EventWriterOptions['onCommit'];
   readonly #backoff: Backoff;
-  readonly #sleep = new CancellableSleep();
+  readonly #sleeps = new Set<CancellableSleep>();
 
-  /** Accepted, not yet committed, in order; the batch being committed is its head. */
+  /** Accepted, not yet in a batch, in order. */
   #queue: Item[] = [];
+  /** Batches taken from the queue and not yet completed, oldest first. */
+  #inFlight: Batch[] = [];
+  #inFlightItems = 0;
   #seq = 0;
   #settledSeq = 0;
   #timer: NodeJS.Timeout | undefined;
-  #draining = false;
+  #immediate: NodeJS.Immediate | undefined;
   #closing = false;
   #abandoned = false;
   #roomWaiters: (() => void)[] = [];
@@ -97,7 +126,8 @@ export class EventWriter {
     this.#db = opts.db;
     this.#log = opts.log;
     this.#maxBatch = opts.maxBatch ?? 500;
-    this.#maxDelayMs = opts.maxDelayMs ?? 20;
+    this.#maxDelayMs = opts.maxDelayMs ?? 0;
+    this.#maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.db.kind === 'pg' ? 4 : 1));
     this.#maxPending = opts.maxPending ?? 50_000;
     this.#onCommit = opts.onCommit;
     this.#backoff = new Backoff(opts.retryMinMs ?? 100, opts.retryMaxMs ?? 5_000);
@@ -105,7 +135,12 @@ export class EventWriter {
 
   /** Events accepted and not yet committed. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#inFlightItems;
+  }
+
+  /** Batches being committed right now. */
+  get inFlight(): number {
+    return this.#inFlight.filter((b) => !b.done).length;
   }
 
   /** false from the first failed commit until the next successful one. */
@@ -127,10 +162,10 @@ export class EventWriter {
     if (this.#closing) return Promise.reject(new WriterClosedError('event writer is closed'));
     // Caught here because it fails in JS (toISOString), not in the database, and would
     // otherwise look like an outage and be retried forever.
-    const badTime = [event.ts, event.receivedAt, ...readings.map((r) => r.ts)].find((t) => !validTime(t));
-    if (badTime !== undefined) return Promise.reject(new UnstorableEventError(`invalid timestamp: ${String(badTime)}`));
+    if (!validTime(event.ts) || !validTime(event.receivedAt)) return Promise.reject(new UnstorableEventError(`invalid timestamp: ${String(validTime(event.ts) ? event.receivedAt : event.ts)}`));
+    for (const r of readings) if (!validTime(r.ts)) return Promise.reject(new UnstorableEventError(`invalid timestamp: ${String(r.ts)}`));
     return new Promise<void>((resolve, reject) => {
-      const waitRoom = this.#queue.length >= this.#maxPending;
+      const waitRoom = this.pending >= this.#maxPending;
       this.#queue.push({ event, readings, seq: ++this.#seq, waitRoom, resolve, reject });
       this.#schedule();
     });
@@ -141,7 +176,7 @@ export class EventWriter {
     const target = this.#seq;
     if (this.#settledSeq >= target) return Promise.resolve();
     const done = new Promise<void>((resolve) => this.#flushWaiters.push({ seq: target, resolve }));
-    this.#startDrain();
+    this.#pump(true);
     return done;
   }
 
@@ -158,95 +193,126 @@ export class EventWriter {
     const outcome = await Promise.race([this.flush().then(() => 'flushed' as const), timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout') this.#abandon();
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#clearTimers();
   }
 
   #abandon(): void {
     this.#abandoned = true;
-    this.#sleep.cancel();
-    const left = this.#queue.splice(0);
+    for (const s of this.#sleeps) s.cancel();
+    const left = [...this.#inFlight.flatMap((b) => b.items), ...this.#queue.splice(0)];
+    this.#inFlight = [];
+    this.#inFlightItems = 0;
     this.#log.error({ events: left.length, lastError: this.#lastError }, 'event writer closed with uncommitted events; they were not acknowledged');
     for (const item of left) item.reject(new WriterClosedError('event writer closed before the database accepted this event'));
     for (const wake of this.#roomWaiters.splice(0)) wake(); // committed; only waiting for room
     this.#settle(this.#seq);
   }
 
-  #schedule(): void {
-    if (this.#draining) return; // the running drain loop picks new items up
-    if (this.#queue.length >= this.#maxBatch) this.#startDrain();
-    else this.#timer ??= setTimeout(() => this.#startDrain(), this.#maxDelayMs);
-  }
-
-  #startDrain(): void {
+  #clearTimers(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
-    if (this.#draining) return;
-    this.#draining = true;
-    void this.#drain().finally(() => {
-      this.#draining = false;
-      if (this.#queue.length > 0 && !this.#abandoned) this.#schedule();
-    });
+    this.#immediate = undefined;
   }
 
-  async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#abandoned) {
-      await this.#commitHead(this.#queue.slice(0, this.#maxBatch));
+  /**
+   * Starts a batch soon: at once when a full batch is queued, else after this I/O turn (every
+   * publish already read from the sockets joins), or after maxDelayMs if one is configured.
+   */
+  #schedule(): void {
+    if (!this.#slotFree()) return; // a completing batch pumps again
+    if (this.#queue.length >= this.#maxBatch) return this.#pump(true);
+    if (this.#maxDelayMs > 0) this.#timer ??= setTimeout(() => this.#pump(true), this.#maxDelayMs);
+    else this.#immediate ??= setImmediate(() => this.#pump(true));
+  }
+
+  #slotFree(): boolean {
+    const running = this.#inFlight.length - this.#inFlight.filter((b) => b.done).length;
+    // While the database fails, only the batches already taken retry: no new ones pile on.
+    return this.#healthy ? running < this.#maxInFlight : running === 0;
+  }
+
+  /** Takes batches off the queue while connections are free. */
+  #pump(now: boolean): void {
+    if (now) this.#clearTimers();
+    while (!this.#abandoned && this.#queue.length > 0 && this.#slotFree()) {
+      const items = this.#queue.splice(0, this.#maxBatch);
+      const batch: Batch = { items, done: false, inserted: [], readings: 0, rejected: new Map(), ms: 0 };
+      this.#inFlight.push(batch);
+      this.#inFlightItems += items.length;
+      void this.#run(batch);
     }
   }
 
-  /** Commits `batch`, which is the head of the queue, retrying until it's in or isolated. */
-  async #commitHead(batch: Item[]): Promise<void> {
+  async #run(batch: Batch): Promise<void> {
+    const started = performance.now();
+    await this.#commit(batch, batch.items);
+    if (this.#abandoned) return; // close() already answered these writers
+    batch.ms = performance.now() - started;
+    batch.done = true;
+    while (this.#inFlight[0]?.done) this.#complete(this.#inFlight.shift()!);
+    this.#pump(false);
+    if (this.#queue.length > 0) this.#schedule();
+  }
+
+  /** Commits `items` (all or part of `batch`), retrying until they're in or isolated. */
+  async #commit(batch: Batch, items: Item[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.#abandoned) return;
-      const started = performance.now();
       try {
-        const outcome = await this.#db.transaction((tx) => insertBatch(tx, batch, { afterFailure: attempt > 0 }));
-        if (this.#abandoned) return; // close() already answered these writers
-        this.#committed(batch, outcome.inserted, outcome.readings, performance.now() - started);
+        const outcome = await insertBatch(this.#db, items, { afterFailure: attempt > 0 });
+        batch.inserted.push(...outcome.inserted);
+        batch.readings += outcome.readings;
+        this.#succeeded(items.length);
         return;
       } catch (err) {
-        if (isDataError(err)) return this.#isolate(batch, err);
-        this.#failed(err, batch.length);
-        await this.#sleep.wait(this.#backoff.next());
+        if (isDataError(err)) return this.#isolate(batch, items, err);
+        this.#failed(err, items.length);
+        const sleep = new CancellableSleep();
+        this.#sleeps.add(sleep);
+        await sleep.wait(this.#backoff.next());
+        this.#sleeps.delete(sleep);
       }
     }
   }
 
   /** Bad data in a batch: commit the halves separately until the offending event stands alone. */
-  async #isolate(batch: Item[], err: unknown): Promise<void> {
-    if (batch.length === 1) {
-      const item = this.#queue.shift()!;
+  async #isolate(batch: Batch, items: Item[], err: unknown): Promise<void> {
+    if (items.length === 1) {
+      const e = items[0]!.event;
       this.#counters.rejected++;
-      const e = item.event;
       this.#log.warn({ siteId: e.siteId, deviceId: e.deviceId, msgId: e.msgId, err: errorText(err) }, 'database refused event data');
-      item.reject(new UnstorableEventError(errorText(err)));
-      this.#settle(item.seq);
+      batch.rejected.set(items[0]!, new UnstorableEventError(errorText(err)));
       return;
     }
-    const half = Math.ceil(batch.length / 2);
-    await this.#commitHead(batch.slice(0, half));
-    await this.#commitHead(batch.slice(half));
+    const half = Math.ceil(items.length / 2);
+    await this.#commit(batch, items.slice(0, half));
+    await this.#commit(batch, items.slice(half));
   }
 
-  #committed(batch: Item[], inserted: IngestedEvent[], readings: number, ms: number): void {
-    this.#queue.splice(0, batch.length);
+  /** Answers a committed batch's writers; runs in batch order. */
+  #complete(batch: Batch): void {
+    this.#inFlightItems -= batch.items.length;
+    const stored = batch.items.length - batch.rejected.size;
     this.#counters.batches++;
-    this.#counters.events += batch.length;
-    this.#counters.inserted += inserted.length;
-    this.#counters.readings += readings;
-    this.#noteRecovery(batch.length);
+    this.#counters.events += stored;
+    this.#counters.inserted += batch.inserted.length;
+    this.#counters.readings += batch.readings;
+    this.#noteDrained(stored);
 
-    for (const item of batch) {
-      if (item.waitRoom && this.#queue.length >= this.#maxPending) this.#roomWaiters.push(item.resolve);
+    for (const item of batch.items) {
+      const refused = batch.rejected.get(item);
+      if (refused) item.reject(refused);
+      else if (item.waitRoom && this.pending >= this.#maxPending) this.#roomWaiters.push(item.resolve);
       else item.resolve();
     }
-    if (this.#queue.length < this.#maxPending) {
+    if (this.pending < this.#maxPending) {
       for (const wake of this.#roomWaiters.splice(0)) wake();
     }
-    this.#settle(batch[batch.length - 1]!.seq);
-    if (this.#onCommit) {
+    this.#settle(batch.items[batch.items.length - 1]!.seq);
+    if (this.#onCommit && stored > 0) {
       try {
-        this.#onCommit(inserted, { rows: batch.length, readings, ms: Math.round(ms * 10) / 10 });
+        this.#onCommit(batch.inserted, { rows: stored, readings: batch.readings, ms: Math.round(batch.ms * 10) / 10 });
       } catch (err) {
         // A consumer's bug must not stall the ingest path; the data is stored either way.
         this.#log.error({ err }, 'onCommit handler threw');
@@ -265,22 +331,23 @@ export class EventWriter {
     }
   }
 
-  #noteRecovery(drained: number): void {
-    if (!this.#healthy) {
-      const outageMs = Date.now() - this.#outageStartedAt;
-      this.#healthy = true;
-      this.#lastError = null;
-      this.#backoff.reset();
-      this.#recovery = { outageMs, drained: 0, startedAt: Date.now() };
-      this.#log.info({ outageMs, backlog: this.pending + drained }, 'database writes resumed; draining backlog');
-    }
-    if (this.#recovery) {
-      this.#recovery.drained += drained;
-      if (this.#queue.length === 0) {
-        const { outageMs, drained: total, startedAt } = this.#recovery;
-        this.#recovery = undefined;
-        this.#log.info({ outageMs, drained: total, drainMs: Date.now() - startedAt }, 'database outage over; backlog drained');
-      }
+  #succeeded(drained: number): void {
+    if (this.#healthy) return;
+    const outageMs = Date.now() - this.#outageStartedAt;
+    this.#healthy = true;
+    this.#lastError = null;
+    this.#backoff.reset();
+    this.#recovery = { outageMs, drained: 0, startedAt: Date.now() };
+    this.#log.info({ outageMs, backlog: this.pending - drained }, 'database writes resumed; draining backlog');
+  }
+
+  #noteDrained(drained: number): void {
+    if (!this.#recovery) return;
+    this.#recovery.drained += drained;
+    if (this.pending === 0) {
+      const { outageMs, drained: total, startedAt } = this.#recovery;
+      this.#recovery = undefined;
+      this.#log.info({ outageMs, drained: total, drainMs: Date.now() - startedAt }, 'database outage over; backlog drained');
     }
   }
 

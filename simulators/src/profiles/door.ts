@@ -41,13 +41,14 @@ export const doorProfile: Profile = {
       if (rng.chance(DENIED_SHARE)) {
         return [{ type: 'door.access_denied', data: { credential, reason: rng.weighted(DENIAL_REASONS) } }];
       }
-      const closeAfter = rng.float(3, 12) * SECOND;
-      agenda.schedule(at + closeAfter, () => [{ type: 'door.closed', data: { door: 'main' } }]);
+      // The close is tied to the open in real time (see Emit.then), not scheduled on the
+      // simulated clock: slowed or parked, a simulated door would otherwise stay open.
+      const then = { afterMs: rng.float(3, 12) * SECOND, emit: { type: 'door.closed', data: { door: 'main' } } as const };
       // People leave by the exit button; they come in with a credential.
-      if (rng.chance(0.45)) return [{ type: 'door.opened', data: { door: 'main', method: 'exit_button' } }];
+      if (rng.chance(0.45)) return [{ type: 'door.opened', data: { door: 'main', method: 'exit_button' }, then }];
       return [
         { type: 'door.access_granted', data: { credential, subjectRef: rng.pick(residents) } },
-        { type: 'door.opened', data: { door: 'main', method: credential } },
+        { type: 'door.opened', data: { door: 'main', method: credential }, then },
       ];
     };
     agenda.schedule(nextArrival(rng, t0, PASSAGES_PER_DAY, curve, PEAK), passage);

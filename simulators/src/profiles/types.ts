@@ -7,8 +7,13 @@
 import type { Device, Family, MessageType } from '@shaobing/schemas';
 import type { Rng } from '../random.ts';
 
-/** A message a device says, before it is wrapped in an envelope (id, ts). */
-export interface Emit { type: MessageType; data: Record<string, unknown> }
+/**
+ * A message a device says, before it is wrapped in an envelope (id, ts). `then` is what the
+ * device says next after a span of *real* time, whatever the simulated clock does: a door's
+ * close follows its open within seconds of wall-clock time, as rules measure it (held-open),
+ * even when the simulated clock runs slower than real time or the device's link was parked.
+ */
+export interface Emit { type: MessageType; data: Record<string, unknown>; then?: { afterMs: number; emit: Emit } }
 
 export interface DeviceModel {
   /** Simulated time of the next thing this device will say. */

@@ -1,0 +1,134 @@
+/**
+ * Load generator of the ingest benchmark: runs in its own process (forked by the orchestrator),
+ * so the clients' CPU is not the server's. Real mqtt.js clients, QoS 1, the contract's envelope.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { ClientSpec, FromLoadGen, LoadPlan, LoadResult, ToLoadGen } from './protocol.ts';
+
+interface Conn { c: MqttClient; spec: ClientSpec; seq: number }
+
+let conns: Conn[] = [];
+let url = '';
+let runId = '';
+
+const send = (m: FromLoadGen): void => { process.send!(m); };
+
+function payload(conn: Conn): { id: string; body: string } {
+  const n = ++conn.seq;
+  const id = `${runId}-${conn.spec.deviceId}-${n}`;
+  // ~220 bytes: a charger port's telemetry with its session id, as the contract defines it.
+  const body = JSON.stringify({
+    id, ts: new Date().toISOString(), type: 'charger.telemetry',
+    data: { port: 1 + (n % 10), powerW: 180 + (n % 70), temperatureC: 31.5 + (n % 7), plugged: true, sessionId: `s-${conn.spec.deviceId}-${Math.floor(n / 50)}` },
+  });
+  return { id, body };
+}
+
+async function connectAll(clients: ClientSpec[], concurrency: number): Promise<number> {
+  let failed = 0;
+  let next = 0;
+  const out: Conn[] = new Array(clients.length);
+  await Promise.all(Array.from({ length: Math.min(concurrency, clients.length) }, async () => {
+    for (let i = next++; i < clients.length; i = next++) {
+      const spec = clients[i]!;
+      try {
+        const c = await mqtt.connectAsync(url, { username: spec.username, password: spec.password, clientId: spec.username.replace('/', '-'), reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 120 });
+        out[i] = { c, spec, seq: out[i]?.seq ?? 0 };
+      } catch {
+        failed++;
+      }
+    }
+  }));
+  conns = out.filter(Boolean);
+  return failed;
+}
+
+async function runPlan(plan: LoadPlan): Promise<LoadResult> {
+  const ackedIds: string[] = [];
+  const latencies: number[] = [];
+  let sent = 0;
+  let failed = 0;
+  let payloadBytes = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const publish = async (conn: Conn, scheduledAt: number): Promise<void> => {
+    const { id, body } = payload(conn);
+    payloadBytes = body.length;
+    sent++;
+    try {
+      await conn.c.publishAsync(conn.spec.topic, body, { qos: 1 });
+      latencies.push(performance.now() - scheduledAt);
+      ackedIds.push(id);
+    } catch {
+      failed++;
+    }
+  };
+  if (plan.kind === 'closed') {
+    const until = t0 + plan.ms;
+    await Promise.all(conns.flatMap((conn) => Array.from({ length: plan.window }, async () => {
+      while (performance.now() < until) await publish(conn, performance.now());
+    })));
+  } else {
+    // Open loop: a 5 ms tick sends what the schedule says is due, round-robin over connections.
+    const pending: Promise<void>[] = [];
+    const interval = 1000 / plan.ratePerSec;
+    let due = 0;
+    let rr = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = performance.now() - t0;
+        const end = Math.min(now, plan.ms);
+        while (due * interval <= end) {
+          pending.push(publish(conns[rr++ % conns.length]!, t0 + due * interval));
+          due++;
+        }
+        if (now >= plan.ms) resolve();
+        else setTimeout(tick, 5);
+      };
+      tick();
+    });
+    await Promise.all(pending);
+  }
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { sent, acked: ackedIds.length, failed, ms, ackedIds, latencies, cpuUs: cpu.user + cpu.system, payloadBytes };
+}
+
+/** Every connection dropped and reconnected at once. */
+async function storm(): Promise<{ ms: number; failed: number }> {
+  const specs = conns.map((c) => c.spec);
+  await Promise.all(conns.map((c) => new Promise<void>((r) => c.c.end(true, {}, () => r()))));
+  const t0 = performance.now();
+  const failed = await connectAll(specs, specs.length);
+  return { ms: performance.now() - t0, failed };
+}
+
+process.on('message', (m: ToLoadGen) => {
+  void (async () => {
+    switch (m.cmd) {
+      case 'connect': {
+        url = m.url;
+        runId = m.runId;
+        const t0 = performance.now();
+        const failed = await connectAll(m.clients, m.concurrency);
+        send({ ev: 'connected', ms: performance.now() - t0, failed });
+        break;
+      }
+      case 'run':
+        send({ ev: 'result', result: await runPlan(m.plan) });
+        break;
+      case 'storm': {
+        const r = await storm();
+        send({ ev: 'stormed', ...r });
+        break;
+      }
+      case 'exit':
+        await Promise.all(conns.map((c) => new Promise<void>((r) => c.c.end(true, {}, () => r()))));
+        process.exit(0);
+    }
+  })().catch((err: unknown) => {
+    console.error('load-gen:', err);
+    process.exit(1);
+  });
+});
+process.on('disconnect', () => process.exit(0));
