@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Validator } from '@shaobing/schemas';
+import { HUB_ID_PATTERN } from './cluster/hub-id.ts';
 
 /** Where the bundled demo site lives (SITE_FILE default). */
 export const DEMO_SITE_FILE = fileURLToPath(new URL('../sites/demo-site.json', import.meta.url));
@@ -48,6 +49,12 @@ export const HubConfig = Type.Object({
   deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
   slaPolicy: Type.Union([SlaPolicyOverride, Type.Null()]),
+  // Scaling out (README "Scaling out"): identity of this process, shared ingest, site leases.
+  hubId: Type.Union([Type.String({ pattern: HUB_ID_PATTERN }), Type.Null()], { description: 'null: derived from host and pid' }),
+  mqttIngestConnections: Type.Integer({ minimum: 1, maximum: 64 }),
+  mqttShareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+  clusterSites: Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+  leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -82,6 +89,11 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
   // Not JSON → the text itself, which fails validation with the variable named.
   slaPolicy: ['SLA_POLICY', (v) => { try { return v ? JSON.parse(v) : null; } catch { return v; } }, null],
+  hubId: ['HUB_ID', (v) => v || null, null],
+  mqttIngestConnections: ['MQTT_INGEST_CONNECTIONS', Number, 4],
+  mqttShareGroup: ['MQTT_SHARE_GROUP', String, 'shaobing'],
+  clusterSites: ['CLUSTER_SITES', (v) => (v === '' || v === 'all' ? 'all' : v.split(',').map((s) => s.trim()).filter(Boolean)), 'all'],
+  leasePollMs: ['LEASE_POLL_MS', Number, 1000],
 };
 
 /** The variables as documented (the README table is checked against this). */
