@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOSQUITTO, multiSiteFile, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
+import { metric, MOSQUITTO, multiSiteFile, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
 import { createTestDatabase, testServerUrl } from './support/pg.ts';
 import pg from 'pg';
 
@@ -117,4 +117,46 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
     expect(await count(r.db, `SELECT count(*) AS n FROM (SELECT dedup_key FROM tickets WHERE ${ACTIVE} AND dedup_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`)).toBe(0);
     expect(await count(r.db, `SELECT count(*) AS n FROM tickets WHERE rule_id = 'door.denied_burst'`)).toBe(4);
   }, 150_000);
+});
+
+describe.runIf(ENABLED)('two hubs with the same configuration behind Mosquitto', () => {
+  let r: Rig;
+  const hubs: HubProcess[] = [];
+
+  beforeAll(async () => { r = await rig(2); }, 60_000);
+  afterAll(async () => {
+    await Promise.all(hubs.map((h) => h.kill('SIGTERM')));
+    await r?.broker.stop();
+    await r?.drop();
+  }, 60_000);
+
+  it('never take over each other\'s sessions, split the traffic and handle each message once', async () => {
+    // HUB_ID unset: each derives its own from host and pid.
+    for (const id of ['', '']) hubs.push(spawnHub(id, hubEnv(r, { HUB_ID: '' })));
+    const urls = await Promise.all(hubs.map((h) => h.ready));
+    const device = await mqtt.connectAsync(r.broker.url, { clientId: 'publisher-2', reconnectPeriod: 0 });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 200; i++) {
+        for (const site of r.siteIds) {
+          const m = msg('bin.telemetry', { fillPct: i % 50 });
+          await device.publishAsync(`shaobing/v1/${site}/bin/bin-1/telemetry`, JSON.stringify(m), { qos: 1 });
+          ids.push(m.id);
+        }
+      }
+    } finally {
+      await device.endAsync();
+    }
+    await until(async () => (await count(r.db, 'SELECT count(*) AS n FROM events')) === ids.length, 30_000, 200);
+    const accepted = await Promise.all(urls.map((u) => metric(u, 'shaobing_messages_accepted_total')));
+    const duplicates = await Promise.all(urls.map((u) => metric(u, 'shaobing_messages_duplicate_total')));
+    expect(accepted.reduce((a, b) => a + b, 0)).toBe(ids.length); // each message to one hub, once
+    expect(duplicates).toEqual([0, 0]);
+    for (const a of accepted) expect(a).toBeGreaterThan(0); // both hubs took a share
+    const takeovers = r.broker.log().filter((l) => /already connected|closing old connection|session taken over/i.test(l));
+    expect(takeovers).toEqual([]);
+    // Both hubs' pools are connected, under distinct client ids.
+    const clientIds = new Set(r.broker.log().flatMap((l) => /New client connected from \S+ as (\S+)/.exec(l)?.[1] ?? []).filter((c) => c.includes('-ingest-')));
+    expect(clientIds.size).toBe(4);
+  }, 120_000);
 });

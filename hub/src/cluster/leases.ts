@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
  */
 export interface LeaseEvents {
   gained(name: string): void;
-  lost(name: string): void;
+  /** When handing a lease over, the holder waits for the returned promise before releasing. */
+  lost(name: string): void | Promise<void>;
 }
 
 export interface Leases {
@@ -49,7 +50,11 @@ export class PgAdvisoryLeases implements Leases {
   private events: LeaseEvents | null = null;
   private stopped = false;
 
-  constructor(private readonly opts: { url: string; hubId: string; names: readonly string[]; pollMs: number; log: Logger }) {}
+  constructor(private readonly opts: {
+    url: string; hubId: string; names: readonly string[]; pollMs: number; log: Logger;
+    /** Leases shared out among the live hubs (sites); the others go to whoever asks first (jobs). */
+    balanced?: (name: string) => boolean;
+  }) {}
 
   async start(events: LeaseEvents): Promise<void> {
     this.events = events;
@@ -81,11 +86,16 @@ export class PgAdvisoryLeases implements Leases {
     try {
       const c = this.client ?? (await this.connect());
       if (this.holding.size > 0) await c.query('SELECT 1'); // heartbeat: still our session
+      const fair = await this.fairShare(c);
+      let mine = [...this.holding].filter((n) => this.isBalanced(n)).length;
+      if (mine > fair) await this.handOver(c, [...this.holding].filter((n) => this.isBalanced(n)).sort().at(-1)!);
       for (const name of this.opts.names) {
         if (this.holding.has(name) || this.stopped) continue;
+        if (this.isBalanced(name) && mine >= fair) continue;
         const [row] = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`shaobing:${name}`])).rows;
         if (!row?.ok) continue;
         this.holding.add(name);
+        if (this.isBalanced(name)) mine++;
         await c.query(`INSERT INTO cluster_leases (name, holder, since) VALUES ($1, $2, now())
                        ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, since = EXCLUDED.since`, [name, this.opts.hubId]);
         this.opts.log.info({ lease: name }, 'lease gained');
@@ -95,6 +105,31 @@ export class PgAdvisoryLeases implements Leases {
       this.opts.log.warn({ err: (err as Error).message }, 'lease connection failed');
       this.dropAll();
     }
+  }
+
+  private isBalanced(name: string): boolean {
+    return this.opts.balanced?.(name) ?? false;
+  }
+
+  /**
+   * How many balanced leases one hub should hold: ceil(total / live hubs), so a hub that
+   * starts first does not keep every site and a restarted one gets its share back. Hubs are
+   * counted by their lease connections.
+   */
+  private async fairShare(c: pg.Client): Promise<number> {
+    const total = this.opts.names.filter((n) => this.isBalanced(n)).length;
+    const [row] = (await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'shaobing-lease-%'`)).rows;
+    return Math.ceil(total / Math.max(1, row?.n ?? 1));
+  }
+
+  /** Gives one lease back: the work stops here first (snapshot written), then the lock is freed. */
+  private async handOver(c: pg.Client, name: string): Promise<void> {
+    this.holding.delete(name);
+    this.opts.log.info({ lease: name }, 'handing lease over (fair share)');
+    const drained = this.events?.lost(name);
+    await Promise.race([drained, new Promise((r) => setTimeout(r, 10_000))]);
+    await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`shaobing:${name}`]);
   }
 
   private async connect(): Promise<pg.Client> {

@@ -69,12 +69,14 @@ export class SiteRuleOwners {
     });
   }
 
-  lost(siteId: string): void {
+  /** Resolves when the site's engine has stopped (final snapshot written). */
+  lost(siteId: string): Promise<void> {
     const owned = this.sites.get(siteId);
-    if (!owned) return;
+    if (!owned) return Promise.resolve();
     this.sites.delete(siteId); // fed nothing more from now on
     this.opts.log.warn({ site: siteId }, 'site lease lost: rules stop here');
     this.chain = this.chain.then(() => owned.engine.stop()).catch((err: Error) => this.opts.log.error({ err, site: siteId }, 'stopping site rules failed'));
+    return this.chain;
   }
 
   /** The event tail's sink. */

@@ -44,7 +44,7 @@ export async function startCluster(opts: {
   const jobs = (Object.keys(opts.jobs) as ClusterJob[]).map((name) => new LeasedJob(`job:${name}`, opts.jobs[name]));
   const names = [...jobs.map((j) => j.lease), ...(opts.clustered ? serve.map((s) => SITE + s) : [])];
   const leases: Leases = opts.clustered
-    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log })
+    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
     : new LocalLeases(names);
   const owners = opts.clustered
     ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}) })

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,8 @@ export async function startMosquitto(): Promise<Mosquitto> {
   if (!MOSQUITTO) throw new Error('mosquitto is not installed');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'shaobing-mosq-'));
+  // Started as root, Mosquitto drops to its own user: it must still write its log and store here.
+  chmodSync(dir, 0o777);
   const logFile = join(dir, 'mosquitto.log');
   writeFileSync(join(dir, 'mosquitto.conf'), [
     `listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`,
@@ -58,8 +60,8 @@ export interface HubProcess {
   readonly proc: ChildProcess;
   /** pino JSON lines printed so far. */
   readonly lines: Record<string, unknown>[];
-  /** Resolves once the hub printed its HTTP line (started). */
-  ready: Promise<void>;
+  /** Resolves with the hub's HTTP URL once it printed it (started). */
+  ready: Promise<string>;
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
@@ -71,16 +73,16 @@ export function spawnHub(hubId: string, env: Record<string, string>): HubProcess
   });
   const lines: Record<string, unknown>[] = [];
   let buf = '';
-  let resolveReady!: () => void;
+  let resolveReady!: (url: string) => void;
   let rejectReady!: (e: Error) => void;
-  const ready = new Promise<void>((res, rej) => { resolveReady = res; rejectReady = rej; });
+  const ready = new Promise<string>((res, rej) => { resolveReady = res; rejectReady = rej; });
   proc.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      if (line.startsWith('shaobing: http')) resolveReady();
+      if (line.startsWith('shaobing: http ')) resolveReady(line.slice('shaobing: http '.length).trim());
       try { lines.push(JSON.parse(line) as Record<string, unknown>); } catch { /* listener lines */ }
     }
   });
@@ -116,4 +118,10 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** A counter's total from a hub's /metrics (summed over labels). */
+export async function metric(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith(name + ' ') || l.startsWith(name + '{')).reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
 }
