@@ -90,7 +90,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   // Not JSON → the text itself, which fails validation with the variable named.
   slaPolicy: ['SLA_POLICY', (v) => { try { return v ? JSON.parse(v) : null; } catch { return v; } }, null],
   hubId: ['HUB_ID', (v) => v || null, null],
-  mqttIngestConnections: ['MQTT_INGEST_CONNECTIONS', Number, 4],
+  mqttIngestConnections: ['MQTT_INGEST_CONNECTIONS', Number, 32],
   mqttShareGroup: ['MQTT_SHARE_GROUP', String, 'shaobing'],
   clusterSites: ['CLUSTER_SITES', (v) => (v === '' || v === 'all' ? 'all' : v.split(',').map((s) => s.trim()).filter(Boolean)), 'all'],
   leasePollMs: ['LEASE_POLL_MS', Number, 1000],

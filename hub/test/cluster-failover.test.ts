@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metric, MOSQUITTO, multiSiteFile, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
+import { metric, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
 import { createTestDatabase, testServerUrl } from './support/pg.ts';
 import pg from 'pg';
 
@@ -36,18 +36,6 @@ async function count(db: pg.Client, sql: string, params: unknown[] = []): Promis
   return Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
 }
 
-/** Site → hub holding its lease now (advisory locks of live sessions, named in cluster_leases). */
-async function owners(db: pg.Client): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ name: string; holder: string }>(
-    `SELECT c.name, substr(a.application_name, length('shaobing-lease-') + 1) AS holder
-       FROM cluster_leases c
-       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted
-        AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended('shaobing:' || c.name, 0)
-       JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE c.name LIKE 'site:%'`);
-  return new Map(rows.map((r) => [r.name.slice('site:'.length), r.holder]));
-}
-
 describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
   let r: Rig;
   const hubs: HubProcess[] = [];
@@ -64,7 +52,7 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
   it('SIGKILL of one of three hubs mid-stream: its sites move, nothing is lost or doubled, split bursts still open their tickets', async () => {
     for (const id of ['ha', 'hb', 'hc']) hubs.push(spawnHub(id, hubEnv(r)));
     await Promise.all(hubs.map((h) => h.ready));
-    await until(async () => (await owners(r.db)).size === 4, 30_000);
+    await until(async () => (await siteOwners(r.db)).size === 4, 30_000);
 
     const device = await mqtt.connectAsync(r.broker.url, { clientId: 'publisher', reconnectPeriod: 0 });
     devices.push(device);
@@ -83,7 +71,7 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
     await filler(40);
 
     // Kill the hub that owns t1 (so t1's rules must move) while messages are in flight.
-    const before = await owners(r.db);
+    const before = await siteOwners(r.db);
     const victimId = before.get('t1')!;
     const victim = hubs.find((h) => h.hubId === victimId)!;
     const victimSites = [...before].filter(([, h]) => h === victimId).map(([s]) => s);
@@ -95,7 +83,7 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
     for (let i = 3; i < 6; i++) for (const site of r.siteIds) await denied(site, i);
 
     const takeover = await until(async () => {
-      const now = await owners(r.db);
+      const now = await siteOwners(r.db);
       return victimSites.every((s) => now.get(s) && now.get(s) !== victimId) ? Date.now() - killedAt : null;
     }, 20_000, 50);
     console.log(`[cluster-failover] sites ${victimSites.join(',')} of ${victimId} owned by other hubs ${takeover} ms after SIGKILL (LEASE_POLL_MS=300)`);
