@@ -70,5 +70,5 @@ describe.runIf(MOSQUITTO || process.env.CI)('external broker (Mosquitto)', () =>
       await device.endAsync();
       await hub.stop();
     }
-  });
+  }, 120_000); // two embedded-store starts: slow on a loaded machine
 });
