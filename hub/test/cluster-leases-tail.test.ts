@@ -11,7 +11,7 @@ const log = pino({ level: 'silent' });
 
 const insert = (c: pg.Client | pg.PoolClient, id: string) => c.query(
   `INSERT INTO events (ts, received_at, site_id, device_id, family, channel, type, msg_id, data)
-   VALUES (now(), now(), 't1', 'bin-1', 'bin', 'telemetry', 'bin.telemetry', $1, '{"fillPct":1}') ON CONFLICT DO NOTHING`, [id]);
+   VALUES ('2026-01-01T00:00:00Z', now(), 't1', 'bin-1', 'bin', 'telemetry', 'bin.telemetry', $1, '{"fillPct":1}') ON CONFLICT DO NOTHING`, [id]);
 
 describe.runIf(testServerUrl() || process.env.CI)('cluster building blocks on PostgreSQL', () => {
   let store: TestStore;
@@ -32,12 +32,13 @@ describe.runIf(testServerUrl() || process.env.CI)('cluster building blocks on Po
       await insert(a, 'slow');            // draws the lower number, commits last
       await insert(b, 'fast');            // autocommit
       await insert(b, 'fast');            // duplicate: draws a number that never commits
+      await insert(b, 'later');
       await tail.poll();
-      expect(got.map((e) => e.msgId)).toEqual(['fast']);
+      expect(got.map((e) => e.msgId)).toEqual(['fast', 'later']);
       await a.query('COMMIT');
       await tail.poll();
       await tail.poll();
-      expect(got.map((e) => e.msgId)).toEqual(['fast', 'slow']);
+      expect(got.map((e) => e.msgId)).toEqual(['fast', 'later', 'slow']);
       expect(tail.position.holes).toBe(1); // the duplicate's number
       clock += GAP_GIVE_UP_MS + 1;
       await tail.poll();
