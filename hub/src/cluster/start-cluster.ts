@@ -66,6 +66,9 @@ export async function startCluster(opts: {
     },
     async stop() {
       await tail?.stop();
+      // The last batches committed after the broker closed: hand them to the site engines so
+      // their final snapshots cover them (the next owner replays only what comes after).
+      await tail?.poll().catch((err: Error) => log.warn({ err: err.message }, 'last event tail read failed'));
       await owners?.stop();
       await leases.stop();
     },
