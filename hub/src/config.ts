@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Validator } from '@shaobing/schemas';
-import { HUB_ID_PATTERN } from './cluster/hub-id.ts';
 
 /** Where the bundled demo site lives (SITE_FILE default). */
 export const DEMO_SITE_FILE = fileURLToPath(new URL('../sites/demo-site.json', import.meta.url));
+
+/** HUB_ID: letters, digits, `.`, `_`, `-` — safe in MQTT client ids, log lines and SQL values. */
+export const HUB_ID_PATTERN = '^[A-Za-z0-9._-]{1,48}$';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Level = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));

@@ -1,7 +1,5 @@
 import { hostname } from 'node:os';
-
-/** Letters, digits, `.`, `_`, `-`: safe in MQTT client ids, log lines and SQL values. */
-export const HUB_ID_PATTERN = '^[A-Za-z0-9._-]{1,48}$';
+import { HUB_ID_PATTERN } from '../config.ts';
 const VALID = new RegExp(HUB_ID_PATTERN);
 
 let startedInProcess = 0;
