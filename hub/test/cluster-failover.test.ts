@@ -1,6 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metric, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
+import { leaseHolders, metric, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
 import { createTestDatabase, testServerUrl } from './support/pg.ts';
 import pg from 'pg';
 
@@ -88,6 +88,12 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
     }, 20_000, 50);
     console.log(`[cluster-failover] sites ${victimSites.join(',')} of ${victimId} owned by other hubs ${takeover} ms after SIGKILL (LEASE_POLL_MS=300)`);
     expect(takeover).toBeLessThan(15_000);
+    // Cluster-once jobs (SLA sweep, retention/aggregates, reports): each held by one live hub.
+    const jobs = await until(async () => {
+      const held = await leaseHolders(r.db, 'job:');
+      return held.size === 3 && [...held.values()].every((h) => h !== victimId) ? held : null;
+    }, 20_000, 50);
+    expect([...jobs.keys()].sort()).toEqual(['maintenance', 'reports', 'sla']);
 
     // Mosquitto keeps what it queued for the killed hub's persistent sessions; a supervisor
     // restarts the hub under the same HUB_ID and it drains them.

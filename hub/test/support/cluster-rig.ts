@@ -126,14 +126,21 @@ export async function metric(httpUrl: string, name: string): Promise<number> {
   return text.split('\n').filter((l) => l.startsWith(name + ' ') || l.startsWith(name + '{')).reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
 }
 
+type Db = { query<R>(sql: string): Promise<{ rows: R[] }> };
+
 /** Site → hub holding its lease now (advisory locks of live sessions, named in cluster_leases). */
-export async function siteOwners(db: { query<R>(sql: string): Promise<{ rows: R[] }> }): Promise<Map<string, string>> {
+export async function siteOwners(db: Db): Promise<Map<string, string>> {
+  return leaseHolders(db, 'site:');
+}
+
+/** Lease (without the prefix) → hub holding it now, for the leases named `<prefix>…`. */
+export async function leaseHolders(db: Db, prefix: string): Promise<Map<string, string>> {
   const { rows } = await db.query<{ name: string; holder: string }>(
     `SELECT c.name, substr(a.application_name, length('shaobing-lease-') + 1) AS holder
        FROM cluster_leases c
        JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted
         AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended('shaobing:' || c.name, 0)
        JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE c.name LIKE 'site:%'`);
-  return new Map(rows.map((r) => [r.name.slice('site:'.length), r.holder]));
+      WHERE starts_with(c.name, '${prefix.replace(/'/g, "''")}')`);
+  return new Map(rows.map((r) => [r.name.slice(prefix.length), r.holder]));
 }
