@@ -152,5 +152,9 @@ describe.runIf(ENABLED)('two hubs with the same configuration behind Mosquitto',
     // Both hubs' pools are connected, under distinct client ids.
     const clientIds = new Set(r.broker.log().flatMap((l) => /New client connected from \S+ as (\S+)/.exec(l)?.[1] ?? []).filter((c) => c.includes('-ingest-')));
     expect(clientIds.size).toBe(4);
+    // SIGTERM: each hub drains, snapshots its site engines, frees its leases and exits 0.
+    await Promise.all(hubs.map((h) => h.kill('SIGTERM')));
+    expect(hubs.map((h) => h.proc.exitCode)).toEqual([0, 0]);
+    expect(await count(r.db, `SELECT count(*) AS n FROM rule_state WHERE id LIKE 'rules:t%'`)).toBe(2);
   }, 120_000);
 });
