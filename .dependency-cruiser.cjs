@@ -13,6 +13,7 @@ const LAYERS = [
   ['devices', '^hub/src/devices/'],
   ['bus', '^hub/src/bus\\.ts$'],
   ['rules', '^hub/src/rules/'],
+  ['cluster', '^hub/src/cluster/'],
   ['tickets', '^hub/src/tickets/'],
   ['kpi', '^hub/src/kpi/'],
   ['live', '^hub/src/live/'],

@@ -12,7 +12,7 @@ const benches: [file: string, args: string[]][] = [
   ['sla-sweep-db.ts', []],
   ['store-writer.ts', ['20000', '1000']],
   ['ingest-e2e.ts', ['10', '200', '8']],
-  ['ingest-external.ts', ['2000']],
+  ['ingest-cluster.ts', ['6000']],
   ['store-soak.ts', ['30']],
 ];
 let failed = 0;

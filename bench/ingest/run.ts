@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { SiteFile } from '@shaobing/schemas';
-import { hashDeviceSecret } from '../../hub/src/auth/credentials.ts';
+import { hashDeviceSecret } from '@shaobing/schemas/credentials';
 import { startBenchCluster, type BenchCluster } from '../support/pg-cluster.ts';
 import type { ClientSpec, FromLoadGen, FromServer, LoadPlan, LoadResult, ServerTarget, ToLoadGen, ToServer } from './protocol.ts';
 

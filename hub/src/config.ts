@@ -7,6 +7,9 @@ import { Validator } from '@shaobing/schemas';
 /** Where the bundled demo site lives (SITE_FILE default). */
 export const DEMO_SITE_FILE = fileURLToPath(new URL('../sites/demo-site.json', import.meta.url));
 
+/** HUB_ID: letters, digits, `.`, `_`, `-` — safe in MQTT client ids, log lines and SQL values. */
+export const HUB_ID_PATTERN = '^[A-Za-z0-9._-]{1,48}$';
+
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Level = Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)));
 
@@ -60,6 +63,12 @@ export const HubConfig = Type.Object({
   tlsKeyFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
   httpTls: Type.Boolean({ description: 'serve HTTP over TLS with TLS_CERT_FILE/TLS_KEY_FILE' }),
   trustProxy: Type.Boolean({ description: 'honour X-Forwarded-* from a reverse proxy' }),
+  // Scaling out (README "Scaling out"): identity of this process, shared ingest, site leases.
+  hubId: Type.Union([Type.String({ pattern: HUB_ID_PATTERN }), Type.Null()], { description: 'null: derived from host and pid' }),
+  mqttIngestConnections: Type.Integer({ minimum: 1, maximum: 64 }),
+  mqttShareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
+  clusterSites: Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
+  leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -106,6 +115,11 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   tlsKeyFile: ['TLS_KEY_FILE', (v) => v || null, null],
   httpTls: ['HTTP_TLS', (v) => v === 'true' || v === '1', false],
   trustProxy: ['TRUST_PROXY', (v) => v === 'true' || v === '1', false],
+  hubId: ['HUB_ID', (v) => v || null, null],
+  mqttIngestConnections: ['MQTT_INGEST_CONNECTIONS', Number, 32],
+  mqttShareGroup: ['MQTT_SHARE_GROUP', String, 'shaobing'],
+  clusterSites: ['CLUSTER_SITES', (v) => (v === '' || v === 'all' ? 'all' : v.split(',').map((s) => s.trim()).filter(Boolean)), 'all'],
+  leasePollMs: ['LEASE_POLL_MS', Number, 1000],
 };
 
 /** The variables as documented (the README table is checked against this). */

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { FAMILIES, type Health } from '@shaobing/schemas';
+import type { Health } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubConfig } from './config.ts';
 import { authPlugin } from './api/auth.ts';
@@ -21,7 +21,8 @@ import { LiveFeed, livePlugin } from './live/index.ts';
 import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
-import { connectExternalBroker } from './broker/external-source.ts';
+import { connectIngestPool } from './broker/external-source.ts';
+import { startCluster, type Cluster } from './cluster/start-cluster.ts';
 import { HubBus } from './bus.ts';
 import { Presence } from './devices/presence.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -59,6 +60,8 @@ export interface HubHandle {
   kpi: KpiService;
   /** Rule engine: `rules.idle()` waits for decisions of everything committed so far; `tickNow()` for tests. */
   rules: RuleEngine;
+  /** Leases, site ownership and this hub's id (README "Scaling out"). */
+  cluster: Cluster;
   /** Stops listeners, flushes held writes, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -111,13 +114,24 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
 
   // Rules start before the broker: state is restored from the database, then every event
   // committed from here on flows through them.
+  // Clustered (external broker + database server): per-site engines run where the site's lease
+  // is (cluster/); this one covers no site and serves the rule routes (compiled rules, reload).
+  const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
   const rules = new RuleEngine({
-    db, registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
+    db, registry: clustered ? new Registry({ ...registry.file, sites: [] }) : registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
     ...(opts.now ? { now: opts.now } : {}),
   });
   await rules.start();
 
   // Broker: embedded aedes, or a client of an external cluster.
+  const cluster = await startCluster({
+    config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
+    jobs: {
+      sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) }),
+      reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) }),
+    },
+    ...(opts.now ? { now: opts.now } : {}),
+  });
   let mqttUrl: string | null = null;
   let mqttWsUrl: string | null = null;
   let mqttTlsUrl: string | null = null;
@@ -127,14 +141,12 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   let closeBroker: () => Promise<void>;
   const brokerClients = { count: () => 0 };
   if (config.mqttUrl) {
-    // mqtt.js acknowledges one message at a time per connection, so each site is read over one
-    // persistent session per topic family (a device's messages stay on one connection, in order).
-    const base = `shaobing-hub-${createHash('sha256').update([...registry.sites.keys()].sort().join(',')).digest('hex').slice(0, 16)}`;
-    const lanes = [...registry.sites.keys()].flatMap((site) => [...FAMILIES, 'gateway'].map((f) => `shaobing/v1/${site}/${f}/#`));
-    const clients = await Promise.all(lanes.map((topic, i) => connectExternalBroker({
-      url: config.mqttUrl!, clientId: `${base}-${i}`, topics: [topic], ingest, log: log.child({ component: 'external-broker', lane: topic }),
-    })));
-    closeBroker = async () => { await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(false, {}, () => r())))); };
+    const pool = await connectIngestPool({
+      url: config.mqttUrl, hubId: cluster.hubId, persistent: cluster.stableId, group: config.mqttShareGroup,
+      connections: config.mqttIngestConnections, siteIds: [...registry.sites.keys()], ingest, log: log.child({ component: 'external-broker' }),
+    });
+    brokerClients.count = () => pool.connected();
+    closeBroker = () => pool.close();
   } else {
     const broker = await createBroker({
       registry, ingest, metrics, log: log.child({ component: 'broker' }),
@@ -218,19 +230,18 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
-  const slaCron = startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
-  const reportCron = startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) });
+  // SLA sweep, retention/aggregates and reports are cluster-once: they run where their lease is.
+  await cluster.startLeases();
 
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= (async () => {
     for (const t of timers) clearInterval(t);
-    await slaCron.stop();             // no sweep or report writes after this (waits for one in flight)
-    await reportCron.stop();
-    await maintenance.stop();
+    await cluster.stopJobs();         // no sweep, retention or report writes after this (waits for one in flight)
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
     await rules.stop();               // evaluates what was committed, applies its decisions, snapshots state
+    await cluster.stop();             // site engines drain and snapshot, then the leases are released
     await deadLetters.close();
     await deviceState.close();        // last-seen of every device
     await app.close();
@@ -239,7 +250,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     log.info('hub stopped');
   })());
 
-  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, db, bus, ingest, tickets, kpi, rules, stop };
+  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, stop };
 }
 
 function hostForUrl(host: string): string {

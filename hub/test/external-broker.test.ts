@@ -48,7 +48,8 @@ describe.runIf(MOSQUITTO || process.env.CI)('external broker (Mosquitto)', () =>
   it('ingests from the broker and gets the messages queued while the hub was down', async () => {
     const device = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
     const topic = 'shaobing/v1/t1/bin/bin-1/telemetry';
-    let hub: HubHandle = await startTestHub({ mqttUrl: url, dataDir });
+    // A stable HUB_ID: its persistent sessions are resumed by the restarted hub.
+    let hub: HubHandle = await startTestHub({ mqttUrl: url, dataDir, hubId: 'ext-test' });
     expect(hub.mqttUrl).toBeNull();
     const first = envelope('bin.telemetry', { fillPct: 12 });
     await device.publishAsync(topic, JSON.stringify(first), { qos: 1 });
@@ -60,7 +61,7 @@ describe.runIf(MOSQUITTO || process.env.CI)('external broker (Mosquitto)', () =>
     const bad = 'not json';
     await device.publishAsync(topic, bad, { qos: 1 });
 
-    hub = await startTestHub({ mqttUrl: url, dataDir });
+    hub = await startTestHub({ mqttUrl: url, dataDir, hubId: 'ext-test' });
     try {
       const ids = whileDown.map((m) => m.id);
       await eventually(async () => (await hub.db.query('SELECT msg_id FROM events WHERE msg_id = ANY($1::text[])', [ids])).length === ids.length, 10_000);
@@ -69,5 +70,5 @@ describe.runIf(MOSQUITTO || process.env.CI)('external broker (Mosquitto)', () =>
       await device.endAsync();
       await hub.stop();
     }
-  });
+  }, 120_000); // two embedded-store starts: slow on a loaded machine
 });

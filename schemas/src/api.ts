@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Channel, Family, Id } from './common.ts';
 
 /** Rejection reason codes (contract): dead letters, metrics and logs use exactly these. */
-export const REJECT_REASONS = ['bad_json', 'schema', 'unknown_device', 'too_large', 'forbidden_topic', 'rate_limited'] as const;
+export const REJECT_REASONS = ['bad_json', 'schema', 'unknown_device', 'too_large', 'forbidden_topic', 'rate_limited', 'ingest_error'] as const;
 export const RejectReason = Type.Union(REJECT_REASONS.map((r) => Type.Literal(r)));
 export type RejectReason = Static<typeof RejectReason>;
 

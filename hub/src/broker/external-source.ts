@@ -1,19 +1,64 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Logger } from 'pino';
 import { parseTopic } from '@shaobing/schemas';
+import type { Logger } from 'pino';
 import type { Ingest } from '../ingest/ingest.ts';
 import { reject } from '../ingest/reject.ts';
 
+export interface IngestPoolOptions {
+  url: string;
+  /** This hub's identity (cluster/hub-id.ts): client ids are `<hubId>-ingest-<i>`. */
+  hubId: string;
+  /**
+   * Stable HUB_ID → persistent sessions (clean=false): the broker keeps what it queued for a
+   * connection across a restart of this hub. A derived id changes on every start, so its
+   * sessions are clean: a persistent session nobody resumes would keep taking its share of
+   * the traffic (Mosquitto hands shared messages to offline sessions too) and hold it forever.
+   */
+  persistent: boolean;
+  /** Shared-subscription group: hubs in one group split the traffic, each message to one of them. */
+  group: string;
+  connections: number;
+  siteIds: readonly string[];
+  ingest: Ingest;
+  log: Logger;
+  username?: string;
+  password?: string;
+}
+
+export interface IngestPool {
+  /** Connections currently up. */
+  connected(): number;
+  close(): Promise<void>;
+}
+
+/** `$share/<group>/shaobing/v1/<site>/#` for each site the hub serves. */
+export function sharedTopics(group: string, siteIds: readonly string[]): string[] {
+  return siteIds.map((site) => `$share/${group}/shaobing/v1/${site}/#`);
+}
+
 /**
- * Scale-out mode (MQTT_URL set): the hub is a client of an external broker cluster (EMQX,
- * Mosquitto…), which then owns device authentication and topic ACLs. A persistent session
- * (clean=false, fixed client id) makes the broker queue QoS 1 messages while the hub is down,
- * and the PUBACK to the broker is sent only after the message committed (handleMessage).
+ * Scale-out ingest (MQTT_URL set): the hub is a client of an external broker cluster (EMQX,
+ * Mosquitto…), which owns device authentication and topic ACLs. Every hub subscribes to the
+ * same shared subscriptions over a pool of connections — mqtt.js hands over one message at a
+ * time per connection and waits for its acknowledgement, so throughput comes from the pool —
+ * and the PUBACK to the broker is sent only after the message's batch committed. Any hub may
+ * store any message; the events dedup key keeps redeliveries out.
  */
-export async function connectExternalBroker(opts: { url: string; clientId: string; username?: string; password?: string; topics: string[]; ingest: Ingest; log: Logger }): Promise<MqttClient> {
+export async function connectIngestPool(opts: IngestPoolOptions): Promise<IngestPool> {
+  const topics = sharedTopics(opts.group, opts.siteIds);
+  const clients = await Promise.all(Array.from({ length: opts.connections }, (_, i) =>
+    connectOne(opts, `${opts.hubId}-ingest-${i}`, topics, opts.log.child({ conn: i }))));
+  opts.log.info({ url: opts.url.replace(/\/\/[^@]*@/, '//***@'), topics, connections: clients.length, persistent: opts.persistent }, 'ingesting from external broker');
+  return {
+    connected: () => clients.filter((c) => c.connected).length,
+    close: async () => { await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(false, {}, () => r())))); },
+  };
+}
+
+async function connectOne(opts: IngestPoolOptions, clientId: string, topics: string[], log: Logger): Promise<MqttClient> {
   const client = mqtt.connect(opts.url, {
-    clientId: opts.clientId,
-    clean: false,
+    clientId,
+    clean: !opts.persistent,
     reconnectPeriod: 1000,
     connectTimeout: 10_000,
     ...(opts.username ? { username: opts.username } : {}),
@@ -22,27 +67,37 @@ export async function connectExternalBroker(opts: { url: string; clientId: strin
   client.handleMessage = (packet, done) => {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : Buffer.from(packet.payload);
     const pub = { topic: packet.topic, payload, clientId: null, principal: null };
+    let committed: Promise<number>;
     try {
-      const outcome = opts.ingest.handle(pub);
-      outcome.committed.then(() => done(), (err: Error) => done(err));
+      committed = opts.ingest.handle(pub).committed;
     } catch (err) {
-      // A bug on one message must not stall the session: dead-letter it (as the embedded broker
-      // does), then acknowledge and move on.
-      opts.log.error({ err, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message from the external broker; dead-lettered');
-      opts.ingest.refuse(pub, reject('schema', `could not be processed: ${(err as Error).message}`), parseTopic(packet.topic)?.siteId ?? null);
+      // A bug on one message must not stall the session, nor vanish: dead-letter it, then ack.
+      log.error({ err, topic: packet.topic.slice(0, 200) }, 'ingest failed on a message from the external broker; dead-lettered');
+      opts.ingest.refuse(pub, reject('ingest_error', `ingest threw: ${(err as Error).message}`), parseTopic(packet.topic)?.siteId ?? null);
       done();
+      return;
     }
-  };
-  client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'));
-  client.on('reconnect', () => opts.log.info('reconnecting to external broker'));
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', (ack) => {
-      // With a persistent session the subscription survives; subscribing again is harmless.
-      if (ack.sessionPresent) opts.log.info('external broker session resumed');
-      client.subscribe(opts.topics, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+    committed.then(() => done(), (err: Error) => {
+      // Not stored (store closing, or past its pending limit): never ack. Dropping the
+      // connection makes the broker redeliver the message, unacknowledged, after reconnect.
+      log.error({ err: err.message, topic: packet.topic.slice(0, 200) }, 'message not stored; reconnecting so the broker redelivers it');
+      client.stream.destroy();
     });
+  };
+  client.on('error', (err) => log.warn({ err: err.message }, 'external broker error'));
+  client.on('reconnect', () => log.info('reconnecting to external broker'));
+  await new Promise<void>((resolve, reject) => {
     client.once('error', reject);
+    client.on('connect', (ack) => {
+      // A resumed persistent session already has the subscriptions; subscribing again is
+      // harmless and covers a broker that lost its state.
+      if (ack.sessionPresent) log.info({ clientId }, 'external broker session resumed');
+      client.subscribe(topics, { qos: 1 }, (err) => {
+        if (err) log.error({ err: err.message }, 'subscribe failed');
+        client.off('error', reject);
+        if (err) reject(err); else resolve();
+      });
+    });
   });
-  opts.log.info({ url: opts.url.replace(/\/\/[^@]*@/, '//***@'), topics: opts.topics }, 'ingesting from external broker');
   return client;
 }
