@@ -22,6 +22,7 @@ function gated(inner: Db): { db: Db; held: Held[]; passThrough: () => void } {
   const db: Db = {
     kind: inner.kind,
     timescale: inner.timescale,
+    features: inner.features,
     query: <R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) => {
       if (!hold || !sql.includes('INSERT INTO events')) return inner.query<R>(sql, params);
       return new Promise<R[]>((resolve, reject) => {
