@@ -11,3 +11,4 @@ export * from './tickets.ts';
 export * from './rules.ts';
 export * from './live.ts';
 export * from './auth.ts';
+export * from './replies.ts';

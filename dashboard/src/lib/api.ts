@@ -1,15 +1,17 @@
 import type {
-  DeviceView, GridCell, KpiSnapshot, OperatorAction, OperatorRole, StoredEvent, Ticket, TicketDetail, TicketStatus, Worker,
+  DeviceView, EventStats, GridReply, KpiSnapshot, LoginReply, OperatorAction, Readings, StoredEvent, Ticket, TicketDetailReply,
+  TicketStats, TicketStatus,
 } from './contract.ts';
 
-export interface Session { token: string; expiresAt: string; username: string; displayName: string; role: OperatorRole; siteIds: string[] | null }
+// Reply types come from the contract (schemas/src/replies.ts); these names are the client's.
+export type Session = LoginReply;
 export interface Page<T> { items: T[]; nextCursor: string | null }
-export type TicketDetailView = TicketDetail & { allowedActions: string[] };
-export interface GridView { cells: GridCell[]; workers: Worker[] }
-export type Bucket = '1m' | '5m' | '1h' | '1d';
-export interface EventStatsView { bucket: Bucket; from: string; to: string; items: { t: string; family: string; count: number }[] }
-export interface TicketStatsView { bucket: Bucket; from: string; to: string; items: { t: string; opened: number; resolved: number }[] }
-export interface ReadingsView { bucket: Bucket; from: string; to: string; metric: string; port: number; items: { t: string; avg: number; min: number; max: number; count: number }[] }
+export type TicketDetailView = TicketDetailReply;
+export type GridView = GridReply;
+export type Bucket = Readings['bucket'];
+export type EventStatsView = EventStats;
+export type TicketStatsView = TicketStats;
+export type ReadingsView = Readings;
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }

@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { OPERATOR_ROLES, OperatorRole, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
+import { LoginReply, OPERATOR_ROLES, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '@shaobing/schemas/credentials';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -23,7 +23,7 @@ declare module 'fastify' {
 }
 
 export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
-export const LoginReply = Type.Object({ token: Type.String(), expiresAt: Type.String(), username: Type.String(), displayName: Type.String(), role: OperatorRole, siteIds: Type.Union([Type.Array(Type.String()), Type.Null()]) });
+export { LoginReply };
 
 const rank = (r: Role) => OPERATOR_ROLES.indexOf(r);
 

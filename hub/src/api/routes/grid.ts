@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { GridCell, Id, Worker } from '@shaobing/schemas';
+import { GridReply, Id } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '../../site/registry.ts';
@@ -11,7 +11,7 @@ const Query = Type.Object({ siteId: Id }, { additionalProperties: false });
 export async function gridRoutes(app: FastifyInstance, opts: { registry: Registry }): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.get('/api/grid', {
-    schema: { tags: ['grid'], querystring: Query, response: { 200: Type.Object({ cells: Type.Array(GridCell), workers: Type.Array(Worker) }) } },
+    schema: { tags: ['grid'], querystring: Query, response: { 200: GridReply } },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const [siteId] = siteScope(req, opts.registry, req.query.siteId);

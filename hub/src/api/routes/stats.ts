@@ -1,5 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Family, Id } from '@shaobing/schemas';
+import { EventStats, EventStatsQuery, Readings, ReadingsQuery, TicketStats, TicketStatsQuery, type Family } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
@@ -24,40 +23,7 @@ const DEFAULT_RANGE_MS = 24 * 3_600_000;
 // A Monday at midnight UTC; shifted by the offset it becomes local midnight.
 const ORIGIN_MS = Date.UTC(2000, 0, 3);
 
-const Iso = Type.String({ format: 'date-time' });
-const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
-const ChartBucket = lit(['5m', '1h', '1d'] as const);
-const ReadingBucket = lit(['1m', '5m', '1h', '1d'] as const);
-const Range = {
-  from: Type.Optional(Iso),
-  to: Type.Optional(Iso),
-  utcOffsetMin: Type.Optional(Type.Integer({ minimum: -840, maximum: 840, default: 0, description: 'minutes east of UTC; buckets start at local midnight' })),
-};
-
-export const EventStatsQuery = Type.Object({ siteId: Type.Optional(Id), bucket: Type.Optional(ChartBucket), ...Range });
-export const EventStats = Type.Object({
-  bucket: ChartBucket, from: Iso, to: Iso,
-  items: Type.Array(Type.Object({ t: Iso, family: Family, count: Type.Integer({ minimum: 0 }) })),
-});
-export const TicketStatsQuery = EventStatsQuery;
-export const TicketStats = Type.Object({
-  bucket: ChartBucket, from: Iso, to: Iso,
-  items: Type.Array(Type.Object({ t: Iso, opened: Type.Integer({ minimum: 0 }), resolved: Type.Integer({ minimum: 0 }) })),
-});
-export const ReadingsQuery = Type.Object({
-  siteId: Id, deviceId: Id,
-  metric: Type.String({ pattern: '^[a-z_]{1,32}$' }),
-  port: Type.Optional(Type.Integer({ minimum: 0, maximum: 64, default: 0 })),
-  bucket: Type.Optional(ReadingBucket),
-  ...Range,
-});
-export const Readings = Type.Object({
-  bucket: ReadingBucket, from: Iso, to: Iso, metric: Type.String(), port: Type.Integer(),
-  items: Type.Array(Type.Object({ t: Iso, avg: Type.Number(), min: Type.Number(), max: Type.Number(), count: Type.Integer({ minimum: 0 }) })),
-});
-export type EventStats = Static<typeof EventStats>;
-export type TicketStats = Static<typeof TicketStats>;
-export type Readings = Static<typeof Readings>;
+export { EventStats, EventStatsQuery, Readings, ReadingsQuery, TicketStats, TicketStatsQuery } from '@shaobing/schemas';
 
 interface Window<B extends BucketName = BucketName> { bucket: B; from: Date; to: Date; interval: string; origin: string }
 
@@ -111,7 +77,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
       `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
     return {
       bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
-      items: rows.map((r) => ({ t: toIso(r.t), family: r.family as Static<typeof Family>, count: num(r.count) })),
+      items: rows.map((r) => ({ t: toIso(r.t), family: r.family as Family, count: num(r.count) })),
     };
   });
 

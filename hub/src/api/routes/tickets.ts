@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import {
-  OPERATOR_ACTIONS, OperatorAction, Page, Ticket, TICKET_ACTION_BODIES, TicketDetail, TicketsQuery,
+  OPERATOR_ACTIONS, Page, Ticket, TICKET_ACTION_BODIES, TicketActionReply, TicketDetailReply, TicketsQuery,
 } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
@@ -9,8 +9,6 @@ import { actionSegment, actorOf, minRoleFor } from '../route-helpers.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
 
 const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const DetailReply = Type.Object({ ...TicketDetail.properties, allowedActions: Type.Array(OperatorAction) });
-const ActionReply = Type.Object({ ticket: Ticket, allowedActions: Type.Array(OperatorAction) });
 
 /**
  * Tickets (工单): the board list, the detail with its timeline, one POST per operator action.
@@ -31,14 +29,14 @@ export async function ticketRoutes(app: FastifyInstance, opts: { tickets: Ticket
   }, async (req) => opts.tickets.list(req.query, actorOf(req), now()));
 
   api.get('/api/tickets/:id', {
-    schema: { tags: ['tickets'], params: Params, response: { 200: DetailReply }, description: 'Ticket, audit timeline, linked tickets, and the actions your role may take now.' },
+    schema: { tags: ['tickets'], params: Params, response: { 200: TicketDetailReply }, description: 'Ticket, audit timeline, linked tickets, and the actions your role may take now.' },
     onRequest: app.requireRole('viewer'),
   }, async (req) => opts.tickets.detail(req.params.id, actorOf(req)));
 
   for (const action of OPERATOR_ACTIONS) {
     api.post(`/api/tickets/:id/${actionSegment(action)}`, {
       schema: {
-        tags: ['tickets'], params: Params, body: TICKET_ACTION_BODIES[action], response: { 200: ActionReply },
+        tags: ['tickets'], params: Params, body: TICKET_ACTION_BODIES[action], response: { 200: TicketActionReply },
         description: `${action} (least role: ${minRoleFor(action)}). Send the ticket's \`version\` to get 409 HUB_ERR_CONFLICT instead of acting on a ticket that changed.`,
       },
       // Bodies are all-optional for some actions (accept): an empty POST means {}.
