@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestedEvent, Reading } from '../src/events.ts';
 import { refreshContinuousAggregates, refreshWindow } from '../src/store/aggregates.ts';
 import { EventWriter } from '../src/store/event-writer.ts';
+import { setPolicyJobsScheduled } from '../src/store/job-health.ts';
 import { compressOldChunks } from '../src/store/maintenance.ts';
 import { backendAvailable, openTestStore, type StoreBackend, type TestStore } from './support/pg.ts';
+import { eventually } from './support/test-hub.ts';
 
 /*
  * Chart aggregates and compression on the stores that have them (licensed TimescaleDB: PGlite
@@ -37,7 +39,14 @@ const LICENSED: StoreBackend[] = ['pglite', 'postgresql'];
 describe.each(LICENSED)('chart aggregates on %s', (backend) => {
   describe.skipIf(!backendAvailable(backend))('', () => {
     let store: TestStore;
-    beforeAll(async () => { store = await openTestStore(backend); });
+    beforeAll(async () => {
+      store = await openTestStore(backend);
+      // The hub's refresh is under test: the server's own policies would race it (one owner).
+      if (store.db.features.jobs) {
+        await setPolicyJobsScheduled(store.db, false);
+        await eventually(async () => (await store.db.query(`SELECT 1 FROM timescaledb_information.job_stats WHERE job_status = 'Running'`)).length === 0, 30_000, 100);
+      }
+    });
     afterAll(async () => { await store?.close(); });
 
     it('the hourly view matches the raw rows for the current hour after a refresh and later inserts', async (ctx) => {
@@ -119,6 +128,10 @@ describe.skipIf(!backendAvailable('postgresql'))('refresh beside another refresh
 
   it('treats a concurrent refresh as benign and still refreshes the other view', async (ctx) => {
     if (!store.db.features.licensed) ctx.skip();
+    // The database's own refresh policies would be a second, unplanned refresher: pause them
+    // and wait for any run in flight to end, so the only concurrent refresh is the one below.
+    await setPolicyJobsScheduled(store.db, false);
+    await eventually(async () => (await store.db.query(`SELECT 1 FROM timescaledb_information.job_stats WHERE job_status = 'Running'`)).length === 0, 30_000, 100);
     // What a policy job or another hub refreshing readings_5m leaves in TimescaleDB's tracking
     // table while it runs: its window, under a live backend's pid (here: another session).
     const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
@@ -129,7 +142,7 @@ describe.skipIf(!backendAvailable('postgresql'))('refresh beside another refresh
     await store.db.query(`INSERT INTO events (ts, site_id, device_id, family, channel, type, msg_id, data) VALUES ($1, 'conc', 'd', 'bin', 'telemetry', 'bin.telemetry', 'c1', '{}')`,
       [new Date(now - 2 * HOUR).toISOString()]);
     const results = await refreshContinuousAggregates(store.db, new Date(now - 3 * HOUR), new Date(now));
-    expect(results.map((r) => [r.view, r.outcome])).toEqual([['readings_5m', 'concurrent'], ['events_hourly', 'refreshed']]);
+    expect(results.map((r) => [r.view, r.outcome]), JSON.stringify(results)).toEqual([['readings_5m', 'concurrent'], ['events_hourly', 'refreshed']]);
     await store.db.query('ALTER MATERIALIZED VIEW events_hourly SET (timescaledb.materialized_only = true)');
     const n = (await store.db.query<{ n: number }>(`SELECT coalesce(sum(count), 0)::int AS n FROM events_hourly WHERE site_id = 'conc'`))[0]!.n;
     await store.db.query('ALTER MATERIALIZED VIEW events_hourly SET (timescaledb.materialized_only = false)');
