@@ -158,6 +158,7 @@ export const en: Record<MessageKey, string> = {
   'action.reject_dismiss': 'Reject dismissal',
   'action.escalate': 'Escalate',
   'action.reopen': 'Reopen',
+  'action.arrive': 'Arrived on site',
 
   'audit.open': 'Opened by rule',
   'audit.add_occurrence': 'Occurred again',

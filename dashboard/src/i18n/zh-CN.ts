@@ -160,6 +160,7 @@ export const zhCN = {
   'action.reject_dismiss': '驳回剔除',
   'action.escalate': '督办升级',
   'action.reopen': '重新派件',
+  'action.arrive': '到场',
 
   'audit.open': '系统立案',
   'audit.add_occurrence': '再次发生',

@@ -2,7 +2,7 @@ import fastifyJwt from '@fastify/jwt';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { OPERATOR_ROLES, OperatorRole, type OperatorRole as Role } from '@shaobing/schemas';
+import { USER_ROLES, UserRole, type UserRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '../auth/credentials.ts';
 import { HubError } from '../errors.ts';
@@ -21,9 +21,10 @@ declare module 'fastify' {
 }
 
 export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
-export const LoginReply = Type.Object({ token: Type.String(), expiresAt: Type.String(), username: Type.String(), displayName: Type.String(), role: OperatorRole, siteIds: Type.Union([Type.Array(Type.String()), Type.Null()]) });
+export const LoginReply = Type.Object({ token: Type.String(), expiresAt: Type.String(), username: Type.String(), displayName: Type.String(), role: UserRole, siteIds: Type.Union([Type.Array(Type.String()), Type.Null()]) });
 
-const rank = (r: Role) => OPERATOR_ROLES.indexOf(r);
+/** worker < viewer < dispatcher < supervisor < admin: a worker passes only routes that say `worker`. */
+const rank = (r: Role) => USER_ROLES.indexOf(r);
 
 /** Operators log in with a password (scrypt) and get an expiring JWT; routes declare the least role they need. */
 export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Registry; secret: string; tokenTtlS: number }) => {
@@ -36,11 +37,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     } catch {
       throw new HubError('HUB_ERR_UNAUTHORIZED');
     }
-    const op = opts.registry.operator(req.user.sub);
+    const op = opts.registry.account(req.user.sub);
     // A token outlives nothing: an operator removed from the site file loses access at once,
     // and role and sites are the current ones, not those signed into an older token.
     if (!op) throw new HubError('HUB_ERR_UNAUTHORIZED');
-    req.user = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
+    req.user = { sub: op.username, role: op.role, sites: op.siteIds };
     if (rank(req.user.role) < rank(min)) throw new HubError('HUB_ERR_FORBIDDEN', `needs role ${min} or above; you are ${req.user.role}`);
   });
 
@@ -49,16 +50,16 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     config: { rateLimit: { max: 10, timeWindow: '1 minute' } },
   }, async (req) => {
     const { username, password } = req.body as { username: string; password: string };
-    const op = opts.registry.operator(username);
+    const op = opts.registry.account(username);
     // Verify against a dummy hash for unknown users so timing does not reveal who exists.
     const ok = await verifyPassword(password, op?.passwordHash ?? DUMMY_HASH);
     if (!op || !ok) {
       req.log.warn({ username: username.slice(0, 64) }, 'login failed');
       throw new HubError('HUB_ERR_BAD_LOGIN');
     }
-    const claims: OperatorClaims = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
+    const claims: OperatorClaims = { sub: op.username, role: op.role, sites: op.siteIds };
     const token = app.jwt.sign(claims);
-    return { token, expiresAt: new Date(Date.now() + opts.tokenTtlS * 1000).toISOString(), username: op.username, displayName: op.displayName, role: op.role, siteIds: op.siteIds ?? null };
+    return { token, expiresAt: new Date(Date.now() + opts.tokenTtlS * 1000).toISOString(), username: op.username, displayName: op.displayName, role: op.role, siteIds: op.siteIds };
   });
 });
 
