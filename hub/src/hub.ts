@@ -12,6 +12,7 @@ import { gridRoutes } from './api/routes/grid.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
+import { attachmentRoutes } from './api/routes/attachments.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
@@ -110,6 +111,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     ...(opts.now ? { now: opts.now } : {}),
   });
   await rules.start();
+  // A manual resolve waits for its device as long as the rule's hold time (no fake closures).
+  tickets.holdMsOf = (_siteId, ruleId) => {
+    const rule = rules.compiled.rules.find((r) => r.id === ruleId);
+    return rule !== undefined && 'forMs' in rule ? rule.forMs : undefined;
+  };
 
   // Broker: embedded aedes, or a client of an external cluster.
   let mqttUrl: string | null = null;
@@ -166,6 +172,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(deadLetterRoutes, { db });
   await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
   await app.register(ticketRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(attachmentRoutes, { db, tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(reportRoutes, { kpi, registry });

@@ -10,7 +10,7 @@ async function latestReadings(ctx: TicketContext, t: Ticket): Promise<string | u
   if (t.deviceId === undefined) return undefined;
   const rows = await ctx.db.query<{ metric: string; port: number; value: number }>(
     `SELECT DISTINCT ON (metric, port) metric, port, value FROM readings
-      WHERE site_id = $1 AND device_id = $2 AND ts > now() - interval '1 day'
+      WHERE site_id = $1 AND device_id = $2
       ORDER BY metric, port, ts DESC LIMIT 8`, [t.siteId, t.deviceId]);
   if (rows.length === 0) return undefined;
   return rows.map((r) => `${r.metric}${r.port ? `[${r.port}]` : ''}=${Number(r.value)}`).join(', ');
