@@ -37,6 +37,9 @@ import { startMaintenanceCron } from './store/maintenance.ts';
 import { openDb } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
+import { NotifyLoop } from './notify/delivery-loop.ts';
+import { directoryOf, outboxHook } from './notify/outbox.ts';
+import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -81,7 +84,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const metrics = createMetrics();
   const bus = new HubBus();
   const startedAt = Date.now();
-  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }) });
+  // Notifications: written by the ticket writer's transaction (outbox), sent by NotifyLoop.
+  const globalChannels = config.notifyWebhookUrl
+    ? [{ kind: 'webhook' as const, url: config.notifyWebhookUrl, ...(config.notifyWebhookSecret ? { secret: config.notifyWebhookSecret } : {}) }] : [];
+  const notifyDir = directoryOf(registry, globalChannels, config.notifyPublicUrl ?? undefined);
+  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }), outbox: outboxHook(notifyDir) });
   const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });
 
   const events = new EventWriter({
@@ -191,6 +198,12 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
+  const mailer = config.notifySmtpUrl ? createTransport(config.notifySmtpUrl) : null;
+  const notify = new NotifyLoop({
+    db, log: log.child({ component: 'notify' }), pollMs: config.notifyPollMs, prom: metrics.registry,
+    deps: { mailer, mailFrom: config.notifyMailFrom, timeoutMs: 10_000, now: Date.now },
+  });
+  notify.start();
   const slaCron = startSlaCron({ tickets, kpi, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) });
   const maintenance = startMaintenanceCron({
     db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports,
@@ -204,6 +217,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await slaCron.stop();             // no sweep or report writes after this (waits for one in flight)
     await reportCron.stop();
     await maintenance.stop();
+    await notify.stop();              // a send in flight finishes and is marked; the rest wait in the outbox
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
@@ -212,6 +226,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await deviceState.close();        // last-seen of every device
     await app.close();
     await db.close();
+    mailer?.close();
     log.info('hub stopped');
   })());
 

@@ -29,7 +29,7 @@ async function call(method: string, path: string, token: string, body?: unknown)
 }
 async function upload(ticketId: string, token: string, bytes: Buffer, name = 'p.png'): Promise<{ status: number; body: { id?: string; code?: string; mime?: string } }> {
   const form = new FormData();
-  form.append('file', new Blob([bytes], { type: 'image/png' }), name);
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), name);
   const res = await fetch(`${hub.httpUrl}/api/tickets/${ticketId}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
   return { status: res.status, body: await res.json() as { id?: string; code?: string } };
 }
