@@ -13,6 +13,7 @@ import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
 import { attachmentRoutes } from './api/routes/attachments.ts';
+import { ticketDeviceRoutes } from './api/routes/ticket-device.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
@@ -180,6 +181,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
   await app.register(ticketRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(attachmentRoutes, { db, tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(ticketDeviceRoutes, { db, tickets });
   await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(reportRoutes, { kpi, registry });

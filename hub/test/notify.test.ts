@@ -33,7 +33,7 @@ const mails: string[] = [];
 let smtp: SMTPServer;
 let smtpPort = 0;
 
-const decision = (key: string, severity: RuleDecision['severity'] = 'normal'): RuleDecision => ({
+const decision = (key: string, severity: 'critical' | 'high' | 'normal' = 'normal'): RuleDecision => ({
   kind: 'open', ruleId: 'camera.corridor', siteId: 't1', deviceId: 'cam-1', cellId: 'yard-1', dedupKey: key,
   severity, category: 'fire_safety', deviceVerifiable: false, title: { 'zh-CN': `楼道堆物 ${key}`, en: 'clutter' }, description: { 'zh-CN': '', en: '' },
   evidence: { eventKey: `t1/cam-1/${key}`, ts: new Date().toISOString(), type: 'camera.alert', deviceId: 'cam-1', summary: 'corridor_clutter 0.9' },

@@ -2,7 +2,7 @@ import type {
   DeviceView, GridCell, KpiSnapshot, OperatorAction, OperatorRole, StoredEvent, Ticket, TicketDetail, TicketStatus, Worker,
 } from './contract.ts';
 
-export interface Session { token: string; expiresAt: string; username: string; displayName: string; role: OperatorRole; siteIds: string[] | null }
+export interface Session { token: string; expiresAt: string; username: string; displayName: string; role: OperatorRole | 'worker'; siteIds: string[] | null }
 export interface Page<T> { items: T[]; nextCursor: string | null }
 export type TicketDetailView = TicketDetail & { allowedActions: string[] };
 export interface GridView { cells: GridCell[]; workers: Worker[] }
