@@ -137,6 +137,10 @@ describe('the field loop on a phone', () => {
     expect((await current()).resolution).toMatchObject({ verification: 'device', awaitingDevice: false });
     await phone.waitForSelector('[data-testid=m-detail][data-status=closed]', { timeout: 10_000 });
     await shot(phone, 'field-loop-closed');
+    // The board's open detail followed live: closed, with the worker's photo and the notification's delivery.
+    await board.waitForSelector('[data-testid=detail-status][data-status=closed]', { timeout: 10_000 });
+    await board.waitForSelector('[data-testid=detail-photo]');
+    expect(await board.textContent('[data-testid=detail-deliveries]')).toContain('sent');
     expect(errors).toEqual([]);
   }, 60_000);
 });

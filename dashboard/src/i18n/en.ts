@@ -91,6 +91,8 @@ export const en: Record<MessageKey, string> = {
   'detail.occurrences': 'Occurrences',
   'detail.device': 'Device',
   'detail.timeline': 'Timeline',
+  'detail.photos': 'Photos',
+  'detail.deliveries': 'Notifications',
   'detail.evidence': 'Evidence',
   'detail.noEvidence': 'No evidence',
   'detail.snapshot': 'Snapshot',

@@ -93,6 +93,8 @@ export const zhCN = {
   'detail.occurrences': '发生次数',
   'detail.device': '设备',
   'detail.timeline': '处理记录',
+  'detail.photos': '现场照片',
+  'detail.deliveries': '通知送达',
   'detail.evidence': '证据',
   'detail.noEvidence': '无证据',
   'detail.snapshot': '抓拍',
