@@ -69,6 +69,13 @@ export const HubConfig = Type.Object({
   mqttShareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
   clusterSites: Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
   leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  // Notifications (hub/src/notify): one global webhook beside the site file's channels.
+  notifyWebhookUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
+  notifyWebhookSecret: Type.Union([Type.String({ minLength: 8 }), Type.Null()]),
+  notifySmtpUrl: Type.Union([Type.String({ pattern: '^smtps?://' }), Type.Null()]),
+  notifyMailFrom: Type.String({ minLength: 3 }),
+  notifyPollMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
+  notifyPublicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -99,6 +106,12 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   authSecret: ['AUTH_SECRET', (v) => v || null, null],
   ruleTickMs: ['RULE_TICK_MS', Number, 1000],
   slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
+  notifyWebhookUrl: ['NOTIFY_WEBHOOK_URL', (v) => v || null, null],
+  notifyWebhookSecret: ['NOTIFY_WEBHOOK_SECRET', (v) => v || null, null],
+  notifySmtpUrl: ['NOTIFY_SMTP_URL', (v) => v || null, null],
+  notifyMailFrom: ['NOTIFY_MAIL_FROM', String, 'shaobing@localhost'],
+  notifyPollMs: ['NOTIFY_POLL_MS', Number, 1000],
+  notifyPublicUrl: ['NOTIFY_PUBLIC_URL', (v) => v || null, null],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
   // Not JSON → the text itself, which fails validation with the variable named.

@@ -13,6 +13,8 @@ import { gridRoutes } from './api/routes/grid.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
+import { attachmentRoutes } from './api/routes/attachments.ts';
+import { ticketDeviceRoutes } from './api/routes/ticket-device.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
@@ -39,6 +41,9 @@ import { openDb, pgliteDir } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
 import { slaPolicyWith } from './tickets/core/index.ts';
+import { NotifyLoop } from './notify/delivery-loop.ts';
+import { directoryOf, outboxHook } from './notify/outbox.ts';
+import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
@@ -88,7 +93,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const metrics = createMetrics();
   const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
-  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }), policy: slaPolicyWith(config.slaPolicy) });
+  // Notifications: written by the ticket writer's transaction (outbox), sent by NotifyLoop.
+  const globalChannels = config.notifyWebhookUrl
+    ? [{ kind: 'webhook' as const, url: config.notifyWebhookUrl, ...(config.notifyWebhookSecret ? { secret: config.notifyWebhookSecret } : {}) }] : [];
+  const notifyDir = directoryOf(registry, globalChannels, config.notifyPublicUrl ?? undefined);
+  const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }), policy: slaPolicyWith(config.slaPolicy), outbox: outboxHook(notifyDir) });
   const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });
 
   const events = new EventWriter({
@@ -122,6 +131,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     ...(opts.now ? { now: opts.now } : {}),
   });
   await rules.start();
+  // A manual resolve waits for its device as long as the rule's hold time (no fake closures).
+  tickets.holdMsOf = (_siteId, ruleId) => {
+    const rule = rules.compiled.rules.find((r) => r.id === ruleId);
+    return rule !== undefined && 'forMs' in rule ? rule.forMs : undefined;
+  };
 
   // Broker: embedded aedes, or a client of an external cluster.
   const cluster = await startCluster({
@@ -210,6 +224,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(deadLetterRoutes, { db });
   await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
   await app.register(ticketRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(attachmentRoutes, { db, tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(ticketDeviceRoutes, { db, tickets });
   await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(reportRoutes, { kpi, registry });
@@ -230,6 +246,12 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     }, config.deviceOfflineCheckMs),
   ];
   for (const t of timers) t.unref();
+  const mailer = config.notifySmtpUrl ? createTransport(config.notifySmtpUrl) : null;
+  const notify = new NotifyLoop({
+    db, log: log.child({ component: 'notify' }), pollMs: config.notifyPollMs, prom: metrics.registry,
+    deps: { mailer, mailFrom: config.notifyMailFrom, timeoutMs: 10_000, now: Date.now },
+  });
+  notify.start();
   // SLA sweep, retention/aggregates and reports are cluster-once: they run where their lease is.
   await cluster.startLeases();
 
@@ -237,6 +259,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const stop = () => (stopped ??= (async () => {
     for (const t of timers) clearInterval(t);
     await cluster.stopJobs();         // no sweep, retention or report writes after this (waits for one in flight)
+    await notify.stop();              // a send in flight finishes and is marked; the rest wait in the outbox
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
     await events.close();
@@ -247,6 +270,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await app.close();
     live.stop();
     await db.close();
+    mailer?.close();
     log.info('hub stopped');
   })());
 

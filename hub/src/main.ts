@@ -35,6 +35,15 @@ try {
 }
 const log = createLogger(config.logLevel);
 
+// The demo prints every notification through a local signed-webhook receiver (unless a real one is set).
+let demoReceiver: { close(): Promise<void> } | null = null;
+if (args['with-simulator'] && !config.notifyWebhookUrl) {
+  const { startDemoReceiver } = await import('./notify/demo-receiver.ts');
+  const r = await startDemoReceiver((line) => console.log(line));
+  demoReceiver = r;
+  config = { ...config, notifyWebhookUrl: r.url, notifyWebhookSecret: r.secret };
+}
+
 const hub = await startHub(config, { log }).catch((err: Error) => {
   log.fatal({ err }, 'hub failed to start');
   process.exit(1);
@@ -69,6 +78,7 @@ async function shutdown(signal: string): Promise<void> {
   try {
     await stopSimulator?.();
     await hub.stop();
+    await demoReceiver?.close();
     log.info('stopped cleanly');
     clearTimeout(force);
     process.exitCode = 0;

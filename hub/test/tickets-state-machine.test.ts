@@ -24,6 +24,8 @@ const EXPECTED: Record<TicketActionKind, { from: TicketStatus[]; to: TicketStatu
   link: { from: ALL, to: 'same' },
   close: { from: ['resolved'], to: 'closed' },
   open: { from: [], to: 'open' },
+  arrive: { from: ['accepted'], to: 'same' },
+  confirm_by_device: { from: ['resolved'], to: 'closed' },
 };
 
 function actionOf(kind: TicketActionKind): TicketAction {
@@ -31,17 +33,19 @@ function actionOf(kind: TicketActionKind): TicketAction {
     case 'dispatch': return { kind, assigneeId: 'w-clean' };
     case 'rate': return { kind, rating: 'satisfied' };
     case 'request_dismiss': return { kind, reasonCategory: 'false_alarm', note: 'n' };
-    case 'add_occurrence': case 'resolve_by_device': return { kind, evidence: evidence(7) };
+    case 'add_occurrence': case 'resolve_by_device': case 'confirm_by_device': return { kind, evidence: evidence(7) };
     case 'sla_warn': return { kind, deadline: 'resolve' };
     case 'link': return { kind, ticketId: 'c-1' };
     case 'open': throw new Error('not here');
     default: return { kind, note: 'because' } as TicketAction;
   }
 }
-const SYSTEM_KINDS = new Set<TicketActionKind>(['add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close']);
+const SYSTEM_KINDS = new Set<TicketActionKind>(['add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close', 'confirm_by_device']);
 
 function prepared(status: TicketStatus, kind: TicketActionKind): Ticket {
   const t = ticketIn(status);
+  // A manual resolve still waiting for its device (the only resolution confirm_by_device accepts).
+  if (kind === 'confirm_by_device') return { ...t, resolution: { by: 'operator', note: 'emptied', awaitingDevice: true, confirmBy: iso(T0 + 60 * MIN) } };
   if (kind !== 'approve_dismiss' && kind !== 'reject_dismiss') return t;
   // A pending request by someone else, whatever the status, so only the status decides.
   return { ...t, dismissal: { requestedBy: 'disp', requestedAt: iso(T0), reasonCategory: 'test', note: 'drill' } };
@@ -92,10 +96,10 @@ describe('state machine: every status × action', () => {
 describe('roles', () => {
   const ROLE_TABLE: Record<string, TicketActionKind[]> = {
     viewer: [],
-    dispatcher: ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen'],
-    supervisor: ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
-    admin: ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
-    system: ['escalate', 'reopen', 'open', 'add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close'],
+    dispatcher: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen'],
+    supervisor: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
+    admin: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
+    system: ['escalate', 'reopen', 'open', 'add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close', 'confirm_by_device'],
   };
   const kinds = Object.keys(EXPECTED) as TicketActionKind[];
   for (const [role, permitted] of Object.entries(ROLE_TABLE)) {

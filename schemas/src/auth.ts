@@ -1,10 +1,10 @@
-import type { OperatorRole } from './site.ts';
+import type { UserRole } from './site.ts';
 
 /** What an operator's login token (JWT) carries; REST and /ws read the same claims. */
 export interface OperatorClaims {
   /** The operator's username. */
   sub: string;
-  role: OperatorRole;
+  role: UserRole;
   /** Sites the operator may see; null = every site. */
   sites: string[] | null;
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Family, Id } from './common.ts';
-import { GridCell, OperatorRole, Worker } from './site.ts';
+import { GridCell, OperatorRole, UserRole, Worker } from './site.ts';
 import { OperatorAction, Ticket, TicketDetail } from './tickets.ts';
 
 /*
@@ -13,7 +13,7 @@ const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Typ
 
 /** POST /api/auth/login */
 export const LoginReply = Type.Object({
-  token: Type.String(), expiresAt: Type.String(), username: Type.String(), displayName: Type.String(), role: OperatorRole,
+  token: Type.String(), expiresAt: Type.String(), username: Type.String(), displayName: Type.String(), role: UserRole,
   siteIds: Type.Union([Type.Array(Type.String()), Type.Null()]),
 });
 export type LoginReply = Static<typeof LoginReply>;

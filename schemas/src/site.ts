@@ -14,6 +14,14 @@ export const OPERATOR_ROLES = ['viewer', 'dispatcher', 'supervisor', 'admin'] as
 export const OperatorRole = Type.Union(OPERATOR_ROLES.map((r) => Type.Literal(r)));
 export type OperatorRole = Static<typeof OperatorRole>;
 
+/**
+ * Everyone who logs in: grid workers (网格员, phone page) beside the control-room roles.
+ * `worker` ranks below `viewer`: a worker reads only their own tickets, never the whole board.
+ */
+export const USER_ROLES = ['worker', ...OPERATOR_ROLES] as const;
+export const UserRole = Type.Union(USER_ROLES.map((r) => Type.Literal(r)));
+export type UserRole = Static<typeof UserRole>;
+
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 /** `sha256:<64 hex>` of a high-entropy device secret (see README: why not a slow KDF here). */
 const SecretHash = Type.String({ pattern: '^sha256:[0-9a-f]{64}$' });
@@ -31,12 +39,40 @@ export const GridCell = Type.Object({
 }, { additionalProperties: false });
 export type GridCell = Static<typeof GridCell>;
 
+const HttpUrl = Type.String({ pattern: '^https?://', maxLength: 1024 });
+/**
+ * One destination of notifications: a generic webhook (JSON, `x-shaobing-signature` = hex
+ * HMAC-SHA256 of the body under `secret`), a WeCom group robot (企业微信群机器人), a DingTalk
+ * robot (signed URL when `secret` is set), or e-mail over SMTP (NOTIFY_SMTP_URL).
+ */
+export const NotifyChannel = Type.Union([
+  Type.Object({ kind: Type.Literal('webhook'), url: HttpUrl, secret: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('wecom'), url: HttpUrl }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('dingtalk'), url: HttpUrl, secret: Type.Optional(Type.String({ minLength: 8, maxLength: 200 })) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('email'), to: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 200 }) }, { additionalProperties: false }),
+]);
+export type NotifyChannel = Static<typeof NotifyChannel>;
+
+const HhMm = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$' });
+/** Per-site notification routing and the field rules of the phone page. */
+export const SiteNotify = Type.Object({
+  /** Group channels by grid cell: the community's at escalation level 1, the street's at 2 (吹哨). */
+  groups: Type.Optional(Type.Array(Type.Object({ cellId: Id, channels: Type.Array(NotifyChannel, { minItems: 1, maxItems: 8 }) }, { additionalProperties: false }))),
+  /** Local time (site timezone) when only critical notifications go out; the rest wait until it ends. */
+  quietHours: Type.Optional(Type.Object({ from: HhMm, to: HhMm }, { additionalProperties: false })),
+}, { additionalProperties: false });
+export type SiteNotify = Static<typeof SiteNotify>;
+
 export const Worker = Type.Object({
   id: Id,
   name: Name,
   cellId: Id,
   teams: Type.Array(Team, { uniqueItems: true }),
   phone: Type.Optional(Type.String({ maxLength: 32 })),
+  /** Phone-page login (username = the worker id); absent = no account. */
+  passwordHash: Type.Optional(PasswordHash),
+  /** Where this worker's notifications go (DESIGN §6 outbox). */
+  notify: Type.Optional(Type.Array(NotifyChannel, { maxItems: 8 })),
 }, { additionalProperties: false });
 export type Worker = Static<typeof Worker>;
 
@@ -76,6 +112,9 @@ export const Site = Type.Object({
   workers: Type.Array(Worker),
   gateways: Type.Array(Gateway),
   devices: Type.Array(Device),
+  notify: Type.Optional(SiteNotify),
+  /** A worker's manual resolve of a ticket its device cannot verify needs a photo (default true). */
+  resolvePhotoRequired: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 export type Site = Static<typeof Site>;
 

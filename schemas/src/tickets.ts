@@ -70,6 +70,27 @@ export const ComplaintInfo = Type.Object({
 });
 export type ComplaintInfo = Static<typeof ComplaintInfo>;
 
+// ---- the field loop (grid workers on the phone page, photo evidence, device confirmation) ----
+/** How a resolution was proven (KPIs: the 解决率 counts device-verified and photo-evidenced). */
+export const VERIFICATIONS = ['device', 'photo', 'unverified'] as const;
+export const Verification = lit(VERIFICATIONS);
+export type Verification = Static<typeof Verification>;
+const ResolutionProof = {
+  /** Attachment ids (POST /api/tickets/:id/attachments) shown as the proof of the work. */
+  photos: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10 })),
+  verification: Type.Optional(Verification),
+  /**
+   * A manual resolve of a device-verifiable ticket: the device must still confirm it by
+   * `confirmBy` (the rule's hold time), else the ticket is reopened (no fake closures).
+   */
+  awaitingDevice: Type.Optional(Type.Boolean()),
+  confirmBy: Type.Optional(Iso),
+};
+const FieldLoop = {
+  /** 到场: when the worker reported being on site (the 见面率). */
+  arrivedAt: Type.Optional(IsoOrNull),
+};
+
 export const Ticket = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 64 }),
   siteId: Id,
@@ -109,7 +130,9 @@ export const Ticket = Type.Object({
     by: Type.Union([Type.Literal('device'), Type.Literal('operator')]),
     note: Type.Optional(Note),
     photoUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+    ...ResolutionProof,
   })),
+  ...FieldLoop,
   /** Latest follow-up (回访) rating; a later rating replaces it. */
   rating: Type.Optional(Rating),
   dismissal: Type.Optional(Dismissal),
@@ -137,7 +160,7 @@ export const AuditEntry = Type.Object({
 export type AuditEntry = Static<typeof AuditEntry>;
 
 /** Live-feed notification of one ticket change (WebSocket). */
-export const TICKET_CHANGE_KINDS = ['opened', 'status', 'occurrence', 'sla_warning', 'escalated', 'comment', 'linked', 'dismissal'] as const;
+export const TICKET_CHANGE_KINDS = ['opened', 'status', 'occurrence', 'sla_warning', 'escalated', 'comment', 'linked', 'dismissal', 'arrived', 'attachment'] as const;
 export const TicketChange = Type.Object({
   kind: lit(TICKET_CHANGE_KINDS),
   ticket: Ticket,
@@ -157,7 +180,9 @@ const Version = { version: Type.Optional(Type.Integer({ minimum: 1 })) };
 export const DispatchBody = Type.Object({ assigneeId: Type.Optional(Id), note: Type.Optional(Note), ...Version }, { additionalProperties: false });
 export const AcceptBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
 export const CommentBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
-export const ResolveBody = Type.Object({ note: Note, photoUrl: Type.Optional(Type.String({ maxLength: 1024 })), ...Version }, { additionalProperties: false });
+export const ResolveBody = Type.Object({ note: Note, photoUrl: Type.Optional(Type.String({ maxLength: 1024 })), photos: ResolutionProof.photos, ...Version }, { additionalProperties: false });
+export const ArriveBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export type ArriveBody = Static<typeof ArriveBody>;
 export const RateBody = Type.Object({ rating: Rating, note: Type.Optional(Note), ...Version }, { additionalProperties: false });
 export const RequestDismissBody = Type.Object({ reasonCategory: DismissReason, note: Note, ...Version }, { additionalProperties: false });
 export const ApproveDismissBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
@@ -176,14 +201,14 @@ export type EscalateBody = Static<typeof EscalateBody>;
 export type ReopenBody = Static<typeof ReopenBody>;
 
 /** Operator actions (URL segment = the name); the state machine's permission table uses them. */
-export const OPERATOR_ACTIONS = ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'approve_dismiss', 'reject_dismiss', 'escalate', 'reopen'] as const;
+export const OPERATOR_ACTIONS = ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'approve_dismiss', 'reject_dismiss', 'escalate', 'reopen', 'arrive'] as const;
 export const OperatorAction = lit(OPERATOR_ACTIONS);
 export type OperatorAction = Static<typeof OperatorAction>;
 
 export const TICKET_ACTION_BODIES = {
   dispatch: DispatchBody, accept: AcceptBody, comment: CommentBody, resolve: ResolveBody, rate: RateBody,
   request_dismiss: RequestDismissBody, approve_dismiss: ApproveDismissBody, reject_dismiss: RejectDismissBody,
-  escalate: EscalateBody, reopen: ReopenBody,
+  escalate: EscalateBody, reopen: ReopenBody, arrive: ArriveBody,
 } as const satisfies Record<OperatorAction, unknown>;
 
 /**
@@ -194,6 +219,7 @@ export const TICKET_ERROR_CODES = [
   'HUB_ERR_ILLEGAL_TRANSITION', 'HUB_ERR_FORBIDDEN', 'HUB_ERR_NOTE_REQUIRED', 'HUB_ERR_VERSION_CONFLICT',
   'HUB_ERR_TICKET_NOT_FOUND', 'HUB_ERR_TICKET_EXISTS', 'HUB_ERR_ASSIGNEE_REQUIRED', 'HUB_ERR_NOT_DEVICE_VERIFIABLE',
   'HUB_ERR_DISMISSAL_PENDING', 'HUB_ERR_NO_DISMISSAL_PENDING', 'HUB_ERR_SELF_APPROVAL', 'HUB_ERR_MAX_ESCALATION',
+  'HUB_ERR_PHOTO_REQUIRED',
 ] as const;
 export const TicketErrorCode = lit(TICKET_ERROR_CODES);
 export type TicketErrorCode = Static<typeof TicketErrorCode>;
@@ -227,9 +253,28 @@ export const TicketsQuery = Type.Object({
 }, { additionalProperties: false });
 export type TicketsQuery = Static<typeof TicketsQuery>;
 
+export const AttachmentInfo = Type.Object({
+  id: Type.String(), ticketId: Type.String(), at: Iso, by: Type.String(),
+  mime: Type.Union([Type.Literal('image/jpeg'), Type.Literal('image/png'), Type.Literal('image/webp')]),
+  bytes: Type.Integer({ minimum: 1 }),
+  /** 'camera' = fetched from a camera alert's snapshotUrl; 'upload' = a person's photo. */
+  source: Type.Union([Type.Literal('upload'), Type.Literal('camera')]),
+});
+export type AttachmentInfo = Static<typeof AttachmentInfo>;
+
+/** One notification's delivery to one channel, for the timeline. */
+export const DeliveryInfo = Type.Object({
+  id: Type.String(), event: Type.String(), channel: Type.String(), recipient: Type.String(),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('sent'), Type.Literal('failed')]),
+  attempts: Type.Integer({ minimum: 0 }), createdAt: Iso, sentAt: IsoOrNull, lastError: Type.Union([Type.String(), Type.Null()]),
+});
+export type DeliveryInfo = Static<typeof DeliveryInfo>;
+
 export const TicketDetail = Type.Object({
   ticket: Ticket,
   audit: Type.Array(AuditEntry),
+  attachments: Type.Optional(Type.Array(AttachmentInfo)),
+  deliveries: Type.Optional(Type.Array(DeliveryInfo)),
   /** Tickets in linkedTicketIds (complaints of a proactive ticket, or the proactive one of a complaint). */
   linked: Type.Array(Ticket),
 });

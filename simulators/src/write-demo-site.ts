@@ -8,15 +8,19 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { SiteFile } from '@shaobing/schemas';
-import { verifyPassword } from '@shaobing/schemas/credentials';
+import { hashPassword, verifyPassword } from '@shaobing/schemas/credentials';
 import { buildCommunity } from './community.ts';
 import { DEMO_OPERATORS } from './operators.ts';
 
 export const DEMO_SITE_PATH = fileURLToPath(new URL('../../hub/sites/demo-site.json', import.meta.url));
 export const DEMO_SEED = 'shaobing-demo';
+/** Every demo grid worker logs in to the phone page (/m/) with their worker id and this password. */
+export const DEMO_WORKER_PASSWORD = 'worker123';
 
 export async function buildDemoSiteFile(): Promise<SiteFile> {
-  return (await buildCommunity({ seed: DEMO_SEED, size: 'demo', siteId: 'demo' })).siteFile;
+  const file = (await buildCommunity({ seed: DEMO_SEED, size: 'demo', siteId: 'demo' })).siteFile;
+  for (const site of file.sites) for (const w of site.workers) w.passwordHash = await hashPassword(DEMO_WORKER_PASSWORD);
+  return file;
 }
 
 export function serialise(siteFile: SiteFile): string {
@@ -30,6 +34,12 @@ async function main(): Promise<void> {
     const old = previous?.operators.find((o) => o.username === op.username);
     const password = DEMO_OPERATORS.find((o) => o.username === op.username)!.password;
     if (old && (await verifyPassword(password, old.passwordHash))) op.passwordHash = old.passwordHash;
+  }
+  for (const [s, site] of siteFile.sites.entries()) {
+    for (const w of site.workers) {
+      const old = previous?.sites[s]?.workers.find((o) => o.id === w.id)?.passwordHash;
+      if (old && (await verifyPassword(DEMO_WORKER_PASSWORD, old))) w.passwordHash = old;
+    }
   }
   await writeFile(DEMO_SITE_PATH, serialise(siteFile));
   const site = siteFile.sites[0]!;

@@ -91,6 +91,8 @@ export const en: Record<MessageKey, string> = {
   'detail.occurrences': 'Occurrences',
   'detail.device': 'Device',
   'detail.timeline': 'Timeline',
+  'detail.photos': 'Photos',
+  'detail.deliveries': 'Notifications',
   'detail.evidence': 'Evidence',
   'detail.noEvidence': 'No evidence',
   'detail.snapshot': 'Snapshot',
@@ -158,6 +160,7 @@ export const en: Record<MessageKey, string> = {
   'action.reject_dismiss': 'Reject dismissal',
   'action.escalate': 'Escalate',
   'action.reopen': 'Reopen',
+  'action.arrive': 'Arrived on site',
 
   'audit.open': 'Opened by rule',
   'audit.add_occurrence': 'Occurred again',

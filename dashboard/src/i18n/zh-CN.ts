@@ -93,6 +93,8 @@ export const zhCN = {
   'detail.occurrences': '发生次数',
   'detail.device': '设备',
   'detail.timeline': '处理记录',
+  'detail.photos': '现场照片',
+  'detail.deliveries': '通知送达',
   'detail.evidence': '证据',
   'detail.noEvidence': '无证据',
   'detail.snapshot': '抓拍',
@@ -160,6 +162,7 @@ export const zhCN = {
   'action.reject_dismiss': '驳回剔除',
   'action.escalate': '督办升级',
   'action.reopen': '重新派件',
+  'action.arrive': '到场',
 
   'audit.open': '系统立案',
   'audit.add_occurrence': '再次发生',

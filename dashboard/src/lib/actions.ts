@@ -12,10 +12,11 @@ export const ACTION_FORM: Record<OperatorAction, { note: 'required' | 'optional'
   reject_dismiss: { note: 'required' },
   escalate: { note: 'required' },
   reopen: { note: 'required' },
+  arrive: { note: 'optional' },
 };
 
 /** Order of the buttons: the usual next step first, the exceptional ones last. */
-const ORDER: readonly OperatorAction[] = ['dispatch', 'accept', 'resolve', 'rate', 'comment', 'escalate', 'reopen', 'request_dismiss', 'approve_dismiss', 'reject_dismiss'];
+const ORDER: readonly OperatorAction[] = ['dispatch', 'accept', 'arrive', 'resolve', 'rate', 'comment', 'escalate', 'reopen', 'request_dismiss', 'approve_dismiss', 'reject_dismiss'];
 
 /** The hub's allowedActions (snake or kebab case) as known actions, in button order. */
 export function normaliseActions(allowed: readonly string[]): OperatorAction[] {

@@ -3,7 +3,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import fp from 'fastify-plugin';
 import { Type } from '@sinclair/typebox';
-import { LoginReply, OPERATOR_ROLES, type OperatorClaims, type OperatorRole as Role } from '@shaobing/schemas';
+import { LoginReply, USER_ROLES, UserRole, type OperatorClaims, type UserRole as Role } from '@shaobing/schemas';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifyPassword } from '@shaobing/schemas/credentials';
 import { LoginThrottle } from '../auth/login-throttle.ts';
@@ -25,7 +25,8 @@ declare module 'fastify' {
 export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 export { LoginReply };
 
-const rank = (r: Role) => OPERATOR_ROLES.indexOf(r);
+/** worker < viewer < dispatcher < supervisor < admin: a worker passes only routes that say `worker`. */
+const rank = (r: Role) => USER_ROLES.indexOf(r);
 
 /** Operators log in with a password (scrypt) and get an expiring JWT; routes declare the least role they need. */
 export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Registry; secret: string; tokenTtlS: number }) => {
@@ -40,11 +41,11 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     } catch {
       throw new HubError('HUB_ERR_UNAUTHORIZED');
     }
-    const op = opts.registry.operator(req.user.sub);
+    const op = opts.registry.account(req.user.sub);
     // A token outlives nothing: an operator removed from the site file loses access at once,
     // and role and sites are the current ones, not those signed into an older token.
     if (!op) throw new HubError('HUB_ERR_UNAUTHORIZED');
-    req.user = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
+    req.user = { sub: op.username, role: op.role, sites: op.siteIds };
     if (rank(req.user.role) < rank(min)) throw new HubError('HUB_ERR_FORBIDDEN', `needs role ${min} or above; you are ${req.user.role}`);
   });
 
@@ -59,7 +60,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
       req.log.warn({ username: username.slice(0, 64), ip: req.ip }, 'login refused: too many failed attempts');
       throw new HubError('HUB_ERR_RATE_LIMITED', 'too many failed logins for this username or address; wait a minute');
     }
-    const op = opts.registry.operator(username);
+    const op = opts.registry.account(username);
     // Verify against a dummy hash for unknown users so timing does not reveal who exists.
     const ok = await verifyPassword(password, op?.passwordHash ?? DUMMY_HASH);
     if (!op || !ok) {
@@ -69,7 +70,7 @@ export const authPlugin = fp(async (app: FastifyInstance, opts: { registry: Regi
     logins.succeeded(attempt);
     const claims: OperatorClaims = { sub: op.username, role: op.role, sites: op.siteIds ?? null };
     const token = app.jwt.sign(claims);
-    return { token, expiresAt: new Date(Date.now() + opts.tokenTtlS * 1000).toISOString(), username: op.username, displayName: op.displayName, role: op.role, siteIds: op.siteIds ?? null };
+    return { token, expiresAt: new Date(Date.now() + opts.tokenTtlS * 1000).toISOString(), username: op.username, displayName: op.displayName, role: op.role, siteIds: op.siteIds };
   });
 });
 

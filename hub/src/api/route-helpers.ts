@@ -1,4 +1,4 @@
-import { OPERATOR_ROLES, type OperatorAction, type OperatorRole } from '@shaobing/schemas';
+import { USER_ROLES, type OperatorAction, type UserRole } from '@shaobing/schemas';
 import type { FastifyRequest } from 'fastify';
 import { visibleSites } from './auth.ts';
 import { HubError } from '../errors.ts';
@@ -28,8 +28,8 @@ export function siteScope(req: FastifyRequest, registry: Registry, siteId: strin
 }
 
 /** The least operator role the permission table lets take `action` (the route's 403 gate). */
-export function minRoleFor(action: OperatorAction): OperatorRole {
-  const role = OPERATOR_ROLES.find((r) => ACTION_ROLES[action].includes(r));
+export function minRoleFor(action: OperatorAction): UserRole {
+  const role = USER_ROLES.find((r) => ACTION_ROLES[action].includes(r));
   if (role === undefined) throw new Error(`no operator role may ${action}`);
   return role;
 }

@@ -76,5 +76,13 @@ function crossReferenceProblem(file: SiteFileT): string | null {
     if (usernames.has(op.username)) return `/operators/${i}/username: duplicate "${op.username}"`;
     usernames.add(op.username);
   }
+  // Workers with a password log in with their worker id: it must name one account only.
+  for (const [s, site] of file.sites.entries()) {
+    for (const [i, w] of site.workers.entries()) {
+      if (w.passwordHash === undefined) continue;
+      if (usernames.has(w.id)) return `/sites/${s}/workers/${i}/id: "${w.id}" is already a login (an operator or a worker of another site)`;
+      usernames.add(w.id);
+    }
+  }
   return null;
 }

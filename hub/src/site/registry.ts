@@ -1,4 +1,15 @@
-import type { Device, Family, GridCell, Operator, Site, SiteFile, Worker } from '@shaobing/schemas';
+import type { Device, Family, GridCell, Operator, Site, SiteFile, UserRole, Worker } from '@shaobing/schemas';
+
+/** Someone who logs in over HTTP: a control-room operator, or a grid worker (phone page). */
+export interface Account {
+  username: string;
+  displayName: string;
+  role: UserRole;
+  passwordHash: string;
+  /** Sites visible; null = all. A worker sees their own site only. */
+  siteIds: string[] | null;
+  worker?: { siteId: string; worker: Worker };
+}
 
 /** A device with its place in the grid resolved once, at load. */
 export interface DeviceRecord {
@@ -28,6 +39,7 @@ export class Registry {
   private readonly principals = new Map<string, Principal>();
   private readonly cells = new Map<string, GridCell>();
   private readonly operators = new Map<string, Operator>();
+  private readonly workerAccounts = new Map<string, { siteId: string; worker: Worker }>();
 
   constructor(readonly file: SiteFile) {
     for (const site of file.sites) {
@@ -42,6 +54,21 @@ export class Registry {
       }
     }
     for (const op of file.operators) this.operators.set(op.username, op);
+    for (const site of file.sites) {
+      for (const w of site.workers) if (w.passwordHash !== undefined) this.workerAccounts.set(w.id, { siteId: site.id, worker: w });
+    }
+  }
+
+  /** The login `username`: an operator, else a worker with a password (the site file keeps them apart). */
+  account(username: string): Account | undefined {
+    const op = this.operators.get(username);
+    if (op) return { username: op.username, displayName: op.displayName, role: op.role, passwordHash: op.passwordHash, siteIds: op.siteIds ?? null };
+    const w = this.workerAccounts.get(username);
+    if (!w || w.worker.passwordHash === undefined) return undefined;
+    return { username, displayName: w.worker.name, role: 'worker', passwordHash: w.worker.passwordHash, siteIds: [w.siteId], worker: w };
+  }
+  worker(siteId: string, workerId: string): Worker | undefined {
+    return this.workers(siteId).find((w) => w.id === workerId);
   }
 
   device(siteId: string, deviceId: string): DeviceRecord | undefined {

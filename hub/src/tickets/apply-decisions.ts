@@ -43,7 +43,8 @@ export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: nu
     const active = await liveByDedup(ctx.db, d.dedupKey);
     if (seen(active, d.evidence.eventKey)) return 'ignored';
     const opening = active === null && d.kind === 'open';
-    const recent = opening ? await lastResolvedByDedup(ctx.db, d.dedupKey) : null;
+    // A device's all-clear may confirm a manual resolve that waits for it (no fake closures).
+    const recent = opening || (active === null && d.kind === 'resolve_by_device') ? await lastResolvedByDedup(ctx.db, d.dedupKey) : null;
     if (seen(recent, d.evidence.eventKey)) return 'ignored';
     const load = opening ? await loadByWorker(ctx.db, d.siteId) : undefined;
     const locationLabel = d.kind === 'open'
@@ -65,7 +66,7 @@ export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: nu
     }
     if (!res.changed) return 'ignored';
     try {
-      const landed = await commitWrites(ctx.db, ctx.bus, [writeOf(target, res, plan.action.kind)]);
+      const landed = await commitWrites(ctx.db, ctx.bus, [writeOf(target, res, plan.action.kind)], 'all', ctx.outbox);
       if (landed !== null) return plan.kind === 'open' ? 'opened' : 'updated';
     } catch (err) {
       if (!(plan.kind === 'open' && isUniqueViolation(err))) throw err;

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import { HubError, type ErrorCode } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
+import type { TicketWrite } from './ticket-writer.ts';
 import { buildGridIndex, type GridIndex, type SlaPolicy, type TicketError } from './core/index.ts';
 
 /** What the ticket shell's parts share: the store, the bus, the grid indexes and the SLA policy. */
@@ -16,7 +17,11 @@ export interface TicketContext {
   /** Grid index per site, built once from the site file (routing, complaint matching, KPIs). */
   indexes: ReadonlyMap<string, GridIndex>;
   newId(now: number): string;
+  /** Called inside the commit's transaction with the writes that landed: the notification outbox. */
+  outbox?: OutboxHook;
 }
+
+export type OutboxHook = (tx: Queryable, landed: readonly TicketWrite[]) => Promise<void>;
 
 export function buildIndexes(registry: Registry): Map<string, GridIndex> {
   const out = new Map<string, GridIndex>();

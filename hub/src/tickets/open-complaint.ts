@@ -51,7 +51,7 @@ export async function openComplaint(ctx: TicketContext, input: ComplaintInput, o
     }
     writes.unshift(own);
     try {
-      const landed = await commitWrites(ctx.db, ctx.bus, writes);
+      const landed = await commitWrites(ctx.db, ctx.bus, writes, 'all', ctx.outbox);
       if (landed !== null) {
         const linked = match === null ? null : writes[1]?.ticket ?? match.proactive;
         return { ticket: own.ticket, linked, preempted: own.ticket.preempted };

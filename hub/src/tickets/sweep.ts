@@ -55,7 +55,7 @@ export async function sweepSla(ctx: TicketContext, now: number): Promise<SweepRe
   const all = [...writes.values()];
   let written = 0;
   for (let i = 0; i < all.length; i += WRITE_CHUNK) {
-    const landed = await commitWrites(ctx.db, ctx.bus, all.slice(i, i + WRITE_CHUNK), 'partial');
+    const landed = await commitWrites(ctx.db, ctx.bus, all.slice(i, i + WRITE_CHUNK), 'partial', ctx.outbox);
     written += landed?.length ?? 0;
   }
   const t3 = performance.now();

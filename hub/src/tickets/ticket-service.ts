@@ -1,4 +1,4 @@
-import type { ComplaintInput, OperatorAction, OperatorRole, RuleDecision, Ticket, TicketDetail, TicketsQuery } from '@shaobing/schemas';
+import type { ComplaintInput, OperatorAction, RuleDecision, Ticket, TicketDetail, TicketsQuery, UserRole } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import { HubError } from '../errors.ts';
@@ -6,7 +6,14 @@ import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
-import { allowedActions, applyAction, DEFAULT_SLA_POLICY, type GridIndex, type OperatorTicketAction, type SlaPolicy } from './core/index.ts';
+import {
+  allowedActions, applyAction, DEFAULT_SLA_POLICY, workerScope, workerSees,
+  type Actor, type GridIndex, type OperatorTicketAction, type SlaPolicy, type WorkerScope,
+} from './core/index.ts';
+import { attachmentIdsOf, listAttachments } from './attachment-repo.ts';
+import { sweepUnconfirmed } from './device-confirm-sweep.ts';
+import { workerTickets } from './worker-tickets.ts';
+import { deliveriesOf } from '../notify/outbox-repo.ts';
 import { openComplaint, type ComplaintResult } from './open-complaint.ts';
 import { sweepSla, type SweepResult } from './sweep.ts';
 import { listTickets, type TicketPage } from './ticket-query.ts';
@@ -21,12 +28,14 @@ export interface TicketServiceOptions {
   policy?: SlaPolicy;
   /** Ticket id generator (tests may pin ids). */
   newId?: (now: number) => string;
+  /** Writes notifications in the ticket change's own transaction (notify/outbox.ts). */
+  outbox?: TicketContext['outbox'];
 }
 
 /** The authenticated operator (req.user): username for the audit, role for the permission table. */
 export interface TicketActor {
   username: string;
-  role: OperatorRole;
+  role: UserRole;
   /** Sites the operator may see; null or absent = all. */
   sites?: readonly string[] | null;
 }
@@ -51,7 +60,32 @@ export class TicketService {
       policy: opts.policy ?? DEFAULT_SLA_POLICY,
       indexes: buildIndexes(opts.registry),
       newId: opts.newId ?? newTicketId,
+      ...(opts.outbox ? { outbox: opts.outbox } : {}),
     };
+  }
+
+  /**
+   * The rule's hold time (`forMs`) by site and rule id: how long a device has to confirm a
+   * manual resolve of its ticket. Set by the hub once the rule engine exists.
+   */
+  holdMsOf: (siteId: string, ruleId: string) => number | undefined = () => undefined;
+
+  /** A worker's scope (cells, teams), or undefined for operators. */
+  scopeOf(actor: Pick<TicketActor, 'username' | 'role'>): WorkerScope | undefined {
+    if (actor.role !== 'worker') return undefined;
+    const acc = this.ctx.registry.account(actor.username)?.worker;
+    const index = acc ? this.ctx.indexes.get(acc.siteId) : undefined;
+    return acc && index ? workerScope(acc.siteId, acc.worker, index) : undefined;
+  }
+
+  /** The UI's buttons for this actor (a worker's depend on their scope). */
+  allowedFor(ticket: Ticket, actor: TicketActor): OperatorAction[] {
+    return allowedActions(ticket, actor.role, actor.username, this.scopeOf(actor));
+  }
+
+  private coreActor(actor: TicketActor): Actor {
+    const scope = this.scopeOf(actor);
+    return { id: actor.username, role: actor.role, ...(scope ? { scope } : {}) };
   }
 
   get policy(): SlaPolicy {
@@ -80,14 +114,30 @@ export class TicketService {
   async act(ticketId: string, action: OperatorAction, body: ActionBody, actor: TicketActor, now: number = Date.now()): Promise<Ticket> {
     for (let attempt = 0; attempt < 2; attempt++) {
       const t = await this.visible(ticketId, actor);
-      const res = applyAction(t, { ...body, kind: action } as OperatorTicketAction, { id: actor.username, role: actor.role }, now, this.ctx.policy);
+      const res = applyAction(t, await this.withShellFacts(t, { ...body, kind: action } as OperatorTicketAction), this.coreActor(actor), now, this.ctx.policy);
       if (!res.ok) throw hubErrorOf(res.error);
       if (!res.changed) return t;
-      const landed = await commitWrites(this.ctx.db, this.ctx.bus, [writeOf(t, res, action)]);
+      const landed = await commitWrites(this.ctx.db, this.ctx.bus, [writeOf(t, res, action)], 'all', this.ctx.outbox);
       if (landed !== null) return res.ticket;
       if (body.version !== undefined) break;
     }
     throw new HubError('HUB_ERR_CONFLICT', `ticket ${ticketId} changed while saving; reload and retry`);
+  }
+
+  /** What the core needs to know about a resolve that only the shell knows: site rule, hold time, photos. */
+  private async withShellFacts(t: Ticket, a: OperatorTicketAction): Promise<OperatorTicketAction> {
+    if (a.kind !== 'resolve') return a;
+    if (a.photos !== undefined && a.photos.length > 0) {
+      const own = new Set(await attachmentIdsOf(this.ctx.db, t.id));
+      const foreign = a.photos.find((id) => !own.has(id));
+      if (foreign !== undefined) throw new HubError('HUB_ERR_ATTACHMENT_NOT_FOUND', `attachment ${foreign} is not one of this ticket's`);
+    }
+    const hold = t.ruleId !== undefined ? this.holdMsOf(t.siteId, t.ruleId) : undefined;
+    return {
+      ...a,
+      photoRequired: this.ctx.registry.sites.get(t.siteId)?.resolvePhotoRequired ?? true,
+      ...(hold !== undefined ? { confirmWithinMs: hold } : {}),
+    };
   }
 
   /** POST /api/complaints: a reactive ticket, linked to the proactive one that covered it. */
@@ -97,8 +147,11 @@ export class TicketService {
   }
 
   /** One SLA pass at `now` (the cron calls it every 30 s; tests call it with their clock). */
-  sweepSla(now: number = Date.now()): Promise<SweepResult> {
-    return sweepSla(this.ctx, now);
+  async sweepSla(now: number = Date.now()): Promise<SweepResult> {
+    const r = await sweepSla(this.ctx, now);
+    // Manual resolves whose device never confirmed: reopened (no fake closures).
+    const reopened = await sweepUnconfirmed(this.ctx, now);
+    return reopened === 0 ? r : { ...r, actions: r.actions + reopened, written: r.written + reopened };
   }
 
   /** Dedup keys of the sites' live tickets (the rule shell's rebuild re-asserts only the others). */
@@ -109,12 +162,18 @@ export class TicketService {
   /** Ticket, timeline and linked tickets, plus the actions this operator may take now. */
   async detail(id: string, actor: TicketActor): Promise<TicketDetail & { allowedActions: OperatorAction[] }> {
     const ticket = await this.visible(id, actor);
-    const [audit, linked] = await Promise.all([auditOf(this.ctx.db, id), getTickets(this.ctx.db, ticket.linkedTicketIds)]);
-    return { ticket, audit, linked, allowedActions: allowedActions(ticket, actor.role, actor.username) };
+    const [audit, linked, attachments, deliveries] = await Promise.all([
+      auditOf(this.ctx.db, id), getTickets(this.ctx.db, ticket.linkedTicketIds), listAttachments(this.ctx.db, id), deliveriesOf(this.ctx.db, id),
+    ]);
+    return { ticket, audit, linked, attachments, deliveries, allowedActions: this.allowedFor(ticket, actor) };
   }
 
   /** The board list. Asking for a site you may not see is 403 (as for KPIs), not an empty page. */
-  list(query: TicketsQuery, actor: Pick<TicketActor, 'sites'>, now: number = Date.now()): Promise<TicketPage> {
+  async list(query: TicketsQuery, actor: Pick<TicketActor, 'sites'> & Partial<TicketActor>, now: number = Date.now()): Promise<TicketPage> {
+    if (actor.role === 'worker' && actor.username !== undefined) {
+      const scope = this.scopeOf({ username: actor.username, role: 'worker' });
+      return { items: scope ? await workerTickets(this.ctx.db, scope, now) : [], nextCursor: null };
+    }
     if (query.siteId !== undefined) {
       if (!this.ctx.registry.sites.has(query.siteId)) throw new HubError('HUB_ERR_UNKNOWN_SITE', `no site ${query.siteId}`);
       if (actor.sites && !actor.sites.includes(query.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `you may not see site ${query.siteId}`);
@@ -122,10 +181,17 @@ export class TicketService {
     return listTickets(this.ctx.db, query, actor.sites ?? null, now);
   }
 
-  /** A ticket the operator may see; another site's ticket is "not found", not "forbidden". */
-  private async visible(id: string, actor: TicketActor): Promise<Ticket> {
+  /**
+   * A ticket the operator may see; another site's ticket is "not found", not "forbidden".
+   * A worker sees theirs and the unassigned ones they may take (tickets/core workerSees).
+   */
+  async visible(id: string, actor: TicketActor): Promise<Ticket> {
     const t = await getTicket(this.ctx.db, id);
     if (t === null || (actor.sites && !actor.sites.includes(t.siteId))) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+    if (actor.role === 'worker') {
+      const scope = this.scopeOf(actor);
+      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+    }
     return t;
   }
 }

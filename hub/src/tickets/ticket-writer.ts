@@ -1,6 +1,7 @@
 import type { AuditEntry, Ticket, TicketChange } from '@shaobing/schemas';
 import type { HubBus, TicketBusChange } from '../bus.ts';
 import type { Db } from '../store/db.ts';
+import type { OutboxHook } from './context.ts';
 import type { ApplyResult } from './core/index.ts';
 import { insertAudit, insertTicket, updateTickets } from './ticket-repo.ts';
 
@@ -40,7 +41,9 @@ class StaleWrite extends Error {}
  * - `partial`: stale updates are skipped (an operator changed that ticket meanwhile; the SLA
  *   sweep re-derives it next time); the others commit. Returns the writes that landed.
  */
-export async function commitWrites(db: Db, bus: HubBus, writes: readonly TicketWrite[], mode: 'all' | 'partial' = 'all'): Promise<TicketWrite[] | null> {
+export async function commitWrites(
+  db: Db, bus: HubBus, writes: readonly TicketWrite[], mode: 'all' | 'partial' = 'all', outbox?: OutboxHook,
+): Promise<TicketWrite[] | null> {
   if (writes.length === 0) return [];
   let landed: TicketWrite[];
   try {
@@ -52,6 +55,8 @@ export async function commitWrites(db: Db, bus: HubBus, writes: readonly TicketW
       if (mode === 'all' && ok.size !== updates.length) throw new StaleWrite();
       const done = [...inserts, ...updates.filter((w) => ok.has(w.ticket.id))];
       await insertAudit(tx, done.flatMap((w) => w.audit));
+      // Notifications commit with the change they announce, or not at all (transactional outbox).
+      if (outbox) await outbox(tx, done);
       return done;
     });
   } catch (err) {

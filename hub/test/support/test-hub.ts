@@ -2,7 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { loadConfig, type HubConfig } from '../../src/config.ts';
 import { startHub, type HubHandle } from '../../src/hub.ts';
-import { OPERATORS, secretOf, writeTestSiteFile } from './test-site.ts';
+import { OPERATORS, WORKER_LOGINS, secretOf, writeTestSiteFile } from './test-site.ts';
 
 /** Starts a real hub on free ports (embedded store in memory unless a databaseUrl is given). */
 export async function startTestHub(overrides: Partial<HubConfig> = {}, opts: { now?: () => number } = {}): Promise<HubHandle> {
@@ -26,6 +26,13 @@ export async function connectAs(hub: HubHandle, username: string, extra: Partial
 export async function login(hub: HubHandle, username: keyof typeof OPERATORS = 'admin'): Promise<string> {
   const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: OPERATORS[username] }) });
   if (!res.ok) throw new Error(`login failed: ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** Logs a grid worker in (phone page account). */
+export async function loginWorker(hub: HubHandle, workerId: keyof typeof WORKER_LOGINS): Promise<string> {
+  const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: workerId, password: WORKER_LOGINS[workerId] }) });
+  if (!res.ok) throw new Error(`worker login failed: ${res.status}`);
   return ((await res.json()) as { token: string }).token;
 }
 

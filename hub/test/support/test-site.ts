@@ -9,6 +9,8 @@ export const SECRETS = {
   door: 't1/door-1', camera: 't1/cam-1', bin: 't1/bin-1', charger: 't1/chg-1', gateway: 't1/gw-1',
 } as const;
 export const secretOf = (username: string) => `secret-for-${username}-0123456789`;
+/** Grid workers with a phone-page login (username = worker id). */
+export const WORKER_LOGINS = { 'w-yard': 'yard-pass', 'w-comm': 'comm-pass' } as const;
 export const OPERATORS = { admin: 'admin-pass', dispatcher: 'dispatch-pass', supervisor: 'super-pass', viewer: 'viewer-pass' } as const;
 
 let cached: SiteFile | null = null;
@@ -29,8 +31,8 @@ export async function testSiteFile(): Promise<SiteFile> {
         { id: 'unit-2', level: 'unit', name: '1号楼2单元', parentId: 'yard-1' },
       ],
       workers: [
-        { id: 'w-yard', name: '张网格', cellId: 'yard-1', teams: ['cleaning', 'security', 'maintenance', 'care'] },
-        { id: 'w-comm', name: '李社区', cellId: 'comm-1', teams: ['security', 'care'] },
+        { id: 'w-yard', name: '张网格', cellId: 'yard-1', teams: ['cleaning', 'security', 'maintenance', 'care'], passwordHash: await hashPassword(WORKER_LOGINS['w-yard']) },
+        { id: 'w-comm', name: '李社区', cellId: 'comm-1', teams: ['security', 'care'], passwordHash: await hashPassword(WORKER_LOGINS['w-comm']) },
         { id: 'w-street', name: '王调度', cellId: 'street', teams: ['security'] },
       ],
       gateways: [{ id: 'gw-1', secretHash: dev('gw-1') }],
@@ -41,6 +43,8 @@ export async function testSiteFile(): Promise<SiteFile> {
         { id: 'chg-1', family: 'charger', cellId: 'yard-1', location: { label: '一号院充电棚' }, secretHash: dev('chg-1'), ports: 4 },
         { id: 'bin-2', family: 'bin', cellId: 'unit-2', location: { label: '2单元垃圾桶' }, gatewayId: 'gw-1' },
       ],
+      // Most suites resolve camera tickets from the API without uploading; tickets-worker.test.ts turns it on.
+      resolvePhotoRequired: false,
     }],
     operators: await Promise.all(Object.entries(OPERATORS).map(async ([username, pw]) => ({
       username, displayName: username, role: username as 'admin', passwordHash: await hashPassword(pw),

@@ -4,7 +4,6 @@ import {
 } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { allowedActions } from '../../tickets/core/index.ts';
 import { actionSegment, actorOf, minRoleFor } from '../route-helpers.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
 
@@ -25,12 +24,13 @@ export async function ticketRoutes(app: FastifyInstance, opts: { tickets: Ticket
       tags: ['tickets'], querystring: TicketsQuery, response: { 200: Page(Ticket) },
       description: 'Board order: overdue first, then by severity (critical first), then oldest; finished tickets last. `status` may repeat.',
     },
-    onRequest: app.requireRole('viewer'),
+    // Workers pass too: the service narrows them to their own tickets (tickets/core workerSees).
+    onRequest: app.requireRole('worker'),
   }, async (req) => opts.tickets.list(req.query, actorOf(req), now()));
 
   api.get('/api/tickets/:id', {
     schema: { tags: ['tickets'], params: Params, response: { 200: TicketDetailReply }, description: 'Ticket, audit timeline, linked tickets, and the actions your role may take now.' },
-    onRequest: app.requireRole('viewer'),
+    onRequest: app.requireRole('worker'),
   }, async (req) => opts.tickets.detail(req.params.id, actorOf(req)));
 
   for (const action of OPERATOR_ACTIONS) {
@@ -45,7 +45,7 @@ export async function ticketRoutes(app: FastifyInstance, opts: { tickets: Ticket
     }, async (req) => {
       const actor = actorOf(req);
       const ticket = await opts.tickets.act(req.params.id, action, req.body, actor, now());
-      return { ticket, allowedActions: allowedActions(ticket, actor.role, actor.username) };
+      return { ticket, allowedActions: opts.tickets.allowedFor(ticket, actor) };
     });
   }
 }

@@ -68,6 +68,11 @@ export function planDecision(d: RuleDecision, ctx: DecisionContext, now: EpochMs
   const actor = decisionActor(d);
   const active = ctx.active !== null && isActive(ctx.active.status) ? ctx.active : null;
   if (d.kind === 'resolve_by_device') {
+    // A manual resolve waiting for its device: the device's all-clear closes it (device-verified).
+    const waiting = ctx.recent ?? null;
+    if (active === null && waiting !== null && waiting.status === 'resolved' && waiting.resolution?.awaitingDevice === true) {
+      return { kind: 'apply', ticketId: waiting.id, action: { kind: 'confirm_by_device', evidence: d.evidence }, actor };
+    }
     if (active === null) return { kind: 'ignore', reason: 'no live ticket for this dedup key' };
     if (!active.deviceVerifiable) return { kind: 'ignore', reason: 'ticket is not device-verifiable' };
     return { kind: 'apply', ticketId: active.id, action: { kind: 'resolve_by_device', evidence: d.evidence }, actor };

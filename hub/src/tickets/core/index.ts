@@ -39,6 +39,9 @@
  */
 export { applyAction, appendEvidence, reopenTicket } from './state-machine.ts';
 export { ACTION_ROLES, LEGAL_FROM, allowedActions, isActive, precheck, roleMayTake } from './permissions.ts';
+export { workerMayClaim, workerScope, workerSees } from './worker-scope.ts';
+export { DEFAULT_DEVICE_CONFIRM_MS } from './state-machine.ts';
+export { unconfirmedResolutions } from './device-confirm.ts';
 export {
   computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep,
   type Deadlines, type SlaPolicy, type SlaWindow, type SweepAction,
@@ -52,6 +55,6 @@ export {
 export { newTicket, type NewTicketInput } from './new-ticket.ts';
 export {
   toIso, toMs,
-  type Actor, type ApplyResult, type EpochMs, type OperatorTicketAction, type SystemTicketAction,
+  type Actor, type WorkerScope, type ApplyResult, type EpochMs, type OperatorTicketAction, type SystemTicketAction,
   type TicketAction, type TicketActionKind, type TicketError,
 } from './types.ts';

@@ -1,12 +1,15 @@
 import { ACTIVE_TICKET_STATUSES, MAX_ESCALATION_LEVEL, OPERATOR_ACTIONS, TICKET_STATUSES } from '@shaobing/schemas';
-import type { OperatorAction, OperatorRole, Ticket, TicketStatus } from '@shaobing/schemas';
-import type { Actor, TicketActionKind, TicketError } from './types.ts';
+import type { OperatorAction, Ticket, TicketStatus, UserRole } from '@shaobing/schemas';
+import type { Actor, TicketActionKind, TicketError, WorkerScope } from './types.ts';
+import { workerMayClaim, workerSees } from './worker-scope.ts';
 
-type ActorRole = OperatorRole | 'system';
+type ActorRole = UserRole | 'system';
 
 const DISPATCHER_UP: readonly ActorRole[] = ['dispatcher', 'supervisor', 'admin'];
 const SUPERVISOR_UP: readonly ActorRole[] = ['supervisor', 'admin'];
 const SYSTEM: readonly ActorRole[] = ['system'];
+/** Field actions: the grid worker on site, or the control room on their behalf. */
+const FIELD: readonly ActorRole[] = ['worker', ...DISPATCHER_UP];
 
 /**
  * Who may take each action (DESIGN §9 roles). Viewers read only. Operators never take system
@@ -14,14 +17,16 @@ const SYSTEM: readonly ActorRole[] = ['system'];
  */
 export const ACTION_ROLES: Record<TicketActionKind, readonly ActorRole[]> = {
   dispatch: DISPATCHER_UP,
-  accept: DISPATCHER_UP,
-  comment: DISPATCHER_UP,
-  resolve: DISPATCHER_UP,
+  accept: FIELD,
+  arrive: FIELD,
+  comment: FIELD,
+  resolve: FIELD,
   rate: DISPATCHER_UP,
   request_dismiss: DISPATCHER_UP,
   approve_dismiss: SUPERVISOR_UP,
   reject_dismiss: SUPERVISOR_UP,
-  escalate: [...DISPATCHER_UP, 'system'],
+  // A worker escalates to ask for help (with a reason); the SLA sweep when overdue.
+  escalate: [...FIELD, 'system'],
   reopen: [...DISPATCHER_UP, 'system'],
   open: SYSTEM,
   add_occurrence: SYSTEM,
@@ -29,6 +34,7 @@ export const ACTION_ROLES: Record<TicketActionKind, readonly ActorRole[]> = {
   sla_warn: SYSTEM,
   link: SYSTEM,
   close: SYSTEM,
+  confirm_by_device: SYSTEM,
 };
 
 const ACTIVE: readonly TicketStatus[] = ACTIVE_TICKET_STATUSES;
@@ -41,6 +47,8 @@ export const LEGAL_FROM: Record<TicketActionKind, readonly TicketStatus[]> = {
   // Re-dispatch from `dispatched` is a reassignment, common before anyone accepted.
   dispatch: ['open', 'dispatched', 'reopened'],
   accept: ['dispatched'],
+  // 到场 after 接单: the worker is on site (once; a repeat is a no-op).
+  arrive: ['accepted'],
   comment: ALL,
   // Manual resolution only after someone accepted: the response clock must have stopped.
   resolve: ['accepted'],
@@ -48,6 +56,7 @@ export const LEGAL_FROM: Record<TicketActionKind, readonly TicketStatus[]> = {
   // A closed ticket may still be rated late (回访 after an auto-close); 不满意 reopens it.
   rate: ['resolved', 'closed'],
   close: ['resolved'],
+  confirm_by_device: ['resolved'],
   reopen: ['resolved', 'closed'],
   request_dismiss: DISMISSABLE,
   approve_dismiss: DISMISSABLE,
@@ -76,7 +85,14 @@ const err = (code: TicketError['code'], message: string): TicketError => ({ code
  */
 export function precheck(ticket: Ticket, kind: TicketActionKind, actor: Actor): TicketError | null {
   if (!roleMayTake(actor.role, kind)) return err('HUB_ERR_FORBIDDEN', `role ${actor.role} may not ${kind}`);
-  if (!LEGAL_FROM[kind].includes(ticket.status)) {
+  // 抢单: a worker takes an unassigned team ticket of their grid straight from open/reopened.
+  const claim = kind === 'accept' && actor.scope !== undefined && workerMayClaim(ticket, actor.scope);
+  if (actor.role === 'worker') {
+    const s = actor.scope;
+    if (s === undefined || !workerSees(ticket, s)) return err('HUB_ERR_FORBIDDEN', 'this ticket is not yours');
+    if (ticket.assigneeId !== s.workerId && !claim) return err('HUB_ERR_FORBIDDEN', 'this ticket is assigned to someone else');
+  }
+  if (!LEGAL_FROM[kind].includes(ticket.status) && !claim) {
     return err('HUB_ERR_ILLEGAL_TRANSITION', `cannot ${kind} a ticket that is ${ticket.status}`);
   }
   const pending = ticket.dismissal !== undefined && ticket.dismissal.approvedBy === undefined;
@@ -94,6 +110,8 @@ export function precheck(ticket: Ticket, kind: TicketActionKind, actor: Actor): 
     case 'escalate':
       return ticket.escalationLevel >= MAX_ESCALATION_LEVEL
         ? err('HUB_ERR_MAX_ESCALATION', 'already escalated to the street (吹哨报到)') : null;
+    case 'confirm_by_device':
+      return ticket.resolution?.awaitingDevice === true ? null : err('HUB_ERR_ILLEGAL_TRANSITION', 'this resolution does not wait for its device');
     case 'resolve_by_device':
       return ticket.deviceVerifiable ? null : err('HUB_ERR_NOT_DEVICE_VERIFIABLE', 'this ticket cannot be resolved by its device');
     default:
@@ -105,7 +123,7 @@ export function precheck(ticket: Ticket, kind: TicketActionKind, actor: Actor): 
  * The operator actions the UI should offer for this ticket and role. Pass the operator's id to
  * hide "approve" on their own dismissal request.
  */
-export function allowedActions(ticket: Ticket, role: OperatorRole, actorId = ''): OperatorAction[] {
-  const actor: Actor = { id: actorId, role };
+export function allowedActions(ticket: Ticket, role: UserRole, actorId = '', scope?: WorkerScope): OperatorAction[] {
+  const actor: Actor = { id: actorId, role, ...(scope !== undefined ? { scope } : {}) };
   return OPERATOR_ACTIONS.filter((kind) => precheck(ticket, kind, actor) === null);
 }

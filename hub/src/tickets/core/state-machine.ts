@@ -15,6 +15,9 @@ interface Change {
   notify?: string | null;
 }
 
+/** How long a device has to confirm a manual resolve when the shell does not know the rule's hold time. */
+export const DEFAULT_DEVICE_CONFIRM_MS = 2 * 60_000;
+
 const fail = (code: TicketError['code'], message: string): ApplyResult => ({ ok: false, error: { code, message } });
 const unchanged = (ticket: Ticket): ApplyResult => ({ ok: true, ticket, changed: false, audit: [], events: [] });
 
@@ -46,6 +49,7 @@ export function reopenTicket(t: Ticket, now: EpochMs, policy: SlaPolicy): Ticket
     acceptedAt: null,
     resolvedAt: null,
     closedAt: null,
+    arrivedAt: null,
   };
 }
 
@@ -104,19 +108,45 @@ export function applyAction(
       if (assigneeId === undefined) return fail('HUB_ERR_ASSIGNEE_REQUIRED', 'no grid worker to dispatch to');
       return done({ next: { ...t, status: 'dispatched', assigneeId, dispatchedAt: at }, kind: 'status', note });
     }
-    case 'accept':
-      return done({ next: { ...t, status: 'accepted', acceptedAt: at }, kind: 'status', note });
+    case 'accept': {
+      // A worker taking an unassigned ticket (抢单) becomes its assignee; it counts as dispatched to them.
+      const claimed = actor.scope !== undefined && t.assigneeId === undefined
+        ? { assigneeId: actor.scope.workerId, dispatchedAt: t.dispatchedAt ?? at } : {};
+      return done({ next: { ...t, ...claimed, status: 'accepted', acceptedAt: at }, kind: 'status', note });
+    }
+    case 'arrive':
+      if (t.arrivedAt) return unchanged(t);
+      return done({ next: { ...t, arrivedAt: at }, kind: 'arrived', note: note ?? 'arrived on site (到场)' });
     case 'comment':
       return needsNote() ?? done({ next: t, kind: 'comment', note });
     case 'resolve': {
       const missing = needsNote();
       if (missing) return missing;
-      const resolution = { by: 'operator' as const, ...(note !== undefined ? { note } : {}), ...(action.photoUrl !== undefined ? { photoUrl: action.photoUrl } : {}) };
-      return done({ next: { ...t, status: 'resolved', resolvedAt: at, resolution }, kind: 'status', note });
+      const photos = action.photos ?? [];
+      if (!t.deviceVerifiable && action.photoRequired === true && photos.length === 0 && action.photoUrl === undefined) {
+        return fail('HUB_ERR_PHOTO_REQUIRED', 'resolving a ticket its device cannot verify needs at least one photo');
+      }
+      // No fake closures: a device that can prove the fix gets the last word (confirm or reopen).
+      const proof = t.deviceVerifiable
+        ? { awaitingDevice: true, confirmBy: toIso(now + (action.confirmWithinMs ?? DEFAULT_DEVICE_CONFIRM_MS)) }
+        : { verification: photos.length > 0 || action.photoUrl !== undefined ? 'photo' as const : 'unverified' as const };
+      const resolution = {
+        by: 'operator' as const, ...(note !== undefined ? { note } : {}), ...(action.photoUrl !== undefined ? { photoUrl: action.photoUrl } : {}),
+        ...(photos.length > 0 ? { photos } : {}), ...proof,
+      };
+      return done({ next: { ...t, status: 'resolved', resolvedAt: at, resolution }, kind: 'status', note: t.deviceVerifiable ? `${note ?? ''} (awaiting device confirmation)` : note });
+    }
+    case 'confirm_by_device': {
+      const summary = action.evidence.summary.slice(0, 2000);
+      const resolution = { ...t.resolution!, awaitingDevice: false, verification: 'device' as const };
+      return done({
+        next: { ...t, status: 'closed', closedAt: at, resolution, evidence: appendEvidence(t.evidence, action.evidence) },
+        kind: 'status', note: `device confirmed: ${summary}`,
+      });
     }
     case 'resolve_by_device': {
       const summary = action.evidence.summary.slice(0, 2000);
-      const resolution = { by: 'device' as const, ...(summary !== '' ? { note: summary } : {}) };
+      const resolution = { by: 'device' as const, ...(summary !== '' ? { note: summary } : {}), verification: 'device' as const };
       return done({
         next: { ...t, status: 'resolved', resolvedAt: at, resolution, evidence: appendEvidence(t.evidence, action.evidence) },
         kind: 'status', note: summary || undefined,

@@ -1,14 +1,24 @@
 import type {
-  Evidence, OperatorRole, Rating, DismissReason, Ticket, AuditEntry, TicketChange, TicketErrorCode,
+  Evidence, UserRole, Team, Rating, DismissReason, Ticket, AuditEntry, TicketChange, TicketErrorCode,
 } from '@shaobing/schemas';
 
 /** Epoch milliseconds; every core takes `now` as a parameter and never reads a clock. */
 export type EpochMs = number;
 
-/** Who acts: an operator (username + role) or the hub itself (`system:<ruleId>`, `system:sla`). */
+/** Who acts: an operator or grid worker (username + role) or the hub itself (`system:<ruleId>`, `system:sla`). */
 export interface Actor {
   id: string;
-  role: OperatorRole | 'system';
+  role: UserRole | 'system';
+  /** Workers only: what they may see and act on (tickets/core/worker-scope.ts). */
+  scope?: WorkerScope;
+}
+
+/** A grid worker's reach: their site, teams, and their cell with every cell below it. */
+export interface WorkerScope {
+  workerId: string;
+  siteId: string;
+  teams: readonly Team[];
+  cellIds: ReadonlySet<string>;
 }
 
 /** Fields every action may carry: the version the caller saw (optimistic concurrency). */
@@ -19,7 +29,16 @@ export type OperatorTicketAction =
   | Base & { kind: 'dispatch'; assigneeId?: string; note?: string }
   | Base & { kind: 'accept'; note?: string }
   | Base & { kind: 'comment'; note: string }
-  | Base & { kind: 'resolve'; note: string; photoUrl?: string }
+  | Base & {
+    kind: 'resolve'; note: string; photoUrl?: string;
+    /** Attachment ids of the ticket (the shell checks they belong to it). */
+    photos?: string[];
+    /** Site rule (resolvePhotoRequired), set by the shell: a non-device-verifiable ticket needs a photo. */
+    photoRequired?: boolean;
+    /** How long the device has to confirm a manual resolve (the rule's hold time), set by the shell. */
+    confirmWithinMs?: number;
+  }
+  | Base & { kind: 'arrive'; note?: string }
   | Base & { kind: 'rate'; rating: Rating; note?: string }
   | Base & { kind: 'request_dismiss'; reasonCategory: DismissReason; note: string }
   | Base & { kind: 'approve_dismiss'; note?: string }
@@ -36,7 +55,9 @@ export type SystemTicketAction =
   | Base & { kind: 'resolve_by_device'; evidence: Evidence }
   | Base & { kind: 'sla_warn'; deadline: 'respond' | 'resolve' }
   | Base & { kind: 'link'; ticketId: string; preempted?: boolean }
-  | Base & { kind: 'close'; note?: string };
+  | Base & { kind: 'close'; note?: string }
+  /** The device proved a manually resolved ticket's condition cleared: closed, device-verified. */
+  | Base & { kind: 'confirm_by_device'; evidence: Evidence };
 
 export type TicketAction = OperatorTicketAction | SystemTicketAction;
 export type TicketActionKind = TicketAction['kind'];

@@ -1,0 +1,30 @@
+import type { Ticket } from '../lib/contract.ts';
+
+/** The deadline that matters now: respond until accepted, then resolve. */
+export function deadlineOf(t: Ticket): string {
+  return t.acceptedAt === null ? t.respondBy : t.resolveBy;
+}
+
+const LIVE = new Set(['open', 'dispatched', 'accepted', 'reopened']);
+
+/** My tickets: live ones first, by the nearest deadline; finished ones after, newest first. */
+export function sortForPhone(list: readonly Ticket[]): Ticket[] {
+  return [...list].sort((a, b) => {
+    const la = LIVE.has(a.status) ? 0 : 1;
+    const lb = LIVE.has(b.status) ? 0 : 1;
+    if (la !== lb) return la - lb;
+    if (la === 0) return Date.parse(deadlineOf(a)) - Date.parse(deadlineOf(b));
+    return Date.parse(b.openedAt) - Date.parse(a.openedAt);
+  });
+}
+
+/** "1h 05m" / "3m" / "45s": compact time for a phone line. */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.round(Math.abs(ms) / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}

@@ -1,0 +1,39 @@
+import type { Ticket, Worker } from '@shaobing/schemas';
+import type { GridIndex } from './routing.ts';
+import type { WorkerScope } from './types.ts';
+
+/** A worker's scope: their cell and every cell below it in the grid (their 网格). */
+export function workerScope(siteId: string, worker: Worker, index: GridIndex): WorkerScope {
+  const children = new Map<string, string[]>();
+  for (const c of index.cells.values()) {
+    if (c.parentId === undefined) continue;
+    const list = children.get(c.parentId);
+    if (list) list.push(c.id); else children.set(c.parentId, [c.id]);
+  }
+  const cellIds = new Set<string>();
+  const stack = [worker.cellId];
+  while (stack.length > 0) {
+    const id = stack.pop()!;
+    if (cellIds.has(id)) continue; // a cycle in a bad site file
+    cellIds.add(id);
+    stack.push(...(children.get(id) ?? []));
+  }
+  return { workerId: worker.id, siteId, teams: worker.teams, cellIds };
+}
+
+/** Statuses in which an unassigned team ticket waits for someone to take it. */
+const CLAIMABLE = new Set<Ticket['status']>(['open', 'dispatched', 'reopened']);
+
+/** An unassigned live ticket of one of the worker's teams in their grid: they may take it (接单). */
+export function workerMayClaim(t: Ticket, s: WorkerScope): boolean {
+  return t.assigneeId === undefined && CLAIMABLE.has(t.status) && t.siteId === s.siteId
+    && s.teams.includes(t.team) && s.cellIds.has(t.cellId);
+}
+
+/**
+ * What a worker sees (DESIGN §9): the tickets assigned to them, and their teams' unassigned
+ * live tickets in their cells; nothing else of the board.
+ */
+export function workerSees(t: Ticket, s: WorkerScope): boolean {
+  return (t.siteId === s.siteId && t.assigneeId === s.workerId) || workerMayClaim(t, s);
+}
