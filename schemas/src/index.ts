@@ -9,3 +9,4 @@ export * from './decisions.ts';
 export * from './tickets.ts';
 export * from './rules.ts';
 export * from './live.ts';
+export * from './kpi.ts';

@@ -8,7 +8,8 @@ import { toIso, toMs, type EpochMs, type TicketAction } from './types.ts';
 /** A proactive ticket resolved up to this long ago still answers a complaint (the fix was recent). */
 export const COMPLAINT_MATCH_WINDOW_MS = 7 * 24 * 60 * 60_000;
 
-const CATEGORY_LABEL: Record<Category, Localized> = {
+/** Category names as residents and street offices say them. */
+export const CATEGORY_LABEL: Record<Category, Localized> = {
   fire_safety: { 'zh-CN': '消防安全', en: 'fire safety' },
   sanitation: { 'zh-CN': '环境卫生', en: 'sanitation' },
   security: { 'zh-CN': '治安防范', en: 'security' },
