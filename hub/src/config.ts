@@ -37,6 +37,7 @@ export const HubConfig = Type.Object({
   retentionDays: Type.Integer({ minimum: 0, maximum: 36_500 }),
   deadLetterRetentionDays: Type.Integer({ minimum: 1, maximum: 3650 }),
   slaSweepCron: Type.String({ minLength: 9, maxLength: 100, description: 'node-cron expression (seconds field first)' }),
+  open311ApiKey: Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Null()]),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -67,6 +68,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   authSecret: ['AUTH_SECRET', (v) => v || null, null],
   ruleTickMs: ['RULE_TICK_MS', Number, 1000],
   slaSweepCron: ['SLA_SWEEP_CRON', String, '*/30 * * * * *'],
+  open311ApiKey: ['OPEN311_API_KEY', (v) => v || null, null],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
 };

@@ -10,3 +10,4 @@ export * from './tickets.ts';
 export * from './rules.ts';
 export * from './live.ts';
 export * from './kpi.ts';
+export * from './open311.ts';
