@@ -1,5 +1,5 @@
 import type {
-  DeviceView, GridCell, KpiSnapshot, OperatorAction, OperatorRole, StoredEvent, Ticket, TicketDetail, TicketStatus, Worker,
+  DeviceView, GridCell, KpiDrillName, KpiSnapshot, StreetKpis, OperatorAction, OperatorRole, StoredEvent, Ticket, TicketDetail, TicketStatus, Worker,
 } from './contract.ts';
 
 export interface Session { token: string; expiresAt: string; username: string; displayName: string; role: OperatorRole; siteIds: string[] | null }
@@ -10,6 +10,9 @@ export type Bucket = '1m' | '5m' | '1h' | '1d';
 export interface EventStatsView { bucket: Bucket; from: string; to: string; items: { t: string; family: string; count: number }[] }
 export interface TicketStatsView { bucket: Bucket; from: string; to: string; items: { t: string; opened: number; resolved: number }[] }
 export interface ReadingsView { bucket: Bucket; from: string; to: string; metric: string; port: number; items: { t: string; avg: number; min: number; max: number; count: number }[] }
+
+export type ReportKind = 'daily' | 'weekly' | 'monthly';
+export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -44,6 +47,23 @@ export class Api {
   ticketStats(q: { siteId?: string; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<TicketStatsView> { return this.get('/api/stats/tickets', q); }
   readings(q: { siteId: string; deviceId: string; metric: string; port?: number; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<ReadingsView> {
     return this.get('/api/readings', q);
+  }
+
+  // ---- report screens (issue 10) ----
+  reportFigures(kind: ReportKind, q: { siteId?: string; period?: string }): Promise<ReportFigures> {
+    return this.get(`/api/reports/${kind}/figures`, q);
+  }
+  drill(q: { siteId?: string; from: string; to: string; dimension: string; id: string; figure: KpiDrillName }): Promise<{ ticketIds: string[] }> {
+    return this.get('/api/kpi/drill', q);
+  }
+  /** A file download with the bearer token (a plain link could not carry it). */
+  async download(path: string, query: Query, filename: string): Promise<void> {
+    const res = await fetch(this.base + path + queryString(query), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement('a');
+    a.href = url; a.download = filename; a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   /** Every page of a cursor-paginated list, up to `max` items. */

@@ -17,3 +17,4 @@ export { GRID_LEVELS, TEAMS, type GridCell, type Worker, type OperatorRole, type
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
 } from '../../../schemas/src/live.ts';
+export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Id, KpiSnapshot } from '@shaobing/schemas';
+import { Id, KpiSnapshot, StreetKpis } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
 import { rankingCsvRows, toCsv, type CsvCell } from '../../kpi/core/index.ts';
@@ -93,6 +93,24 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', `attachment; filename="${kind}-${q.siteId ?? 'all'}-${label}.xlsx"`)
       .send(body);
+  });
+
+  app.get('/api/reports/:kind/figures', {
+    schema: {
+      tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
+      response: { 200: Type.Object({ kind: Kind, label: Type.String(), current: StreetKpis, previous: StreetKpis }) },
+      description: 'The report screen: every street figure of the period of `kind` containing `period` (default: the current one so far) and of the period before it, for the changes (环比).',
+    },
+    onRequest: app.requireRole('viewer'),
+  }, async (req) => {
+    const { kind } = req.params as { kind: ReportKind };
+    const q = req.query as { siteId?: string; period?: string };
+    const sites = siteScope(req, opts.registry, q.siteId);
+    const at = Date.now();
+    const period = periodOf(kind, q.period === undefined ? at : localDay(q.period), opts.kpi.tz);
+    const before = periodOf(kind, period.from - 1, opts.kpi.tz);
+    const [current, previous] = [await opts.kpi.street(sites, period, at), await opts.kpi.street(sites, before, at)];
+    return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous };
   });
 
   function localDay(s: string): number {
