@@ -14,6 +14,8 @@ import { reportRoutes } from './api/routes/reports.ts';
 import { followUpRoutes } from './api/routes/follow-ups.ts';
 import { open311Routes } from './api/routes/open311.ts';
 import { FollowUpService } from './follow-up/follow-up-service.ts';
+import { insightRoutes } from './api/routes/insights.ts';
+import { InsightsService } from './kpi/insights-service.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
 import { eventsRoutes } from './api/routes/events.ts';
 import { healthRoutes } from './api/routes/health.ts';
@@ -174,6 +176,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(reportRoutes, { kpi, registry });
   // The street office's view (issue 10): 回访 and Open311 GeoReport v2.
   await app.register(followUpRoutes, { followUps: new FollowUpService({ db, bus, policy: () => tickets.policy }), registry, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });

@@ -172,3 +172,44 @@ describe('follow-up (回访) and second handling (二次办理)', () => {
     expect(denied.status).toBe(403);
   });
 });
+
+describe('每月一题 and seasonal early warning over the store', () => {
+  const DAY = 24 * 3600_000;
+  const seed = async (key: string, at: number, category: 'fire_safety' | 'sanitation', cellId: string, deviceId: string) => {
+    await hub.tickets.applyDecisions([{
+      kind: 'open', ruleId: category === 'fire_safety' ? 'charger.overheat' : 'bin.full', siteId: 't1', cellId, deviceId, dedupKey: key, severity: 'normal', category,
+      deviceVerifiable: false, title: { 'zh-CN': key, en: key }, description: { 'zh-CN': '', en: '' },
+      evidence: { eventKey: `ev-${key}`, ts: new Date(at).toISOString(), type: 'x', summary: key },
+    }], at);
+  };
+
+  it('warns ahead of the season from last year, with the reason, and lets a supervisor adopt the month\'s problem', async () => {
+    const now = Date.now();
+    // Last year's summer at the charging shed: 1 in the 4 weeks before today's date, 5 in the 4 after.
+    await seed('season-0', now - 364 * DAY - 10 * DAY, 'fire_safety', 'yard-1', 'chg-1');
+    for (const d of [1, 5, 9, 14, 20]) await seed(`season-${d}`, now - 364 * DAY + d * DAY, 'fire_safety', 'yard-1', 'chg-1');
+    const viewer = await login(hub, 'viewer');
+    const { items } = await apiGet<{ items: Array<{ category: string; placeId: string; basis: string; ratio: number; reason: { 'zh-CN': string } }> }>(hub, '/api/insights/seasonal?siteId=t1', viewer);
+    const w = items.find((i) => i.category === 'fire_safety')!;
+    expect(w).toMatchObject({ placeId: 'yard-1', basis: 'same_weeks_earlier_year', ratio: 5 });
+    expect(w.reason['zh-CN']).toBe('一号院消防安全类工单往年同期 ×5.0（5 件，对比此前 1 件）');
+
+    // This month's bins at unit 2: repeated at one bin.
+    for (const i of [1, 2, 3]) await seed(`month-${i}`, now - i * 60_000, 'sanitation', 'unit-2', 'bin-2');
+    const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(now);
+    const got = await apiGet<{ candidates: Array<{ category: string; placeId: string; volume: number; repeatRate: number; hotspots: Array<{ spot: string }> }>; adopted: unknown[] }>(
+      hub, `/api/insights/monthly-problem?siteId=t1&month=${month}`, viewer);
+    const top = got.candidates.find((c) => c.category === 'sanitation')!;
+    expect(top).toMatchObject({ placeId: 'yard-1', volume: 3, repeatRate: 1, hotspots: [{ spot: 'bin-2' }] });
+    const adopt = (token: string) => fetch(url('/api/insights/monthly-problem/adopt'), {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ siteId: 't1', month, category: 'sanitation', placeId: 'yard-1', note: '垃圾桶加密清运' }),
+    });
+    expect((await adopt(await login(hub, 'dispatcher'))).status).toBe(403);
+    const res = await adopt(await login(hub, 'supervisor'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ month, category: 'sanitation', placeId: 'yard-1', placeName: '一号院', volume: 3, adoptedBy: 'supervisor', nextMonth: null });
+    const after = await apiGet<{ adopted: Array<{ month: string }> }>(hub, `/api/insights/monthly-problem?siteId=t1&month=${month}`, viewer);
+    expect(after.adopted.map((a) => a.month)).toEqual([month]);
+  });
+});

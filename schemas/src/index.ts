@@ -11,3 +11,4 @@ export * from './rules.ts';
 export * from './live.ts';
 export * from './kpi.ts';
 export * from './open311.ts';
+export * from './insights.ts';
