@@ -1,9 +1,6 @@
 import type { KpiDrill, KpiFigures, Rate } from '@shaobing/schemas';
-import { toMs as ms, type EpochMs } from '../../tickets/core/types.ts';
-import {
-  followUpOutcome, hasArrived, isAutoResolved, isLive, isOverdue, isResolved, responseOutcome, timeToRespondMs, timeToResolveMs,
-  type KpiTicket,
-} from './definitions.ts';
+import type { EpochMs } from '../../tickets/core/types.ts';
+import { judge, type KpiTicket, type Verdict } from './definitions.ts';
 
 export interface Period { from: EpochMs; to: EpochMs }
 
@@ -37,38 +34,31 @@ export function rate(numerator: number, denominator: number): Rate {
  * - cohort figures (opened in the period): 剔除, 解决率, 满意率, 双是率, 见面率, 诉求, means.
  * - open / overdue: state at `now` of every ticket given, whatever its period.
  */
-export function add(acc: Acc, t: KpiTicket, p: Period, now: EpochMs): void {
+export function add(acc: Acc, t: KpiTicket, p: Period, now: EpochMs, verdict: Verdict = judge(t, now)): void {
   const d = acc.drill;
-  if (isLive(t.status)) {
+  const v = verdict;
+  if (v.live) {
     d.open.push(t.id);
-    if (isOverdue(t, now)) d.overdue.push(t.id);
+    if (v.overdue) d.overdue.push(t.id);
   }
-  const r = responseOutcome(t, now);
+  const r = v.response;
   if ((r.kind === 'met' || r.kind === 'missed') && r.at >= p.from && r.at < p.to) (r.kind === 'met' ? d.respondMet : d.respondMissed).push(t.id);
 
-  const opened = ms(t.openedAt);
-  if (opened < p.from || opened >= p.to) return;
+  if (v.opened < p.from || v.opened >= p.to) return;
   d.tickets.push(t.id);
   if (t.status === 'dismissed') { d.dismissed.push(t.id); return; }
-  const auto = isAutoResolved(t);
-  if (auto) d.autoResolved.push(t.id);
-  const resolved = isResolved(t);
-  (resolved ? d.resolved : d.unresolved).push(t.id);
+  if (v.auto) d.autoResolved.push(t.id);
+  (v.resolved ? d.resolved : d.unresolved).push(t.id);
   if (t.rating !== undefined) (t.rating === 'unsatisfied' ? d.unsatisfied : d.satisfied).push(t.id);
-  if (t.followUp != null) {
-    const o = followUpOutcome(t.followUp);
-    (o === 'double_yes' ? d.doubleYes : o === 'double_no' ? d.doubleNo : d.notDoubleYes).push(t.id);
-  }
-  if (resolved && !auto) (hasArrived(t) ? d.visited : d.notVisited).push(t.id);
+  if (v.followUp !== null) (v.followUp === 'double_yes' ? d.doubleYes : v.followUp === 'double_no' ? d.doubleNo : d.notDoubleYes).push(t.id);
+  if (v.resolved && !v.auto) (v.arrived ? d.visited : d.notVisited).push(t.id);
   if (t.origin === 'proactive') acc.proactive++;
   else {
     d.complaints.push(t.id);
     if (t.preempted) d.preempted.push(t.id);
   }
-  const respond = timeToRespondMs(t);
-  if (respond !== null) acc.respondMs.push(respond);
-  const resolve = timeToResolveMs(t);
-  if (resolve !== null) acc.resolveMs.push(resolve);
+  if (v.respondMs !== null) acc.respondMs.push(v.respondMs);
+  if (v.resolveMs !== null) acc.resolveMs.push(v.resolveMs);
 }
 
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length);

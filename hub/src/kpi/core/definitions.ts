@@ -15,11 +15,12 @@ export type KpiTicket = Ticket & {
 };
 
 const isLive = (s: Ticket['status']): boolean => s === 'open' || s === 'dispatched' || s === 'accepted' || s === 'reopened';
-const inCycle = (t: Ticket, iso: string | null | undefined): EpochMs | null => {
+/** ms of an ISO time in the current SLA cycle (at or after slaStartedAt), else null. */
+function inCycle(start: EpochMs, iso: string | null | undefined): EpochMs | null {
   if (iso === null || iso === undefined) return null;
   const at = ms(iso);
-  return at >= ms(t.slaStartedAt) ? at : null;
-};
+  return at >= start ? at : null;
+}
 
 /**
  * When a person responded in the current SLA cycle: accepted (接单), arrived (到场), or an
@@ -27,11 +28,14 @@ const inCycle = (t: Ticket, iso: string | null | undefined): EpochMs | null => {
  * response: a bin that emptied itself in the sensor's eyes proves nothing about the cleaner.
  */
 export function personResponseAt(t: KpiTicket): EpochMs | null {
-  let best: EpochMs | null = null;
-  const take = (at: EpochMs | null): void => { if (at !== null && (best === null || at < best)) best = at; };
-  take(inCycle(t, t.acceptedAt));
-  take(inCycle(t, t.arrivedAt));
-  if (t.resolution?.by === 'operator') take(inCycle(t, t.resolvedAt));
+  const start = ms(t.slaStartedAt);
+  let best = inCycle(start, t.acceptedAt);
+  const arrived = inCycle(start, t.arrivedAt);
+  if (arrived !== null && (best === null || arrived < best)) best = arrived;
+  if (t.resolution?.by === 'operator') {
+    const r = inCycle(start, t.resolvedAt);
+    if (r !== null && (best === null || r < best)) best = r;
+  }
   return best;
 }
 
@@ -77,7 +81,7 @@ export function timeToRespondMs(t: KpiTicket): number | null {
 
 /** Time to resolve over people's work only; 自动核销 and unresolved tickets give null. */
 export function timeToResolveMs(t: KpiTicket): number | null {
-  const r = inCycle(t, t.resolvedAt);
+  const r = inCycle(ms(t.slaStartedAt), t.resolvedAt);
   if (r === null || isAutoResolved(t)) return null;
   return r - ms(t.slaStartedAt);
 }
@@ -85,7 +89,7 @@ export function timeToResolveMs(t: KpiTicket): number | null {
 export const isResolved = (t: Ticket): boolean => t.status === 'resolved' || t.status === 'closed';
 
 /** 见面: a worker arrived on site in the current cycle. */
-export const hasArrived = (t: KpiTicket): boolean => inCycle(t, t.arrivedAt) !== null;
+export const hasArrived = (t: KpiTicket): boolean => inCycle(ms(t.slaStartedAt), t.arrivedAt) !== null;
 
 /** 双是 / 非双是 / 双否 of a follow-up. */
 export function followUpOutcome(f: Pick<FollowUp, 'solved' | 'satisfied'>): FollowUpOutcome {
@@ -100,3 +104,32 @@ export function isOverdue(t: KpiTicket, now: EpochMs): boolean {
 }
 
 export { isLive };
+
+/** Everything the figures need of one ticket at `now`, worked out once and shared by every group it counts in. */
+export interface Verdict {
+  live: boolean;
+  overdue: boolean;
+  response: ResponseOutcome;
+  opened: EpochMs;
+  auto: boolean;
+  resolved: boolean;
+  arrived: boolean;
+  followUp: FollowUpOutcome | null;
+  respondMs: number | null;
+  resolveMs: number | null;
+}
+
+export function judge(t: KpiTicket, now: EpochMs): Verdict {
+  return {
+    live: isLive(t.status),
+    overdue: isOverdue(t, now),
+    response: responseOutcome(t, now),
+    opened: ms(t.openedAt),
+    auto: isAutoResolved(t),
+    resolved: isResolved(t),
+    arrived: hasArrived(t),
+    followUp: t.followUp == null ? null : followUpOutcome(t.followUp),
+    respondMs: timeToRespondMs(t),
+    resolveMs: timeToResolveMs(t),
+  };
+}

@@ -1,7 +1,7 @@
 import type { KpiRankingRow, KpiSnapshot } from '@shaobing/schemas';
 import { ancestorAtLevel, type GridIndex } from '../../tickets/core/routing.ts';
 import { add, figuresOf, newAcc, type Acc, type Period } from './accumulate.ts';
-import type { KpiTicket } from './definitions.ts';
+import { judge, type KpiTicket } from './definitions.ts';
 
 export interface KpiOptions {
   siteId?: string;
@@ -61,12 +61,13 @@ export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: 
     return a;
   };
   for (const t of tickets) {
-    add(total, t, period, now);
-    if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now);
+    const v = judge(t, now);
+    add(total, t, period, now, v);
+    if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now, v);
     if (opts.index !== undefined) {
       let c = community.get(t.cellId);
       if (c === undefined) { c = ancestorAtLevel(opts.index, t.cellId, 'community')?.id ?? null; community.set(t.cellId, c); }
-      if (c !== null) add(group(communities, c), t, period, now);
+      if (c !== null) add(group(communities, c), t, period, now, v);
     }
     const opened = Date.parse(t.openedAt);
     if (t.status !== 'dismissed' && opened >= period.from && opened < period.to) cells.set(t.cellId, (cells.get(t.cellId) ?? 0) + 1);

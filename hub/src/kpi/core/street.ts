@@ -3,7 +3,7 @@ import { KPI_DIMENSIONS } from '@shaobing/schemas';
 import { CATEGORY_LABEL } from '../../tickets/core/complaint.ts';
 import { ancestry, type GridIndex } from '../../tickets/core/routing.ts';
 import { add, figuresOf, newAcc, type Acc, type Period } from './accumulate.ts';
-import type { KpiTicket } from './definitions.ts';
+import { judge, type KpiTicket } from './definitions.ts';
 
 /** What the street figures need to know of a site: its name and grid (cells, workers). */
 export interface KpiSite { name: string; nameEn?: string; index: GridIndex }
@@ -94,18 +94,19 @@ export function computeStreetKpis(
   const cellKey = (siteId: string, cellId: string): string => (multi ? `${siteId}/${cellId}` : cellId);
 
   for (const t of tickets) {
-    add(total, t, period, now);
+    const v = judge(t, now);
+    add(total, t, period, now, v);
     const site = sites.get(t.siteId);
-    add(group('site', t.siteId, () => ({ name: site?.name ?? t.siteId, ...(site?.nameEn ? { nameEn: site.nameEn } : {}), population: sitePop(t.siteId) })), t, period, now);
+    add(group('site', t.siteId, () => ({ name: site?.name ?? t.siteId, ...(site?.nameEn ? { nameEn: site.nameEn } : {}), population: sitePop(t.siteId) })), t, period, now, v);
     const cat = CATEGORY_LABEL[t.category];
-    add(group('category', t.category, () => ({ name: cat['zh-CN'], nameEn: cat.en, population: allPop })), t, period, now);
+    add(group('category', t.category, () => ({ name: cat['zh-CN'], nameEn: cat.en, population: allPop })), t, period, now, v);
     if (site === undefined) continue;
     const pop = pops.get(t.siteId)!;
     const chain = ancestry(site.index, t.cellId);
     for (const level of ['community', 'compound'] as const) {
       const cell = chain.find((c) => c.level === level);
       if (cell !== undefined) {
-        add(group(level, cellKey(t.siteId, cell.id), () => ({ name: cell.name, ...(cell.nameEn ? { nameEn: cell.nameEn } : {}), population: pop(cell.id) })), t, period, now);
+        add(group(level, cellKey(t.siteId, cell.id), () => ({ name: cell.name, ...(cell.nameEn ? { nameEn: cell.nameEn } : {}), population: pop(cell.id) })), t, period, now, v);
       }
     }
     const managed = chain.find((c) => c.propertyCompany !== undefined);
@@ -117,7 +118,7 @@ export function computeStreetKpis(
         population: sumPop([...sites].flatMap(([sid, s]) => [...s.index.cells.values()]
           .filter((c) => c.propertyCompany === company && !ancestry(s.index, c.id).slice(1).some((a) => a.propertyCompany === company))
           .map((c) => pops.get(sid)!(c.id)))),
-      })), t, period, now);
+      })), t, period, now, v);
     }
     if (t.assigneeId !== undefined) {
       const id = t.assigneeId;
@@ -125,7 +126,7 @@ export function computeStreetKpis(
         const worker = [...site.index.workersByCell.values()].flat().find((w) => w.id === id);
         // A grid worker's 万人诉求率 is over the residents of the cell they answer for.
         return { name: worker?.name ?? id, population: worker ? pop(worker.cellId) : null };
-      }), t, period, now);
+      }), t, period, now, v);
     }
   }
 
