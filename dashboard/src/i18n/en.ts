@@ -253,6 +253,7 @@ export const en: Record<MessageKey, string> = {
   'error.generic': 'Something went wrong: {message}',
 
   // ---- report screens (issue 10) ----
+  'ticker.heartbeats': 'Show heartbeats',
   'nav.reports': 'Reports',
   'report.daily': 'Daily ranking',
   'report.weekly': 'Weekly analysis',

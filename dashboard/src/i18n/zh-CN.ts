@@ -255,6 +255,7 @@ export const zhCN = {
   'error.generic': '出错了：{message}',
 
   // ---- report screens (issue 10) ----
+  'ticker.heartbeats': '显示心跳',
   'nav.reports': '报表',
   'report.daily': '日监控排名',
   'report.weekly': '周调度分析',
