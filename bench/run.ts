@@ -9,6 +9,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const benches: [file: string, args: string[]][] = [
   ['rules-core.ts', []],
   ['sla-sweep.ts', []],
+  ['street-kpis.ts', []],
   ['sla-sweep-db.ts', []],
   ['store-writer.ts', ['20000', '1000']],
   ['ingest-e2e.ts', ['10', '200', '8']],

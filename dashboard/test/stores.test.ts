@@ -59,6 +59,14 @@ describe('EventTicker', () => {
     expect(tk.rate(4000)).toBeCloseTo(3 / 5);
     expect(tk.rate(7000)).toBeCloseTo(1 / 5);
   });
+
+  it('leaves heartbeats out unless asked for', () => {
+    const tk = new EventTicker(100);
+    tk.add([event({ family: 'door', type: 'door.heartbeat' }), event({ family: 'door', type: 'door.opened' }), event({ family: 'camera', type: 'camera.heartbeat' })]);
+    expect(tk.list('all', 10).map((e) => e.type)).toEqual(['door.opened']);
+    expect(tk.list('door', 10, true)).toHaveLength(2);
+    expect(tk.list('all', 10, true)).toHaveLength(3);
+  });
 });
 
 describe('grid tree', () => {

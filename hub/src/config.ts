@@ -76,6 +76,7 @@ export const HubConfig = Type.Object({
   notifyMailFrom: Type.String({ minLength: 3 }),
   notifyPollMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
   notifyPublicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
+  open311ApiKey: Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Null()]),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -112,6 +113,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   notifyMailFrom: ['NOTIFY_MAIL_FROM', String, 'shaobing@localhost'],
   notifyPollMs: ['NOTIFY_POLL_MS', Number, 1000],
   notifyPublicUrl: ['NOTIFY_PUBLIC_URL', (v) => v || null, null],
+  open311ApiKey: ['OPEN311_API_KEY', (v) => v || null, null],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
   // Not JSON → the text itself, which fails validation with the variable named.

@@ -12,6 +12,11 @@ import { deviceRoutes } from './api/routes/devices.ts';
 import { gridRoutes } from './api/routes/grid.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
+import { followUpRoutes } from './api/routes/follow-ups.ts';
+import { open311Routes } from './api/routes/open311.ts';
+import { FollowUpService } from './follow-up/follow-up-service.ts';
+import { insightRoutes } from './api/routes/insights.ts';
+import { InsightsService } from './kpi/insights-service.ts';
 import { ticketRoutes } from './api/routes/tickets.ts';
 import { attachmentRoutes } from './api/routes/attachments.ts';
 import { ticketDeviceRoutes } from './api/routes/ticket-device.ts';
@@ -229,6 +234,10 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(reportRoutes, { kpi, registry });
+  // The street office's view (issue 10): 回访 and Open311 GeoReport v2.
+  await app.register(followUpRoutes, { followUps: new FollowUpService({ db, bus, policy: () => tickets.policy }), registry, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });

@@ -33,7 +33,7 @@ describe('toCsv (RFC 4180)', () => {
       responseRate: { value: 2 / 3, numerator: 2, denominator: 3 },
       resolutionRate: { value: 1, numerator: 3, denominator: 3 },
       satisfactionRate: { value: null, numerator: 0, denominator: 0 },
-    }]);
-    expect(toCsv(rows)).toBe('rank,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue\r\n1,w-1,3,66.67,100,,0\r\n');
+    }], (id) => (id === 'w-1' ? '张网格' : id), '测试街道');
+    expect(toCsv(rows)).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue\r\n测试街道,1,张网格,w-1,3,66.67,100,,0\r\n');
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import type { KpiSnapshot, RuleDecision, Ticket } from '@shaobing/schemas';
+import type { KpiSnapshot, RuleDecision, StreetKpis, Ticket } from '@shaobing/schemas';
 import type { HubHandle } from '../src/hub.ts';
 import { computeKpis } from '../src/kpi/core/index.ts';
 import { localDateLabel, localMidnight, parseLocalDate, periodOf, previousPeriod } from '../src/kpi/periods.ts';
@@ -150,6 +150,23 @@ describe.each(storeTargets())('KPI shell on $name', (target) => {
     // (Its clock is the real one, so only the cohort figures are comparable.)
     const cohort = (x: KpiSnapshot) => [x.period, x.tickets, x.resolutionRate, x.satisfactionRate, x.proactiveShare, x.complaintsPreempted, x.hotspots];
     expect(cohort(viaApi)).toEqual(cohort(k));
+  });
+
+  it('serves the street figures per group with names, and drills each down to its tickets (失分溯源)', async () => {
+    const token = await login(hub, 'viewer');
+    const q = `siteId=t1&from=${iso(day.from)}&to=${iso(day.to)}`;
+    const s = await apiGet<StreetKpis>(hub, `/api/kpi/street?${q}`, token);
+    expect(s.total).toMatchObject({ tickets: 4, dismissed: 1, dismissalRate: { numerator: 1, denominator: 4 }, complaints: 1, autoResolved: 0 });
+    expect(s.groups.site.map((r) => [r.id, r.name])).toEqual([['t1', expect.any(String)]]);
+    expect(s.groups.worker.every((r) => r.name !== '')).toBe(true);
+    expect(s.groups.category.map((r) => r.id).sort()).toEqual(['fire_safety', 'order', 'sanitation']);
+    const dismissed = await apiGet<{ ticketIds: string[] }>(hub, `/api/kpi/drill?${q}&dimension=total&figure=dismissed`, token);
+    const p3 = (await hub.db.query("SELECT id FROM tickets WHERE dedup_key = 'p3'"))[0]!.id as string;
+    expect(dismissed.ticketIds).toEqual([p3]);
+    const missed = await apiGet<{ ticketIds: string[] }>(hub, `/api/kpi/drill?${q}&dimension=category&id=fire_safety&figure=respondMissed`, token);
+    expect(missed.ticketIds).toHaveLength(1);
+    const res = await fetch(`${hub.httpUrl}/api/kpi/drill?${q}&dimension=worker&id=nobody&figure=tickets`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(404);
   });
 
   it('announces today per site on the bus after a sweep', async () => {

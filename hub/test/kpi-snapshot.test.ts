@@ -45,23 +45,24 @@ describe('computeKpis', () => {
     const k = computeKpis(day(), P, NOW, { siteId: 'site1', index: INDEX });
     expect(k.siteId).toBe('site1');
     expect(k.tickets).toBe(7);
-    expect(k.responseRate).toEqual(rate(3, 6)); // a, d, h met; b, e, f(reopened) missed; c pending; g dismissed
+    expect(k.responseRate).toEqual(rate(2, 5)); // a, d met; b, e, f(reopened) missed; c pending; g dismissed; h 自动核销 (no person)
     expect(k.resolutionRate).toEqual(rate(3, 6)); // a, e closed, h resolved / cohort − g
     expect(k.satisfactionRate).toEqual(rate(2, 3)); // a, e / a, e, f
     expect(k.proactiveShare).toEqual(rate(4, 6));
     expect(k.complaintsPreempted).toBe(1);
     expect(k.open).toBe(4); // b, c, d, f
     expect(k.overdue).toBe(2); // b, f
-    expect(k.meanTimeToRespondMs).toBeCloseTo((60 + 180 + 20) / 3 * MIN);
-    expect(k.meanTimeToResolveMs).toBeCloseTo((120 + 240 + 20) / 3 * MIN);
+    expect(k.autoResolved).toBe(1); // h
+    expect(k.meanTimeToRespondMs).toBeCloseTo((60 + 180) / 2 * MIN); // people's responses only
+    expect(k.meanTimeToResolveMs).toBeCloseTo((120 + 240) / 2 * MIN); // h's device clearance is not people's work
     expect(k.hotspots).toEqual([{ cellId: 'U1', count: 4 }, { cellId: 'P1', count: 1 }, { cellId: 'U2', count: 1 }]);
     expect(k.workers.map((w) => [w.rank, w.id, w.tickets, w.responseRate.value, w.resolutionRate.value, w.satisfactionRate.value, w.overdue])).toEqual([
-      [1, 'w-clean', 3, 2 / 3, 2 / 3, 1, 1],
+      [1, 'w-clean', 3, 1 / 2, 2 / 3, 1, 1],
       [2, 'w-u1', 2, 0, 0.5, 0.5, 1],
       [3, 'w-sec', 2, 1, 0, null, 0],
     ]);
     expect(k.communities.map((c) => [c.rank, c.id, c.tickets, c.responseRate.value, c.resolutionRate.value, c.overdue])).toEqual([
-      [1, 'C1', 7, 2 / 5, 0.5, 2],
+      [1, 'C1', 7, 1 / 4, 0.5, 2],
       [2, 'C2', 0, 1, null, 0],
     ]);
   });
@@ -73,7 +74,7 @@ describe('computeKpis', () => {
     const today = computeKpis(tickets, P, NOW);
     expect(prev.responseRate.denominator).toBe(0); // d responded today, so it counts today
     expect(next.responseRate.denominator).toBe(1); // c's deadline passes tomorrow
-    expect(today.responseRate.denominator).toBe(6);
+    expect(today.responseRate.denominator).toBe(5);
   });
 
   it('hotspot list is capped', () => {

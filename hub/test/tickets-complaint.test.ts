@@ -69,14 +69,15 @@ describe('matchComplaint', () => {
     expect(matchComplaint(c, [makeTicket({ cellId: 'C1' })], INDEX, now)).toBeNull();
   });
 
-  it('prefers live over resolved, the exact cell over the compound, then the newest', () => {
+  it('prefers the exact cell over the compound (even resolved over live), then live, then the nearest in time', () => {
     const now = T0 + DAY;
     const c = complaintAt(now);
     const old = resolvedAt(T0 + HOUR);
     const compound = makeTicket({ cellId: 'P1' }, T0 + 2 * HOUR);
     const exact = makeTicket({}, T0 + 3 * HOUR);
     const exactNewer = makeTicket({}, T0 + 4 * HOUR);
-    expect(matchComplaint(c, [old, compound], INDEX, now)?.proactive.id).toBe(compound.id);
+    // The unit's own (resolved) ticket is what the resident saw; the compound-wide one is a guess.
+    expect(matchComplaint(c, [old, compound], INDEX, now)?.proactive.id).toBe(old.id);
     expect(matchComplaint(c, [old, compound, exact], INDEX, now)?.proactive.id).toBe(exact.id);
     expect(matchComplaint(c, [exactNewer, compound, exact], INDEX, now)?.proactive.id).toBe(exactNewer.id);
   });

@@ -204,10 +204,25 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="daily-t1-${day}-workers.csv"`);
     const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('rank,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue');
-    expect(lines.slice(1).some((l) => /^\d+,w-yard,\d+,/.test(l))).toBe(true);
+    expect(lines[0]).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue');
+    expect(lines.slice(1).some((l) => /^测试街道,\d+,张网格,w-yard,\d+,/.test(l))).toBe(true); // names, not only ids
     const communities = await call('GET', `/api/reports/daily.csv?siteId=t1&period=${day}&ranking=communities`, 'viewer');
-    expect(communities.text).toContain(',comm-1,');
+    expect(communities.text).toContain(',一社区,comm-1,');
+    // No siteId needed: every site the operator may see.
+    const all = await call('GET', `/api/reports/daily.csv?period=${day}`, 'viewer');
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-disposition')).toBe(`attachment; filename="daily-all-${day}-workers.csv"`);
+    expect(all.text.replace(/^\uFEFF/, '').startsWith('site,rank,name,')).toBe(true);
+    // Excel: a real workbook with the ranked sheets, names in them.
+    const xlsx = await fetch(`${hub.httpUrl}/api/reports/daily.xlsx?period=${day}`, { headers: { authorization: `Bearer ${tokens.viewer}` } });
+    expect(xlsx.status).toBe(200);
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(await xlsx.arrayBuffer());
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['总览', '社区排名', '楼院排名', '网格员绩效', '类别', '物业公司', '站点']);
+    const workers = wb.getWorksheet('网格员绩效')!;
+    expect(workers.getRow(1).values).toContain('响应率%');
+    expect(workers.getColumn(2).values).toContain('张网格');
     expect((await call('GET', '/api/reports/daily.csv?siteId=t1&period=2020-01-01', 'viewer')).status).toBe(404);
     expect((await call('GET', '/api/reports/yearly.csv?siteId=t1', 'viewer')).status).toBe(400);
   });

@@ -12,3 +12,6 @@ export * from './rules.ts';
 export * from './live.ts';
 export * from './auth.ts';
 export * from './replies.ts';
+export * from './kpi.ts';
+export * from './open311.ts';
+export * from './insights.ts';

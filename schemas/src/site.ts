@@ -36,6 +36,10 @@ export const GridCell = Type.Object({
   parentId: Type.Optional(Id),
   /** 关爱: a unit with elderly residents living alone; enables the door inactivity welfare check. */
   elderlyCare: Type.Optional(Type.Boolean()),
+  /** Residents living in this cell (万人诉求率); a parent without it sums its children. */
+  population: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000 })),
+  /** 物业公司 managing this cell (usually set on a compound); cells below inherit it. */
+  propertyCompany: Type.Optional(Name),
 }, { additionalProperties: false });
 export type GridCell = Static<typeof GridCell>;
 

@@ -317,6 +317,10 @@ export const KpiSnapshot = Type.Object({
   meanTimeToRespondMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
   meanTimeToResolveMs: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
   complaintsPreempted: Type.Integer({ minimum: 0 }),
+  /** 自动核销: cohort tickets the device cleared before anyone responded (not responses). Absent in reports stored before it existed. */
+  autoResolved: Type.Optional(Type.Integer({ minimum: 0 })),
+  medianTimeToRespondMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
+  medianTimeToResolveMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   hotspots: Type.Array(Type.Object({ cellId: Id, count: Type.Integer({ minimum: 1 }) })),
   workers: Type.Array(KpiRankingRow),
   communities: Type.Array(KpiRankingRow),

@@ -1,6 +1,6 @@
 import type {
-  DeviceView, EventStats, GridReply, KpiSnapshot, LoginReply, OperatorAction, Readings, StoredEvent, Ticket, TicketDetailReply,
-  TicketStats, TicketStatus,
+  DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
+  Ticket, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
 } from './contract.ts';
 
 // Reply types come from the contract (schemas/src/replies.ts); these names are the client's.
@@ -12,6 +12,9 @@ export type Bucket = Readings['bucket'];
 export type EventStatsView = EventStats;
 export type TicketStatsView = TicketStats;
 export type ReadingsView = Readings;
+
+export type ReportKind = 'daily' | 'weekly' | 'monthly';
+export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) { super(message); }
@@ -46,6 +49,23 @@ export class Api {
   ticketStats(q: { siteId?: string; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<TicketStatsView> { return this.get('/api/stats/tickets', q); }
   readings(q: { siteId: string; deviceId: string; metric: string; port?: number; from: string; to: string; bucket: Bucket; utcOffsetMin: number }): Promise<ReadingsView> {
     return this.get('/api/readings', q);
+  }
+
+  // ---- report screens (issue 10) ----
+  reportFigures(kind: ReportKind, q: { siteId?: string; period?: string }): Promise<ReportFigures> {
+    return this.get(`/api/reports/${kind}/figures`, q);
+  }
+  drill(q: { siteId?: string; from: string; to: string; dimension: string; id: string; figure: KpiDrillName }): Promise<{ ticketIds: string[] }> {
+    return this.get('/api/kpi/drill', q);
+  }
+  /** A file download with the bearer token (a plain link could not carry it). */
+  async download(path: string, query: Query, filename: string): Promise<void> {
+    const res = await fetch(this.base + path + queryString(query), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
+    const url = URL.createObjectURL(await res.blob());
+    const a = document.createElement('a');
+    a.href = url; a.download = filename; a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   /** Every page of a cursor-paginated list, up to `max` items. */

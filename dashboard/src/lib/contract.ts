@@ -19,3 +19,4 @@ export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, Event
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
 } from '../../../schemas/src/live.ts';
+export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';

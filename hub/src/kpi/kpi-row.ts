@@ -1,4 +1,6 @@
-import { CATEGORY_TEAM, type Ticket } from '@shaobing/schemas';
+import { CATEGORY_TEAM } from '@shaobing/schemas';
+import type { KpiTicket } from './core/index.ts';
+import type { KpiFacts } from './kpi-facts-repo.ts';
 import type { KpiRow } from './kpi-repo.ts';
 
 const EMPTY = { 'zh-CN': '', en: '' };
@@ -10,7 +12,7 @@ const EMPTY = { 'zh-CN': '', en: '' };
  * neutral placeholders: KPIs never look at them, and these objects never leave the KPI shell.
  * (kpi-shell.test.ts checks the snapshot against computeKpis over the full documents.)
  */
-export function ticketForKpi(r: KpiRow): Ticket {
+export function ticketForKpi(r: KpiRow, facts?: KpiFacts): KpiTicket {
   return {
     id: r.id, siteId: r.siteId, origin: r.origin, status: r.status, severity: r.severity, category: r.category, team: CATEGORY_TEAM[r.category],
     title: EMPTY, description: EMPTY, cellId: r.cellId, locationLabel: '', ...(r.assigneeId !== null ? { assigneeId: r.assigneeId } : {}),
@@ -19,5 +21,9 @@ export function ticketForKpi(r: KpiRow): Ticket {
     acceptedAt: r.acceptedAt, resolvedAt: r.resolvedAt, closedAt: r.closedAt,
     respondBy: r.respondBy, resolveBy: r.resolveBy, warnedRespond: false, warnedResolve: false,
     ...(r.rating !== null ? { rating: r.rating } : {}), reopenCount: 0, linkedTicketIds: [], preempted: r.preempted, version: 1,
+    // Who resolved it, the arrival and the follow-up decide 响应率, 自动核销, 见面率 and 双是率.
+    ...(facts?.resolvedBy ? { resolution: { by: facts.resolvedBy } } : {}),
+    arrivedAt: facts?.arrivedAt ?? null,
+    followUp: facts?.followUp ?? null,
   };
 }

@@ -1,11 +1,12 @@
-import type { KpiSnapshot } from '@shaobing/schemas';
+import type { KpiDimension, KpiDrillName, KpiSnapshot, StreetKpis } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
 import { kpiRows } from './kpi-repo.ts';
-import { computeKpis, type Period } from './core/index.ts';
+import { computeKpis, computeStreetKpis, type KpiSite, type KpiTicket, type Period } from './core/index.ts';
+import { kpiFacts } from './kpi-facts-repo.ts';
 import { ticketForKpi } from './kpi-row.ts';
 import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';
 import { getReport, hasReport, listReports, saveReport, type StoredReport } from './report-repo.ts';
@@ -44,10 +45,37 @@ export class KpiService {
    * every SLA sweep.
    */
   async snapshot(siteIds: readonly string[], period: Period, now: number): Promise<KpiSnapshot> {
-    const rows = await kpiRows(this.opts.db, siteIds, period.from, period.to, this.lookbackMs);
+    const tickets = await this.kpiTickets(siteIds, period);
     const one = siteIds.length === 1 ? siteIds[0]! : undefined;
     const index = one === undefined ? undefined : this.opts.tickets.gridIndex(one);
-    return computeKpis(rows.map(ticketForKpi), period, now, { ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}) });
+    return computeKpis(tickets, period, now, { ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}) });
+  }
+
+  /** The tickets that can count in a period, with arrivals, resolvers and follow-ups (kpi-facts-repo). */
+  private async kpiTickets(siteIds: readonly string[], period: Period): Promise<KpiTicket[]> {
+    const rows = await kpiRows(this.opts.db, siteIds, period.from, period.to, this.lookbackMs);
+    const facts = await kpiFacts(this.opts.db, rows.map((r) => r.id));
+    return rows.map((r) => ticketForKpi(r, facts.get(r.id)));
+  }
+
+  private sites(siteIds: readonly string[]): Map<string, KpiSite> {
+    const out = new Map<string, KpiSite>();
+    for (const id of siteIds) {
+      const site = this.opts.registry.sites.get(id);
+      const index = this.opts.tickets.gridIndex(id);
+      if (site !== undefined && index !== undefined) out.set(id, { name: site.name, ...(site.nameEn ? { nameEn: site.nameEn } : {}), index });
+    }
+    return out;
+  }
+
+  /** Every street figure per site / 社区 / 楼院 / worker / category / 物业公司 (GET /api/kpi/street). */
+  async street(siteIds: readonly string[], period: Period, now: number): Promise<StreetKpis> {
+    return computeStreetKpis(await this.kpiTickets(siteIds, period), period, now, this.sites(siteIds)).report;
+  }
+
+  /** The ticket ids behind one figure of one group (失分溯源); null when the group has no tickets. */
+  async drill(siteIds: readonly string[], period: Period, now: number, dimension: KpiDimension | 'total', id: string, figure: KpiDrillName): Promise<string[] | null> {
+    return computeStreetKpis(await this.kpiTickets(siteIds, period), period, now, this.sites(siteIds)).drill(dimension, id, figure);
   }
 
   /** Today (local day in TZ_REPORTS) so far. */

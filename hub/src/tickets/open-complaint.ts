@@ -1,6 +1,7 @@
-import type { ComplaintInput, Ticket } from '@shaobing/schemas';
+import type { ComplaintInput, Localized, Ticket } from '@shaobing/schemas';
 import { HubError } from '../errors.ts';
-import { applyAction, COMPLAINT_MATCH_WINDOW_MS, matchComplaint, samePlace, ticketFromComplaint, toIso, type Actor } from './core/index.ts';
+import { applyAction, COMPLAINT_MATCH_WINDOW_MS, samePlace, ticketFromComplaint, toIso, type Actor } from './core/index.ts';
+import { explainComplaintMatch, type MatchCandidate } from './core/complaint.ts';
 import { hubErrorOf, isUniqueViolation, type TicketContext } from './context.ts';
 import { complaintCandidates, loadByWorker } from './ticket-repo.ts';
 import { chain, commitWrites, writeOf, type TicketWrite } from './ticket-writer.ts';
@@ -10,6 +11,10 @@ export interface ComplaintResult {
   /** The proactive ticket that already covered the complaint (未诉先办), if any. */
   linked: Ticket | null;
   preempted: boolean;
+  /** Why the matcher chose `linked` (null when nothing matched). */
+  reason: Localized | null;
+  /** Every proactive ticket it looked at, with its verdict. */
+  candidates: MatchCandidate[];
 }
 
 const COMPLAINT_ACTOR: Actor = { id: 'system:complaint', role: 'system' };
@@ -41,7 +46,7 @@ export async function openComplaint(ctx: TicketContext, input: ComplaintInput, o
     const writes: TicketWrite[] = [];
 
     const candidates = await complaintCandidates(ctx.db, input.siteId, input.category, nearby, since);
-    const match = matchComplaint(ticket, candidates, index, now);
+    const { match, candidates: judged } = explainComplaintMatch(ticket, candidates, index, now);
     if (match !== null) {
       const [toComplaint, toProactive] = match.links;
       const a = applyAction(own.ticket, toComplaint!.action, COMPLAINT_ACTOR, now, ctx.policy);
@@ -54,7 +59,7 @@ export async function openComplaint(ctx: TicketContext, input: ComplaintInput, o
       const landed = await commitWrites(ctx.db, ctx.bus, writes, 'all', ctx.outbox);
       if (landed !== null) {
         const linked = match === null ? null : writes[1]?.ticket ?? match.proactive;
-        return { ticket: own.ticket, linked, preempted: own.ticket.preempted };
+        return { ticket: own.ticket, linked, preempted: own.ticket.preempted, reason: match?.reason ?? null, candidates: judged };
       }
     } catch (err) {
       // A ticket-id collision: a fresh id next round.

@@ -159,6 +159,11 @@ export class TicketService {
     return liveDedupKeys(this.ctx.db, siteIds);
   }
 
+  /** One ticket without access checks (Open311 and other callers that check access themselves). */
+  get(id: string): Promise<Ticket | null> {
+    return getTicket(this.ctx.db, id);
+  }
+
   /** Ticket, timeline and linked tickets, plus the actions this operator may take now. */
   async detail(id: string, actor: TicketActor): Promise<TicketDetail & { allowedActions: OperatorAction[] }> {
     const ticket = await this.visible(id, actor);

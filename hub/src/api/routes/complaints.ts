@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ComplaintInput, Ticket } from '@shaobing/schemas';
+import { ComplaintInput, Localized, Ticket, type ComplaintInput as Input } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../route-helpers.ts';
@@ -11,6 +11,13 @@ const ComplaintReply = Type.Object({
   linked: Type.Union([Ticket, Type.Null()]),
   /** The proactive ticket existed before the resident reported. */
   preempted: Type.Boolean(),
+  /** Why `linked` was chosen (most specific place, same topic, live or recently resolved). */
+  reason: Type.Union([Localized, Type.Null()]),
+  candidates: Type.Array(Type.Object({
+    ticketId: Type.String(),
+    verdict: Type.Union([Type.Literal('chosen'), Type.Literal('eligible'), Type.Literal('ruled_out')]),
+    reason: Localized,
+  })),
 });
 
 /** POST /api/complaints — 接诉即办 intake (dispatcher and above). */

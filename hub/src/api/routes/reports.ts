@@ -1,11 +1,12 @@
 import { Type } from '@sinclair/typebox';
-import { Id, KpiSnapshot } from '@shaobing/schemas';
+import { Id, KpiSnapshot, StreetKpis } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
-import { rankingCsvRows, toCsv } from '../../kpi/core/index.ts';
+import { rankingCsvRows, toCsv, type CsvCell } from '../../kpi/core/index.ts';
+import { reportWorkbook } from '../../kpi/report-excel.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
-import { localDateLabel, localMidnight, parseLocalDate, REPORT_KINDS } from '../../kpi/periods.ts';
+import { localDateLabel, localMidnight, parseLocalDate, periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from '../../kpi/periods.ts';
 import type { Registry } from '../../site/registry.ts';
 import { siteScope } from '../route-helpers.ts';
 
@@ -18,10 +19,13 @@ const ListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
 }, { additionalProperties: false });
 const CsvQuery = Type.Object({
-  siteId: Id,
-  period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$', description: 'a local date (YYYY-MM-DD) in the period, or YYYY-MM; default: the latest stored' })),
+  siteId: Type.Optional(Id),
+  period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$', description: 'a local date (YYYY-MM-DD) in the period, or YYYY-MM; default: the latest stored (CSV) / the last complete period (Excel)' })),
   ranking: Type.Optional(Type.Union([Type.Literal('workers'), Type.Literal('communities')], { default: 'workers' })),
 }, { additionalProperties: false });
+const XlsxQuery = Type.Object({ siteId: Type.Optional(Id), period: CsvQuery.properties.period }, { additionalProperties: false });
+
+const KIND_TITLE: Record<ReportKind, string> = { daily: '日监控排名', weekly: '周调度分析', monthly: '月总结通报' };
 
 /**
  * Stored KPI reports (日监控排名 / 周调度分析 / 月总结通报) and their rankings as CSV.
@@ -45,24 +49,75 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     },
     onRequest: app.requireRole('viewer'),
   }, async (req, reply) => {
-    const { kind } = req.params;
-    const q = req.query;
-    const [siteId] = siteScope(req, opts.registry, q.siteId);
-    let report;
-    if (q.period !== undefined) {
-      const date = parseLocalDate(q.period);
-      if (date === null) throw new HubError('HUB_ERR_VALIDATION', `period ${q.period} is not a date`);
-      report = await opts.kpi.find(kind, siteId!, localMidnight(date, opts.kpi.tz));
-    } else {
-      report = (await opts.kpi.list([siteId!], kind, 1))[0] ?? null;
-    }
-    if (report === null) throw new HubError('HUB_ERR_NOT_FOUND', `no ${kind} report for ${siteId}${q.period ? ` covering ${q.period}` : ''}`);
+    const { kind } = req.params as { kind: ReportKind };
+    const q = req.query as { siteId?: string; period?: string; ranking?: 'workers' | 'communities' };
+    const sites = siteScope(req, opts.registry, q.siteId);
+    const at = q.period === undefined ? null : localDay(q.period);
     const ranking = q.ranking ?? 'workers';
-    const csv = '\uFEFF' + toCsv(rankingCsvRows(report.snapshot[ranking]));
-    const name = `${kind}-${siteId}-${localDateLabel(Date.parse(report.periodStart), opts.kpi.tz)}-${ranking}.csv`;
+    const rows: CsvCell[][] = [];
+    let first: string | null = null;
+    for (const siteId of sites) {
+      const report = at === null ? (await opts.kpi.list([siteId], kind, 1))[0] ?? null : await opts.kpi.find(kind, siteId, at);
+      if (report === null) continue;
+      first ??= report.periodStart;
+      const site = opts.registry.sites.get(siteId);
+      const workers = new Map(site?.workers.map((w) => [w.id, w.name]));
+      const nameOf = (id: string): string => (ranking === 'workers' ? workers.get(id) : opts.registry.cell(siteId, id)?.name) ?? id;
+      rows.push(...rankingCsvRows(report.snapshot[ranking], nameOf, site?.name ?? siteId, rows.length === 0));
+    }
+    if (first === null) throw new HubError('HUB_ERR_NOT_FOUND', `no ${kind} report${q.siteId ? ` for ${q.siteId}` : ''}${q.period ? ` covering ${q.period}` : ''}`);
+    const csv = '\uFEFF' + toCsv(rows);
+    const name = `${kind}-${q.siteId ?? 'all'}-${localDateLabel(Date.parse(first), opts.kpi.tz)}-${ranking}.csv`;
     return reply
       .type('text/csv; charset=utf-8')
       .header('content-disposition', `attachment; filename="${name}"`)
       .send(csv);
   });
+
+  app.get('/api/reports/:kind.xlsx', {
+    schema: {
+      tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
+      produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
+      description: 'The period as an Excel workbook: every street figure for the scope and per community, compound, grid worker, category, property company; names, not ids. Computed from the tickets, so always current.',
+    },
+    onRequest: app.requireRole('viewer'),
+  }, async (req, reply) => {
+    const { kind } = req.params as { kind: ReportKind };
+    const q = req.query as { siteId?: string; period?: string };
+    const sites = siteScope(req, opts.registry, q.siteId);
+    const at = Date.now();
+    const period = q.period === undefined ? previousPeriod(kind, at, opts.kpi.tz) : periodOf(kind, localDay(q.period), opts.kpi.tz);
+    const report = await opts.kpi.street(sites, period, at);
+    const label = localDateLabel(period.from, opts.kpi.tz);
+    const scope = q.siteId === undefined ? '全部站点' : opts.registry.sites.get(q.siteId)?.name ?? q.siteId;
+    const body = await reportWorkbook(`${scope} ${KIND_TITLE[kind]} ${label}`, report);
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', `attachment; filename="${kind}-${q.siteId ?? 'all'}-${label}.xlsx"`)
+      .send(body);
+  });
+
+  app.get('/api/reports/:kind/figures', {
+    schema: {
+      tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
+      response: { 200: Type.Object({ kind: Kind, label: Type.String(), current: StreetKpis, previous: StreetKpis }) },
+      description: 'The report screen: every street figure of the period of `kind` containing `period` (default: the current one so far) and of the period before it, for the changes (环比).',
+    },
+    onRequest: app.requireRole('viewer'),
+  }, async (req) => {
+    const { kind } = req.params as { kind: ReportKind };
+    const q = req.query as { siteId?: string; period?: string };
+    const sites = siteScope(req, opts.registry, q.siteId);
+    const at = Date.now();
+    const period = periodOf(kind, q.period === undefined ? at : localDay(q.period), opts.kpi.tz);
+    const before = periodOf(kind, period.from - 1, opts.kpi.tz);
+    const [current, previous] = [await opts.kpi.street(sites, period, at), await opts.kpi.street(sites, before, at)];
+    return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous };
+  });
+
+  function localDay(s: string): number {
+    const date = parseLocalDate(s);
+    if (date === null) throw new HubError('HUB_ERR_VALIDATION', `period ${s} is not a date`);
+    return localMidnight(date, opts.kpi.tz);
+  }
 }

@@ -1,101 +1,103 @@
-import type { Rate, Ticket } from '@shaobing/schemas';
-import { toMs as ms, type EpochMs } from '../../tickets/core/types.ts';
+import type { KpiDrill, KpiFigures, Rate } from '@shaobing/schemas';
+import type { EpochMs } from '../../tickets/core/types.ts';
+import { judge, type KpiTicket, type Verdict } from './definitions.ts';
 
 export interface Period { from: EpochMs; to: EpochMs }
 
-/** Running sums for one group of tickets (the site, one grid worker, one community). */
+/**
+ * One group's tickets sorted into the lists behind each figure (失分溯源), plus the durations.
+ * Figures are list lengths, so every number can be traced to its ticket ids.
+ */
 export interface Acc {
-  /** Tickets opened in the period (the cohort), dismissed included. */
-  tickets: number;
-  respondMet: number;
-  respondDue: number;
-  resolved: number;
-  resolvable: number;
-  satisfied: number;
-  rated: number;
+  drill: KpiDrill;
   proactive: number;
-  complaints: number;
-  preempted: number;
-  respondSumMs: number;
-  respondN: number;
-  resolveSumMs: number;
-  resolveN: number;
-  open: number;
-  overdue: number;
+  respondMs: number[];
+  resolveMs: number[];
 }
 
-export const newAcc = (): Acc => ({
-  tickets: 0, respondMet: 0, respondDue: 0, resolved: 0, resolvable: 0, satisfied: 0, rated: 0, proactive: 0,
-  complaints: 0, preempted: 0, respondSumMs: 0, respondN: 0, resolveSumMs: 0, resolveN: 0, open: 0, overdue: 0,
+/** Written out (not built from KPI_DRILLS) so the compiler checks every list is there. */
+const emptyDrill = (): KpiDrill => ({
+  tickets: [], dismissed: [], respondMet: [], respondMissed: [], autoResolved: [], resolved: [], unresolved: [],
+  satisfied: [], unsatisfied: [], doubleYes: [], notDoubleYes: [], doubleNo: [], visited: [], notVisited: [],
+  complaints: [], preempted: [], open: [], overdue: [],
 });
+
+export const newAcc = (): Acc => ({ drill: emptyDrill(), proactive: 0, respondMs: [], resolveMs: [] });
 
 export function rate(numerator: number, denominator: number): Rate {
   return { value: denominator === 0 ? null : numerator / denominator, numerator, denominator };
 }
 
 /**
- * When the hub "responded": acceptance (接单), or a resolution that came first — a bin emptied
- * and verified by its sensor before anyone tapped "accept" was still answered.
+ * Adds one ticket to a group (definitions in definitions.ts):
+ * - 响应率: in the period its outcome became known (responseOutcome); 自动核销 and dismissed out.
+ * - cohort figures (opened in the period): 剔除, 解决率, 满意率, 双是率, 见面率, 诉求, means.
+ * - open / overdue: state at `now` of every ticket given, whatever its period.
  */
-export function responseAt(t: Ticket): EpochMs | null {
-  const a = t.acceptedAt === null ? null : ms(t.acceptedAt);
-  const r = t.resolvedAt === null ? null : ms(t.resolvedAt);
-  if (a === null) return r;
-  return r === null ? a : Math.min(a, r);
-}
+export function add(acc: Acc, t: KpiTicket, p: Period, now: EpochMs, verdict: Verdict = judge(t, now)): void {
+  const d = acc.drill;
+  const v = verdict;
+  if (v.live) {
+    d.open.push(t.id);
+    if (v.overdue) d.overdue.push(t.id);
+  }
+  const r = v.response;
+  if ((r.kind === 'met' || r.kind === 'missed') && r.at >= p.from && r.at < p.to) (r.kind === 'met' ? d.respondMet : d.respondMissed).push(t.id);
 
-const isLive = (s: Ticket['status']): boolean => s === 'open' || s === 'dispatched' || s === 'accepted' || s === 'reopened';
-
-/**
- * Adds one ticket to a group (DESIGN §7):
- * - 响应率: a ticket is due for response in the period in which its outcome became known —
- *   at the response when it came in time, at respondBy when it did not (and respondBy ≤ now).
- *   So each ticket counts in exactly one period, early responders count without waiting for
- *   their deadline, and pending ones do not count yet. Dismissed tickets never count.
- * - 解决率, 满意率, proactive share, means: over the cohort opened in the period, dismissed
- *   excluded (满意率 over the rated ones; its latest rating counts).
- * - open/overdue: state at `now` of every ticket given, whatever its period.
- */
-export function add(acc: Acc, t: Ticket, p: Period, now: EpochMs): void {
-  const live = isLive(t.status);
-  if (live) {
-    acc.open++;
-    const resolveBy = ms(t.resolveBy);
-    if (now > resolveBy || (t.acceptedAt === null && now > ms(t.respondBy))) acc.overdue++;
-  }
-  if (t.status === 'dismissed') {
-    const opened = ms(t.openedAt);
-    if (opened >= p.from && opened < p.to) acc.tickets++;
-    return;
-  }
-  const respondBy = ms(t.respondBy);
-  const resp = responseAt(t);
-  const met = resp !== null && resp <= respondBy;
-  const outcomeAt = met ? resp : respondBy <= now ? respondBy : null;
-  if (outcomeAt !== null && outcomeAt >= p.from && outcomeAt < p.to) {
-    acc.respondDue++;
-    if (met) acc.respondMet++;
-  }
-
-  const opened = ms(t.openedAt);
-  if (opened < p.from || opened >= p.to) return;
-  acc.tickets++;
-  acc.resolvable++;
-  if (t.status === 'resolved' || t.status === 'closed') acc.resolved++;
-  if (t.rating !== undefined) {
-    acc.rated++;
-    if (t.rating !== 'unsatisfied') acc.satisfied++;
-  }
+  if (v.opened < p.from || v.opened >= p.to) return;
+  d.tickets.push(t.id);
+  if (t.status === 'dismissed') { d.dismissed.push(t.id); return; }
+  if (v.auto) d.autoResolved.push(t.id);
+  (v.resolved ? d.resolved : d.unresolved).push(t.id);
+  if (t.rating !== undefined) (t.rating === 'unsatisfied' ? d.unsatisfied : d.satisfied).push(t.id);
+  if (v.followUp !== null) (v.followUp === 'double_yes' ? d.doubleYes : v.followUp === 'double_no' ? d.doubleNo : d.notDoubleYes).push(t.id);
+  if (v.resolved && !v.auto) (v.arrived ? d.visited : d.notVisited).push(t.id);
   if (t.origin === 'proactive') acc.proactive++;
   else {
-    acc.complaints++;
-    if (t.preempted) acc.preempted++;
+    d.complaints.push(t.id);
+    if (t.preempted) d.preempted.push(t.id);
   }
-  // Durations over the current SLA cycle, so a reopened ticket is judged on its 再派件.
-  const start = ms(t.slaStartedAt);
-  if (resp !== null && resp >= start) { acc.respondSumMs += resp - start; acc.respondN++; }
-  if (t.resolvedAt !== null) {
-    const r = ms(t.resolvedAt);
-    if (r >= start) { acc.resolveSumMs += r - start; acc.resolveN++; }
-  }
+  if (v.respondMs !== null) acc.respondMs.push(v.respondMs);
+  if (v.resolveMs !== null) acc.resolveMs.push(v.resolveMs);
+}
+
+const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((s, x) => s + x, 0) / xs.length);
+
+/** The middle value (mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = xs.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The figures of a group; `population` (residents) gives 万人诉求率. */
+export function figuresOf(a: Acc, population: number | null): KpiFigures {
+  const d = a.drill;
+  const live = d.tickets.length - d.dismissed.length;
+  const complaints = d.complaints.length;
+  const doubleYes = d.doubleYes.length;
+  return {
+    tickets: d.tickets.length,
+    dismissed: d.dismissed.length,
+    dismissalRate: rate(d.dismissed.length, d.tickets.length),
+    responseRate: rate(d.respondMet.length, d.respondMet.length + d.respondMissed.length),
+    autoResolved: d.autoResolved.length,
+    autoResolvedShare: rate(d.autoResolved.length, live),
+    resolutionRate: rate(d.resolved.length, live),
+    satisfactionRate: rate(d.satisfied.length, d.satisfied.length + d.unsatisfied.length),
+    doubleYesRate: rate(doubleYes, doubleYes + d.notDoubleYes.length + d.doubleNo.length),
+    visitRate: rate(d.visited.length, d.visited.length + d.notVisited.length),
+    complaints,
+    population,
+    complaintsPer10k: population === null || population === 0 ? null : (complaints / population) * 10_000,
+    proactiveShare: rate(a.proactive, a.proactive + complaints),
+    complaintsPreempted: d.preempted.length,
+    open: d.open.length,
+    overdue: d.overdue.length,
+    meanTimeToRespondMs: mean(a.respondMs),
+    medianTimeToRespondMs: median(a.respondMs),
+    meanTimeToResolveMs: mean(a.resolveMs),
+    medianTimeToResolveMs: median(a.resolveMs),
+  };
 }

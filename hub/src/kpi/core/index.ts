@@ -10,17 +10,26 @@
  *   rank(rows) → KpiRankingRow[]      competition ranking used for workers and communities
  *   toCsv(rows) / rankingCsvRows(r)   RFC 4180 export, formula-injection safe
  *
- * Definitions (decided here, documented in accumulate.ts):
- *   响应率 = responded by respondBy / due, where a ticket is "due" in the period in which its
- *            outcome became known (its response if in time, else its respondBy once passed);
- *            a response is acceptance or an earlier resolution; dismissed never count.
+ *   computeStreetKpis(tickets, period, now, sites) → { report, drill(dimension, id, figure) }
+ *     every street figure per site / 社区 / 楼院 / worker / category / 物业公司, with ticket ids.
+ *
+ * Definitions (decided in definitions.ts, one ticket at a time):
+ *   响应率 = a person's accept / arrival / operator resolution by respondBy ÷ tickets due for a
+ *            person, judged in the period the outcome became known; a device's own recovery
+ *            before the deadline is 自动核销 (counted apart, never a response); dismissed never count.
  *   解决率 = resolved or closed / cohort − dismissed (cohort = opened in the period).
  *   满意率 = (satisfied + basically_satisfied) / rated, cohort, latest rating.
+ *   双是率 = 双是 / followed up; 见面率 = arrived / resolved by people; 剔除率 = dismissed / cohort.
+ *   万人诉求率 = complaints / residents × 10,000 (population from the site file's grid).
  *   proactive share = proactive / (proactive + complaint), cohort − dismissed.
- *   complaints pre-empted = cohort complaints with `preempted`.
- *   mean times = over the current SLA cycle (slaStartedAt → response / resolution).
+ *   mean/median response = over tickets a person responded to; resolution = over tickets
+ *            resolved with a person involved; both over the current SLA cycle.
  *   rates are null (not 0) when their denominator is 0.
  */
 export { computeKpis, rank, type KpiOptions } from './snapshot.ts';
-export { rate, responseAt, type Period } from './accumulate.ts';
+export { rate, median, figuresOf, type Period } from './accumulate.ts';
+export {
+  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, type KpiTicket, type ResponseOutcome,
+} from './definitions.ts';
+export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
 export { toCsv, csvCell, rankingCsvRows, type CsvCell } from './csv.ts';

@@ -1,6 +1,7 @@
-import type { KpiRankingRow, KpiSnapshot, Ticket } from '@shaobing/schemas';
+import type { KpiRankingRow, KpiSnapshot } from '@shaobing/schemas';
 import { ancestorAtLevel, type GridIndex } from '../../tickets/core/routing.ts';
-import { add, newAcc, rate, type Acc, type Period } from './accumulate.ts';
+import { add, figuresOf, newAcc, type Acc, type Period } from './accumulate.ts';
+import { judge, type KpiTicket } from './definitions.ts';
 
 export interface KpiOptions {
   siteId?: string;
@@ -13,14 +14,8 @@ export interface KpiOptions {
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 function row(id: string, a: Acc): Omit<KpiRankingRow, 'rank'> {
-  return {
-    id,
-    tickets: a.tickets,
-    responseRate: rate(a.respondMet, a.respondDue),
-    resolutionRate: rate(a.resolved, a.resolvable),
-    satisfactionRate: rate(a.satisfied, a.rated),
-    overdue: a.overdue,
-  };
+  const f = figuresOf(a, null);
+  return { id, tickets: f.tickets, responseRate: f.responseRate, resolutionRate: f.resolutionRate, satisfactionRate: f.satisfactionRate, overdue: f.overdue };
 }
 
 /** null (nothing to judge) sorts after any real rate, including 0 %. */
@@ -54,7 +49,7 @@ export function rank(rows: Array<Omit<KpiRankingRow, 'rank'>>): KpiRankingRow[] 
  * live state falls in it (in practice: opened since `from` minus the longest response window,
  * plus all live tickets for open/overdue). See accumulate.ts for each definition.
  */
-export function computeKpis(tickets: readonly Ticket[], period: Period, now: number, opts: KpiOptions = {}): KpiSnapshot {
+export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: number, opts: KpiOptions = {}): KpiSnapshot {
   const total = newAcc();
   const workers = new Map<string, Acc>();
   const communities = new Map<string, Acc>();
@@ -66,12 +61,13 @@ export function computeKpis(tickets: readonly Ticket[], period: Period, now: num
     return a;
   };
   for (const t of tickets) {
-    add(total, t, period, now);
-    if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now);
+    const v = judge(t, now);
+    add(total, t, period, now, v);
+    if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now, v);
     if (opts.index !== undefined) {
       let c = community.get(t.cellId);
       if (c === undefined) { c = ancestorAtLevel(opts.index, t.cellId, 'community')?.id ?? null; community.set(t.cellId, c); }
-      if (c !== null) add(group(communities, c), t, period, now);
+      if (c !== null) add(group(communities, c), t, period, now, v);
     }
     const opened = Date.parse(t.openedAt);
     if (t.status !== 'dismissed' && opened >= period.from && opened < period.to) cells.set(t.cellId, (cells.get(t.cellId) ?? 0) + 1);
@@ -79,20 +75,24 @@ export function computeKpis(tickets: readonly Ticket[], period: Period, now: num
   const hotspots = [...cells].map(([cellId, count]) => ({ cellId, count }))
     .sort((a, b) => b.count - a.count || (a.cellId < b.cellId ? -1 : 1))
     .slice(0, opts.hotspots ?? 10);
+  const f = figuresOf(total, null);
   return {
     ...(opts.siteId !== undefined ? { siteId: opts.siteId } : {}),
     period: { from: iso(period.from), to: iso(period.to) },
     generatedAt: iso(now),
-    tickets: total.tickets,
-    responseRate: rate(total.respondMet, total.respondDue),
-    resolutionRate: rate(total.resolved, total.resolvable),
-    satisfactionRate: rate(total.satisfied, total.rated),
-    proactiveShare: rate(total.proactive, total.proactive + total.complaints),
-    open: total.open,
-    overdue: total.overdue,
-    meanTimeToRespondMs: total.respondN === 0 ? null : total.respondSumMs / total.respondN,
-    meanTimeToResolveMs: total.resolveN === 0 ? null : total.resolveSumMs / total.resolveN,
-    complaintsPreempted: total.preempted,
+    tickets: f.tickets,
+    responseRate: f.responseRate,
+    resolutionRate: f.resolutionRate,
+    satisfactionRate: f.satisfactionRate,
+    proactiveShare: f.proactiveShare,
+    open: f.open,
+    overdue: f.overdue,
+    meanTimeToRespondMs: f.meanTimeToRespondMs,
+    meanTimeToResolveMs: f.meanTimeToResolveMs,
+    complaintsPreempted: f.complaintsPreempted,
+    autoResolved: f.autoResolved,
+    medianTimeToRespondMs: f.medianTimeToRespondMs,
+    medianTimeToResolveMs: f.medianTimeToResolveMs,
     hotspots,
     workers: rank([...workers].map(([id, a]) => row(id, a))),
     communities: rank([...communities].map(([id, a]) => row(id, a))),

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import ExcelJS from 'exceljs';
+import pino from 'pino';
+import type { Browser, Page } from 'playwright-core';
+import type { RuleDecision, Ticket } from '@shaobing/schemas';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { startHub, type HubHandle } from '../src/hub.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot } from './live-browser.ts';
+
+/*
+ * The street office's report screen in a real browser over the demo site: a day of tickets made
+ * through the real ticket service, then 日监控排名 read, drilled, printed (print media, A4) and
+ * exported. The print preview is kept in dashboard/docs/ for the README.
+ */
+let hub: HubHandle;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  buildDashboard();
+  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
+  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  const site = hub.registry.file.sites[0]!;
+  const ops = { username: 'dispatcher', role: 'dispatcher' as const };
+  const now = Date.now();
+  const units = site.grid.filter((c) => c.level === 'unit').slice(0, 6);
+  for (const [i, u] of units.entries()) {
+    const decision: RuleDecision = {
+      kind: 'open', ruleId: 'camera.corridor_clutter', siteId: site.id, cellId: u.id, dedupKey: `e2e-report-${i}`, severity: 'normal', category: 'fire_safety',
+      deviceVerifiable: false, title: { 'zh-CN': `楼道堆物：${u.name}`, en: 'Corridor clutter' }, description: { 'zh-CN': '', en: '' },
+      evidence: { eventKey: `e2e-report-ev-${i}`, ts: new Date(now - 60_000).toISOString(), type: 'camera.alert', summary: 'corridor_clutter 0.9' },
+    };
+    await hub.tickets.applyDecisions([decision], now - 60_000);
+    const t = (await hub.db.query('SELECT doc FROM tickets WHERE dedup_key = $1', [`e2e-report-${i}`]))[0]!.doc as Ticket;
+    if (i % 2 === 0) {
+      await hub.tickets.act(t.id, 'dispatch', {}, ops, now - 50_000);
+      await hub.tickets.act(t.id, 'accept', {}, ops, now - 40_000);
+      await hub.tickets.act(t.id, 'resolve', { note: '已清理' }, ops, now - 30_000);
+    }
+  }
+  await hub.tickets.openComplaint({ siteId: site.id, cellId: units[1]!.id, category: 'fire_safety', text: '楼道里堆满了杂物', source: 'hotline_12345' }, ops, now - 20_000);
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await hub?.stop();
+}, 60_000);
+
+describe('report screens in a real browser', () => {
+  it('shows the daily ranking with names, drills a figure to its tickets, prints on A4 and exports Excel', async () => {
+    await login(page, hub.httpUrl, 'supervisor', 'super123');
+    await page.click('[data-testid=nav-reports]');
+    await page.waitForSelector('[data-testid=report-sheet]');
+    expect(await page.textContent('[data-testid=report-title]')).toContain('日监控排名');
+    const site = hub.registry.file.sites[0]!;
+
+    // Grid workers by name, never by id.
+    const workerCells = await page.$$eval('[data-testid=report-workers] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(workerCells.length).toBeGreaterThan(0);
+    const names = new Set(site.workers.map((w) => w.name));
+    const ids = new Set(site.workers.map((w) => w.id));
+    for (const cell of workerCells) { expect(names.has(cell)).toBe(true); expect(ids.has(cell)).toBe(false); }
+    const communities = await page.$$eval('[data-testid=report-communities] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(communities.some((n) => site.grid.some((c) => c.level === 'community' && c.name === n))).toBe(true);
+    expect((await page.$$('[data-testid=report-tile]')).length).toBe(9);
+
+    // Drill: a community's overdue / response figure lists its ticket ids.
+    await page.click('[data-testid=report-communities] tbody tr:first-child td:nth-child(4) button');
+    await page.waitForSelector('[data-testid=report-drill]');
+    expect(await page.textContent('[data-testid=report-drill]')).toMatch(/张工单/);
+
+    // Weekly analysis switches the period.
+    await page.click('[data-testid=report-kind-weekly]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=report-title]')?.textContent?.includes('周调度分析'));
+    await page.click('[data-testid=report-kind-daily]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=report-title]')?.textContent?.includes('日监控排名'));
+
+    // Print preview: print media hides the control room around the sheet.
+    await page.click('[data-testid=report-drill] button');
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.isVisible('[data-testid=report-print]')).toBe(false);
+    expect(await page.isVisible('[data-testid=kpi-header]')).toBe(false);
+    expect(await page.isVisible('[data-testid=report-sheet]')).toBe(true);
+    await page.setViewportSize({ width: 794, height: 1123 }); // A4 at 96 dpi
+    await page.screenshot({ path: `${ROOT}dashboard/docs/report-print-preview.png`, fullPage: true });
+    const pdf = await page.pdf({ format: 'A4', printBackground: true });
+    expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    await page.emulateMedia({ media: 'screen' });
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await shot(page, 'e2e-reports-daily');
+
+    // Excel export from the button: a workbook with names in it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=report-excel]')]);
+    expect(download.suggestedFilename()).toMatch(/^daily-.+\.xlsx$/);
+    const wb = new ExcelJS.Workbook();
+    const bytes = await readFile((await download.path())!);
+    await wb.xlsx.load(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const sheet = wb.getWorksheet('网格员绩效')!;
+    const col = (sheet.getColumn(2).values as unknown[]).filter((v): v is string => typeof v === 'string');
+    expect(col.some((v) => names.has(v))).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  }, 120_000);
+});
