@@ -52,6 +52,8 @@ console.log(`shaobing: http ${hub.httpUrl}`);
 console.log(`shaobing: dashboard ${hub.httpUrl}/`);
 if (hub.mqttUrl) console.log(`shaobing: mqtt ${hub.mqttUrl}`);
 if (hub.mqttWsUrl) console.log(`shaobing: mqtt-ws ${hub.mqttWsUrl}`);
+if (hub.mqttTlsUrl) console.log(`shaobing: mqtt-tls ${hub.mqttTlsUrl}`);
+if (hub.mqttWssUrl) console.log(`shaobing: mqtt-wss ${hub.mqttWssUrl}`);
 
 let stopSimulator: (() => Promise<void>) | null = null;
 if (args['with-simulator']) {

@@ -124,6 +124,13 @@ describe('publish budget per credential', () => {
     const flooders = await Promise.all(['a', 'b', 'c', 'd'].map((s) => track(connectAs(hub, BIN, { clientId: `${BIN}#${s}` }))));
     const door = await track(connectAs(hub, DOOR));
     const cam = await track(connectAs(hub, CAM));
+    // The other devices' PUBACK latency without the flood, for the figure printed below.
+    const quietLatencies: number[] = [];
+    for (let k = 0; k < 10; k++) {
+      const sentAt = performance.now();
+      await door.publishAsync('shaobing/v1/t1/door/door-1/telemetry', JSON.stringify(envelope('door.heartbeat', {})), { qos: 1 });
+      quietLatencies.push(performance.now() - sentAt);
+    }
     // Each connection fires its QoS 1 publishes without waiting for each PUBACK (as fast as the
     // socket takes them); every one is acknowledged, stored or not.
     const PER_CLIENT = 300;
@@ -132,11 +139,14 @@ describe('publish budget per credential', () => {
     const flood = flooders.map((c) => Promise.all(Array.from({ length: PER_CLIENT }, () =>
       c.publishAsync(binTopic, JSON.stringify(envelope('bin.telemetry', { fillPct: 10 })), { qos: 1 }))));
     const othersIds: string[] = [];
+    const floodLatencies: number[] = [];
     const others = [door, cam].map(async (c, i) => {
       for (let k = 0; k < 15; k++) {
         const e = i === 0 ? envelope('door.heartbeat', {}) : envelope('camera.heartbeat', {});
         othersIds.push(e.id);
+        const sentAt = performance.now();
         await c.publishAsync(i === 0 ? 'shaobing/v1/t1/door/door-1/telemetry' : 'shaobing/v1/t1/camera/cam-1/telemetry', JSON.stringify(e), { qos: 1 });
+        floodLatencies.push(performance.now() - sentAt);
         await new Promise((r) => setTimeout(r, 50));
       }
     });
@@ -150,13 +160,14 @@ describe('publish budget per credential', () => {
     expect(stored).toBeGreaterThanOrEqual(2 * RATE);
     // The others were never limited: all 30 acknowledged messages are stored.
     expect(await count(hub, `SELECT count(*) AS n FROM events WHERE msg_id = ANY($1::text[])`, [othersIds])).toBe(30);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
     // The counter is exact; the dead-letter table gets a bounded sample (20 rows per 10 s per source).
     const limited = await metric(hub, /shaobing_messages_rejected_total\{reason="rate_limited"\} (\d+)/);
     expect(limited).toBe(sent - stored);
     const rows = await eventually(async () => (await count(hub, `SELECT count(*) AS n FROM dead_letters WHERE reason = 'rate_limited'`)) || null);
     expect(rows).toBeLessThanOrEqual(20 * Math.ceil(elapsedS / 10 + 1));
     expect(rows).toBeLessThan(limited);
-    console.log(`[rate limit] ${sent} sent by one credential over 4 client ids in ${elapsedS.toFixed(2)} s → ${stored} stored (allowance ${allowance.toFixed(0)}), ${limited} counted rate_limited, ${rows} dead-letter rows`);
+    console.log(`[rate limit] ${sent} sent by one credential over 4 client ids in ${elapsedS.toFixed(2)} s → ${stored} stored (allowance ${allowance.toFixed(0)}), ${limited} counted rate_limited, ${rows} dead-letter rows; others' PUBACK median ${median(quietLatencies)} ms quiet, ${median(floodLatencies)} ms during the flood`);
   });
 
   it('a reconnect does not refill the bucket', async () => {

@@ -36,11 +36,12 @@ function freePort(): Promise<number> {
 }
 
 /** Starts `npm start`'s entry point as a child process and waits for its MQTT line. */
-async function spawnHub(env: Record<string, string>): Promise<ChildProcess> {
+async function spawnHub(env: Record<string, string>, phase: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'hub/src/main.ts')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start: ${out.slice(-2000)}`)), 90_000);
+    // Generous: a cold embedded store (migrations, TimescaleDB) on a loaded CI machine is slow.
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`hub did not start (${phase}): ${out.slice(-2000)}`)); }, 150_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('shaobing: mqtt ')) { clearTimeout(timer); resolve(); }
@@ -84,7 +85,7 @@ async function crashRun(env: Record<string, string>, countStored: (ids: string[]
   const base = { ...env, MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), SITE_FILE: await writeTestSiteFile(), MQTT_RATE_LIMIT_PER_SEC: '100000' };
   const url = `mqtt://127.0.0.1:${mqttPort}`;
   const ledger: Ledger = { acked: new Set(), unacked: new Map() };
-  let hub = await spawnHub(base);
+  let hub = await spawnHub(base, 'first start');
   const loads = DEVICES.map((d) => loadFrom(url, d, ledger));
   // Load until a good number of PUBACKs are in, then kill -9 mid-stream.
   const until = Date.now() + 60_000;
@@ -95,7 +96,7 @@ async function crashRun(env: Record<string, string>, countStored: (ids: string[]
   for (const l of loads) { l.stop(); l.client.end(true); }
   const ackedAtCrash = new Set(ledger.acked);
 
-  hub = await spawnHub(base);
+  hub = await spawnHub(base, 'restart after kill -9');
   let resent = 0;
   try {
     // Reconnect each device (same id, persistent session) and resend everything not acknowledged.
@@ -145,7 +146,7 @@ describe('kill -9 under QoS 1 load', () => {
     // The store is read after the hub stopped, by opening the same DATA_DIR in this process.
     const r = await crashRun({ DATA_DIR: dataDir }, (ids) => countEmbedded(dataDir, ids));
     console.log(`[kill -9, embedded] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates`);
-  }, 240_000);
+  }, 420_000);
 
   it('PostgreSQL server: every PUBACKed id stored exactly once after restart and resend', async () => {
     const admin = inject('pgUrl');
@@ -164,5 +165,5 @@ describe('kill -9 under QoS 1 load', () => {
       return res.rows.map((x) => ({ id: x.id, n: Number(x.n) }));
     });
     console.log(`[kill -9, PostgreSQL] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates`);
-  }, 240_000);
+  }, 420_000);
 });

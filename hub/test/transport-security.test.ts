@@ -78,6 +78,26 @@ describe('HTTP hardening', () => {
   });
 });
 
+describe.each([true, false])('TRUST_PROXY=%s: X-Forwarded-For names the client only when set', (trustProxy) => {
+  let hub: HubHandle;
+  beforeAll(async () => { hub = await startTestHub({ trustProxy }); });
+  afterAll(async () => { await hub?.stop(); });
+  const wrongLogin = (forwardedFor: string, i: number) => fetch(`${hub.httpUrl}/api/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+    body: JSON.stringify({ username: `nobody-${i}`, password: 'guess' }),
+  }).then((r) => r.status);
+
+  it('limits logins per forwarded address only behind a trusted proxy', async () => {
+    // The login route allows 10 requests a minute per client address.
+    const first = [];
+    for (let i = 0; i < 11; i++) first.push(await wrongLogin('10.0.0.1', i));
+    expect(first.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(first[10]).toBe(429);
+    // Another forwarded address is another client only behind a trusted proxy.
+    expect(await wrongLogin('10.0.0.2', 99)).toBe(trustProxy ? 401 : 429);
+  });
+});
+
 describe('TLS: MQTT over TLS, secure WebSocket and HTTPS on one certificate', () => {
   let hub: HubHandle;
   let ca: string;
