@@ -1,20 +1,27 @@
 /**
- * `npm run bench`: runs every benchmark in its own process, one after another, and prints
- * their figures. Each also runs alone: `npx tsx bench/<name>.ts --help`-free, args in its header.
+ * `npm run bench`: the ingest benchmark (bench/ingest/run.ts: hub vs the bare-aedes ceiling,
+ * separate load-generator processes, durable stores, latency vs rate, connections), then every
+ * other benchmark, each in its own process. `npm run bench -- --quick`: the ingest benchmark's
+ * short profile only (< 1 min on an idle 2-core machine). Other arguments go to the ingest
+ * benchmark; each benchmark also runs alone, its arguments in its header.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
 const benches: [file: string, args: string[]][] = [
-  ['rules-core.ts', []],
-  ['sla-sweep.ts', []],
-  ['street-kpis.ts', []],
-  ['sla-sweep-db.ts', []],
-  ['store-writer.ts', ['20000', '1000']],
-  ['ingest-e2e.ts', ['10', '200', '8']],
-  ['ingest-cluster.ts', ['6000']],
-  ['store-soak.ts', ['30']],
+  ['ingest/run.ts', args],
+  ...(quick ? [] : [
+    ['rules-core.ts', []],
+    ['sla-sweep.ts', []],
+    ['street-kpis.ts', []],
+    ['sla-sweep-db.ts', []],
+    ['store-writer.ts', ['20000', '1000']],
+    ['ingest-cluster.ts', ['6000']],
+    ['store-soak.ts', ['30']],
+  ] satisfies [string, string[]][]),
 ];
 let failed = 0;
 for (const [file, args] of benches) {
