@@ -268,6 +268,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const stop = () => (stopped ??= (async () => {
     for (const t of timers) clearInterval(t);
     await cluster.stopJobs();         // no sweep, retention or report writes after this (waits for one in flight)
+    await maintenance.stop();         // store housekeeping and job-health reads (each hub runs its own)
     await notify.stop();              // a send in flight finishes and is marked; the rest wait in the outbox
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed

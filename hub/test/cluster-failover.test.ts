@@ -91,9 +91,9 @@ describe.runIf(ENABLED)('scale-out behind Mosquitto (hub processes)', () => {
     // Cluster-once jobs (SLA sweep, retention/aggregates, reports): each held by one live hub.
     const jobs = await until(async () => {
       const held = await leaseHolders(r.db, 'job:');
-      return held.size === 3 && [...held.values()].every((h) => h !== victimId) ? held : null;
+      return held.size === 2 && [...held.values()].every((h) => h !== victimId) ? held : null;
     }, 20_000, 50);
-    expect([...jobs.keys()].sort()).toEqual(['maintenance', 'reports', 'sla']);
+    expect([...jobs.keys()].sort()).toEqual(['reports', 'sla']);
 
     // Mosquitto keeps what it queued for the killed hub's persistent sessions; a supervisor
     // restarts the hub under the same HUB_ID and it drains them.

@@ -88,7 +88,11 @@ export function spawnHub(hubId: string, env: Record<string, string>): HubProcess
   });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  proc.once('exit', (code, signal) => rejectReady(new Error(`hub ${hubId} exited (${code ?? signal}) before it started: ${err.slice(-2000)}`)));
+  proc.once('exit', (code, signal) => {
+    // The hub logs its fatal error as a pino line on stdout.
+    const fatal = lines.filter((l) => Number(l.level) >= 50).map((l) => JSON.stringify(l).slice(0, 1500)).join('\n');
+    rejectReady(new Error(`hub ${hubId} exited (${code ?? signal}) before it started: ${fatal}${err.slice(-2000)}`));
+  });
   return { hubId, proc, lines, ready, kill: (signal) => stopProcess(proc, signal) };
 }
 
@@ -105,7 +109,11 @@ async function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
 export async function multiSiteFile(n: number): Promise<{ path: string; siteIds: string[] }> {
   const base = await testSiteFile();
   const one = base.sites[0]!;
-  const sites = Array.from({ length: n }, (_, i) => ({ ...one, id: `t${i + 1}`, nameEn: `Test street ${i + 1}` }));
+  // Worker logins are unique across sites: only the first copy keeps its workers' passwords.
+  const sites = Array.from({ length: n }, (_, i) => ({
+    ...one, id: `t${i + 1}`, nameEn: `Test street ${i + 1}`,
+    workers: i === 0 ? one.workers : one.workers.map(({ passwordHash: _unused, ...w }) => w),
+  }));
   const file: SiteFile = { ...base, sites };
   return { path: await writeTestSiteFile(file), siteIds: sites.map((s) => s.id) };
 }
