@@ -61,7 +61,7 @@ beforeAll(async () => {
   hub = await startHub(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), dashboardDir: DASHBOARD_DIST });
   bin = hub.registry.file.sites[0]!.devices.find((d) => d.family === 'bin' && d.secretHash)!;
   const username = `demo/${bin.id}`;
-  client = await mqtt.connectAsync(hub.mqttUrl!, { username, password: deriveDemoSecret(SEED, username), reconnectPeriod: 0 });
+  client = await mqtt.connectAsync(hub.mqttUrl!, { username, clientId: username, password: deriveDemoSecret(SEED, username), reconnectPeriod: 0 });
   browser = await launchChromium();
   board = await browser.newPage({ viewport: { width: 1600, height: 900 } });
   phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });

@@ -18,6 +18,8 @@ let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
 
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
 beforeAll(async () => {
   buildDashboard();
   const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
@@ -25,6 +27,8 @@ beforeAll(async () => {
   const site = hub.registry.file.sites[0]!;
   const ops = { username: 'dispatcher', role: 'dispatcher' as const };
   const now = Date.now();
+  const login = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dispatcher', password: 'dispatch123' }) });
+  const { token } = (await login.json()) as { token: string };
   const units = site.grid.filter((c) => c.level === 'unit').slice(0, 6);
   for (const [i, u] of units.entries()) {
     const decision: RuleDecision = {
@@ -37,7 +41,13 @@ beforeAll(async () => {
     if (i % 2 === 0) {
       await hub.tickets.act(t.id, 'dispatch', {}, ops, now - 50_000);
       await hub.tickets.act(t.id, 'accept', {}, ops, now - 40_000);
-      await hub.tickets.act(t.id, 'resolve', { note: '已清理' }, ops, now - 30_000);
+      // A camera cannot verify a cleared corridor: the resolution carries the worker's photo.
+      const form = new FormData();
+      form.append('file', new Blob([PNG], { type: 'image/png' }), 'after.png');
+      const up = await fetch(`${hub.httpUrl}/api/tickets/${t.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+      if (up.status !== 201) throw new Error(`photo upload: ${up.status} ${await up.text()}`);
+      const photo = (await up.json()) as { id: string };
+      await hub.tickets.act(t.id, 'resolve', { note: '已清理', photos: [photo.id] }, ops, now - 30_000);
     }
   }
   await hub.tickets.openComplaint({ siteId: site.id, cellId: units[1]!.id, category: 'fire_safety', text: '楼道里堆满了杂物', source: 'hotline_12345' }, ops, now - 20_000);

@@ -57,10 +57,15 @@ describe('HTTP hardening', () => {
   });
 
   it('answers JSON 404 for unknown server paths and the SPA only for dashboard routes', async () => {
-    for (const path of ['/api/nope', '/api', '/open311/v2/services.json', '/open311', '/docs/x/y', '/ws/other', '/metrics/x']) {
+    for (const path of ['/api/nope', '/api', '/docs/x/y', '/ws/other', '/metrics/x']) {
       const res = await fetch(`${hub.httpUrl}${path}`);
       expect([path, res.status, res.headers.get('content-type')]).toEqual([path, 404, expect.stringContaining('application/json')]);
       expect(((await res.json()) as { code: string }).code).toBe('HUB_ERR_NOT_FOUND');
+    }
+    // Open311 answers its unknown paths with a GeoReport error list, still JSON 404, never the SPA.
+    for (const path of ['/open311', '/open311/v2/nope.json', '/open311/v3/services.json']) {
+      const res = await fetch(`${hub.httpUrl}${path}`);
+      expect([path, res.status, res.headers.get('content-type')]).toEqual([path, 404, expect.stringContaining('application/json')]);
     }
     for (const path of ['/tickets/T-1', '/map', '/docsfoo']) {
       const res = await fetch(`${hub.httpUrl}${path}`);

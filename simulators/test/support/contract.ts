@@ -46,9 +46,16 @@ export function checkPublish(site: Site, sender: { kind: 'device' | 'gateway'; i
   if (!t || t.siteId !== site.id) return fail('forbidden_topic');
   if (sender.kind === 'device' && (t.kind !== 'device' || t.deviceId !== sender.id)) return fail('forbidden_topic');
   if (sender.kind === 'gateway' && t.kind === 'gateway' && t.gatewayId !== sender.id) return fail('forbidden_topic');
+  // The hub's order: bytes that are not UTF-8 are `schema` (strings the contract cannot hold),
+  // text that does not parse is `bad_json`.
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return fail('schema');
+  }
   let doc: unknown;
   try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     doc = JSON.parse(text);
   } catch {
     return fail('bad_json');
