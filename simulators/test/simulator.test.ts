@@ -125,8 +125,9 @@ describe('simulator against a real broker', () => {
     expect(Date.now() - started).toBeGreaterThan(500);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(sim.stats().sent).toBeGreaterThanOrEqual(150);
-    // At stop, doors it opened are closed (never left to look held open): at most one close per door.
+    // The limit is checked per device step (a step may emit several messages: up to 10 over), and
+    // at stop the doors it opened are closed (never left to look held open): one close per door.
     const doors = siteFile.sites.flatMap((site) => site.devices).filter((d) => d.family === 'door').length;
-    expect(sim.stats().sent).toBeLessThanOrEqual(150 + doors);
+    expect(sim.stats().sent).toBeLessThan(160 + doors);
   });
 });
