@@ -32,7 +32,7 @@ async function connectAll(clients: ClientSpec[], concurrency: number): Promise<n
     for (let i = next++; i < clients.length; i = next++) {
       const spec = clients[i]!;
       try {
-        const c = await mqtt.connectAsync(url, { username: spec.username, password: spec.password, clientId: spec.username.replace('/', '-'), reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 120 });
+        const c = await mqtt.connectAsync(url, { username: spec.username, password: spec.password, clientId: spec.username, reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 120 });
         out[i] = { c, spec, seq: out[i]?.seq ?? 0 };
       } catch {
         failed++;
