@@ -118,14 +118,25 @@ async function describeServer(url: string): Promise<string> {
 
 export interface PrivateCluster {
   url: string;
+  /** Stops the server and removes its directory. */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m <mode>` keeping the data: an outage, ended by `startServer()`. */
+  stopServer(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the stopped server again on the same port and data. */
+  startServer(): Promise<void>;
 }
 
+/** The TimescaleDB settings of the main test cluster, for tests that start their own. */
+export const TIMESCALE_SETTINGS: Readonly<Record<string, string>> = TIMESCALE;
+
 /**
- * initdb + pg_ctl start in a fresh temp dir; also used by the benchmarks. `settings` are
- * server options (`-c name=value`), e.g. shared_preload_libraries=timescaledb.
+ * initdb + pg_ctl start in a fresh temp dir; also used by the benchmarks and by tests that
+ * stop their own server (db-outage). `settings` are server options (`-c name=value`), e.g.
+ * shared_preload_libraries=timescaledb. `durable` keeps the server's fsync/synchronous_commit/
+ * full_page_writes defaults (benchmarks: turning them off flatters write figures); test
+ * clusters are thrown away and run without them.
  */
-export async function startPrivateCluster(opts: { settings?: Record<string, string> } = {}): Promise<PrivateCluster> {
+export async function startPrivateCluster(opts: { settings?: Record<string, string>; durable?: boolean; maxConnections?: number } = {}): Promise<PrivateCluster> {
   const bin = await findBinDir();
   const asPostgres = process.getuid?.() === 0;
   const wrap = (cmd: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
@@ -145,16 +156,20 @@ export async function startPrivateCluster(opts: { settings?: Record<string, stri
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    // Durability settings off: a test cluster is thrown away, and speed matters more.
+    // Durability settings off unless asked: a test cluster is thrown away, and speed matters more.
     const extra = Object.entries(opts.settings ?? {}).map(([k, v]) => ` -c ${k}=${v}`).join('');
-    const serverOpts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${extra}`;
+    const fast = opts.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
+    const serverOpts = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir}${fast} -c max_connections=${opts.maxConnections ?? 300}${extra}`;
+    const start = () => run(...wrap(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', serverOpts]));
     try {
-      await run(...wrap(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', serverOpts]));
+      await start();
       const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
       await probe(url);
       let stopped = false;
       return {
         url,
+        stopServer: async (mode = 'fast') => { await run(...wrap(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', mode, '-w'])); },
+        startServer: async () => { await start(); await probe(url); },
         stop: async () => {
           if (stopped) return;
           stopped = true;
@@ -171,7 +186,7 @@ export async function startPrivateCluster(opts: { settings?: Record<string, stri
   throw new Error(`could not start a private PostgreSQL: ${(lastErr as Error).message}\n${log.slice(-2000)}`);
 }
 
-async function findBinDir(): Promise<string> {
+export async function findBinDir(): Promise<string> {
   const base = '/usr/lib/postgresql';
   if (existsSync(base)) {
     const versions = (await readdir(base)).filter((v) => existsSync(join(base, v, 'bin', 'initdb')));
