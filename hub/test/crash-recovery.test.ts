@@ -1,16 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import pg from 'pg';
 import pino from 'pino';
 import { openDb } from '../src/store/open-db.ts';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { envelope } from './support/test-hub.ts';
-import { secretOf, writeTestSiteFile } from './support/test-site.ts';
+import { freePort, spawnHub } from './support/hub-process.ts';
+import { envelope, eventually } from './support/test-hub.ts';
+import { OPERATORS, secretOf, writeTestSiteFile } from './support/test-site.ts';
+import type { Ticket } from '@shaobing/schemas';
 
 /*
  * kill -9 of the hub process under QoS 1 load from devices with persistent sessions: every
@@ -18,41 +17,16 @@ import { secretOf, writeTestSiteFile } from './support/test-site.ts';
  * was not acknowledged — on the embedded store (on disk) and on the PostgreSQL server.
  */
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+// The door reports forced openings and tamper alarms: match rules with a ticket per device
+// (door.forced, door.tamper). After the restart and the resend, each must have one live ticket.
+let doorEvents = 0;
 const DEVICES = [
   { user: 't1/bin-1', topic: 'shaobing/v1/t1/bin/bin-1/telemetry', msg: () => envelope('bin.telemetry', { fillPct: 20 }) },
-  { user: 't1/door-1', topic: 'shaobing/v1/t1/door/door-1/telemetry', msg: () => envelope('door.heartbeat', {}) },
+  { user: 't1/door-1', topic: 'shaobing/v1/t1/door/door-1/event', msg: () => envelope(++doorEvents % 2 ? 'door.forced' : 'door.tamper', {}) },
   { user: 't1/cam-1', topic: 'shaobing/v1/t1/camera/cam-1/telemetry', msg: () => envelope('camera.heartbeat', {}) },
   { user: 't1/chg-1', topic: 'shaobing/v1/t1/charger/chg-1/telemetry', msg: () => envelope('charger.heartbeat', {}) },
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `npm start`'s entry point as a child process and waits for its MQTT line. */
-async function spawnHub(env: Record<string, string>, phase: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'hub/src/main.ts')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    // Generous: a cold embedded store (migrations, TimescaleDB) on a loaded CI machine is slow.
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`hub did not start (${phase}): ${out.slice(-2000)}`)); }, 150_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('shaobing: mqtt ')) { clearTimeout(timer); resolve(); }
-    });
-    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`hub exited with ${code}: ${out.slice(-2000)}`)); });
-  });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return child;
-}
+const LIVE = `status IN ('open', 'dispatched', 'accepted', 'reopened')`;
 
 interface Ledger { acked: Set<string>; unacked: Map<string, { topic: string; payload: string }> }
 
@@ -80,7 +54,10 @@ function loadFrom(url: string, d: (typeof DEVICES)[number], ledger: Ledger): { c
   return { client, stop: () => { running = false; } };
 }
 
-async function crashRun(env: Record<string, string>, countStored: (ids: string[]) => Promise<{ id: string; n: number }[]>): Promise<{ acked: number; resent: number; stored: number }> {
+/** Reads the store after the hub stopped: the test's own connection (server) or the same DATA_DIR (embedded). */
+type ReadStore = <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<R[]>;
+
+async function crashRun(env: Record<string, string>, read: ReadStore): Promise<{ acked: number; resent: number; stored: number; tickets: string }> {
   const [mqttPort, httpPort] = [await freePort(), await freePort()];
   const base = { ...env, MQTT_PORT: String(mqttPort), HTTP_PORT: String(httpPort), SITE_FILE: await writeTestSiteFile(), MQTT_RATE_LIMIT_PER_SEC: '100000' };
   const url = `mqtt://127.0.0.1:${mqttPort}`;
@@ -90,9 +67,7 @@ async function crashRun(env: Record<string, string>, countStored: (ids: string[]
   // Load until a good number of PUBACKs are in, then kill -9 mid-stream.
   const until = Date.now() + 60_000;
   while (ledger.acked.size < 400 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-  const exited = new Promise((r) => hub.once('exit', r));
-  hub.kill('SIGKILL');
-  await exited;
+  await hub.stop('SIGKILL');
   for (const l of loads) { l.stop(); l.client.end(true); }
   const ackedAtCrash = new Set(ledger.acked);
 
@@ -108,31 +83,55 @@ async function crashRun(env: Record<string, string>, countStored: (ids: string[]
       return c.publishAsync(m.topic, m.payload, { qos: 1 }).then(() => { ledger.acked.add(id); });
     }));
     await Promise.all(clients.map((c) => c.endAsync()));
+    // The rule engine catches up on what was stored before the kill (its event tail) before the
+    // hub stops: wait for both door tickets (it stops cleanly either way).
+    const token = await loginAdmin(base.HTTP_PORT);
+    await eventually(async () => {
+      const rules = new Set((await ticketsOf(base.HTTP_PORT, token)).map((t) => t.ruleId));
+      return rules.has('door.forced') && rules.has('door.tamper');
+    }, 60_000, 200);
   } finally {
     // A clean stop (SIGTERM) after the restart; the store is then read from outside.
-    const exited2 = new Promise((r) => hub.once('exit', r));
-    hub.kill('SIGTERM');
-    await exited2;
+    await hub.stop('SIGTERM');
   }
   const all = [...ledger.acked];
-  const rows = await countStored(all);
+  const rows = (await read<{ id: string; n: string | number }>('SELECT msg_id AS id, count(*) AS n FROM events WHERE msg_id = ANY($1::text[]) GROUP BY msg_id', [all])).map((x) => ({ id: x.id, n: Number(x.n) }));
   const byId = new Map(rows.map((r) => [r.id, r.n]));
   // Every acknowledged id (before the crash, and after the resend) is stored exactly once.
   const missing = all.filter((id) => !byId.has(id));
   const twice = rows.filter((r) => r.n !== 1);
   expect({ missing: missing.length, twice: twice.length }).toEqual({ missing: 0, twice: 0 });
   expect(ackedAtCrash.size).toBeGreaterThanOrEqual(400);
-  return { acked: ackedAtCrash.size, resent, stored: rows.length };
+  // No dedup key has two live tickets (the resend and the rule engine's catch-up after the
+  // restart opened none twice), and each door alarm has its one live ticket.
+  const perKey = (await read<{ rule_id: string; dedup_key: string; live: string | number; total: string | number }>(
+    `SELECT rule_id, dedup_key, count(*) FILTER (WHERE ${LIVE}) AS live, count(*) AS total FROM tickets GROUP BY rule_id, dedup_key ORDER BY rule_id`)).map((r) => ({ rule: r.rule_id, key: r.dedup_key, live: Number(r.live), total: Number(r.total) }));
+  expect(perKey.filter((k) => k.live > 1)).toEqual([]);
+  expect(perKey.filter((k) => k.rule === 'door.forced' || k.rule === 'door.tamper').map((k) => [k.rule, k.live, k.total])).toEqual([['door.forced', 1, 1], ['door.tamper', 1, 1]]);
+  const occurrences = (await read<{ n: string | number }>(`SELECT count(*) AS n FROM events WHERE type IN ('door.forced', 'door.tamper') AND msg_id = ANY($1::text[])`, [all]))[0]!;
+  return { acked: ackedAtCrash.size, resent, stored: rows.length, tickets: `${perKey.length} dedup keys, none with two live tickets; ${Number(occurrences.n)} door alarms → 1 door.forced + 1 door.tamper ticket` };
 }
 
-async function countEmbedded(dataDir: string, ids: string[]): Promise<{ id: string; n: number }[]> {
-  const db = await openDb({ dataDir, log: pino({ level: 'silent' }) });
-  try {
-    const rows = await db.query<{ id: string; n: string | number }>('SELECT msg_id AS id, count(*) AS n FROM events WHERE msg_id = ANY($1::text[]) GROUP BY msg_id', [ids]);
-    return rows.map((x) => ({ id: x.id, n: Number(x.n) }));
-  } finally {
-    await db.close();
-  }
+function embeddedReader(dataDir: string): ReadStore {
+  return async (sql, params) => {
+    const db = await openDb({ dataDir, log: pino({ level: 'silent' }) });
+    try {
+      return await db.query(sql, params);
+    } finally {
+      await db.close();
+    }
+  };
+}
+
+async function loginAdmin(httpPort: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: OPERATORS.admin }) });
+  if (!res.ok) throw new Error(`login ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function ticketsOf(httpPort: string, token: string): Promise<Ticket[]> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/tickets?siteId=t1&limit=500`, { headers: { authorization: `Bearer ${token}` } });
+  return ((await res.json()) as { items: Ticket[] }).items;
 }
 
 describe('kill -9 under QoS 1 load', () => {
@@ -144,8 +143,8 @@ describe('kill -9 under QoS 1 load', () => {
     dirs.push(dir);
     const dataDir = join(dir, 'data');
     // The store is read after the hub stopped, by opening the same DATA_DIR in this process.
-    const r = await crashRun({ DATA_DIR: dataDir }, (ids) => countEmbedded(dataDir, ids));
-    console.log(`[kill -9, embedded] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates`);
+    const r = await crashRun({ DATA_DIR: dataDir }, embeddedReader(dataDir));
+    console.log(`[kill -9, embedded] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates; ${r.tickets}`);
   }, 420_000);
 
   it('PostgreSQL server: every PUBACKed id stored exactly once after restart and resend', async () => {
@@ -157,13 +156,15 @@ describe('kill -9 under QoS 1 load', () => {
     await c.query(`CREATE DATABASE ${name}`);
     await c.end();
     const url = admin.replace(/\/[^/]*$/, `/${name}`);
-    const r = await crashRun({ DATABASE_URL: url, DATA_DIR: await mkdtemp(join(tmpdir(), 'shaobing-crash-pg-')) }, async (ids) => {
+    const r = await crashRun({ DATABASE_URL: url, DATA_DIR: await mkdtemp(join(tmpdir(), 'shaobing-crash-pg-')) }, async <R extends Record<string, unknown>>(sql: string, params?: unknown[]) => {
       const db = new pg.Client({ connectionString: url });
       await db.connect();
-      const res = await db.query<{ id: string; n: string }>('SELECT msg_id AS id, count(*) AS n FROM events WHERE msg_id = ANY($1::text[]) GROUP BY msg_id', [ids]);
-      await db.end();
-      return res.rows.map((x) => ({ id: x.id, n: Number(x.n) }));
+      try {
+        return (await db.query<R>(sql, params)).rows;
+      } finally {
+        await db.end();
+      }
     });
-    console.log(`[kill -9, PostgreSQL] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates`);
+    console.log(`[kill -9, PostgreSQL] ${r.acked} acked before the kill, ${r.resent} resent, ${r.stored} distinct ids stored, 0 missing, 0 duplicates; ${r.tickets}`);
   }, 420_000);
 });
