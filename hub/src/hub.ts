@@ -180,6 +180,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
         metrics.rejected.inc({ reason: 'too_large' });
         log.warn({ remote, announced }, 'mqtt packet far over the size limit; connection closed before buffering it');
       },
+      maxSendBytes: config.mqttMaxSendBufferBytes,
+      onSendOverflow: (buffered, remote) => {
+        metrics.sendOverflows.inc();
+        log.warn({ remote, buffered, limit: config.mqttMaxSendBufferBytes }, 'mqtt client stopped reading; connection closed at its send-buffer limit');
+      },
     }, tls && (config.mqttTlsPort !== null || config.mqttWssPort !== null) ? { tlsPort: config.mqttTlsPort, wssPort: config.mqttWssPort, ...tls } : undefined);
     mqttTlsUrl = listeners.tlsPort === null ? null : `mqtts://${hostForUrl(config.mqttHost)}:${listeners.tlsPort}`;
     mqttWssUrl = listeners.wssPort === null ? null : `wss://${hostForUrl(config.mqttHost)}:${listeners.wssPort}`;

@@ -15,6 +15,7 @@ export function createMetrics() {
     pending: new Gauge({ name: 'shaobing_store_pending', help: 'accepted messages waiting for their batch to commit', registers: [registry] }),
     storeUp: new Gauge({ name: 'shaobing_store_up', help: '1 when the last store write succeeded', registers: [registry] }),
     clients: new Gauge({ name: 'shaobing_mqtt_clients', help: 'connected MQTT clients', registers: [registry] }),
+    sendOverflows: new Counter({ name: 'shaobing_mqtt_send_buffer_overflows_total', help: 'MQTT connections closed because they stopped reading (MQTT_MAX_SEND_BUFFER_BYTES)', registers: [registry] }),
     authFailures: new Counter({ name: 'shaobing_mqtt_auth_failures_total', help: 'CONNECT refused for bad credentials', registers: [registry] }),
     storeJobsFailing: new Gauge({ name: 'shaobing_store_jobs_failing', help: 'TimescaleDB background jobs whose last run failed or that are late, by job', labelNames: ['job_id', 'proc', 'problem'], registers: [registry] }),
     storeDiskBytes: new Gauge({ name: 'shaobing_store_disk_bytes', help: 'store disk use: embedded data directory, or the server database size', registers: [registry] }),

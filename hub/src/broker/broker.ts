@@ -223,14 +223,21 @@ function describe(who: MqttIdentity): string {
 /** MQTT listeners of the embedded broker: TCP, and optionally WebSocket, TLS and secure WebSocket. */
 export interface BrokerListeners { tcpPort: number; wsPort: number | null; tlsPort: number | null; wssPort: number | null; close(): Promise<void> }
 
-export interface FrameLimits { maxFrameBytes: number; onTooLarge: (announced: number, remote: string) => void }
+export interface FrameLimits {
+  maxFrameBytes: number;
+  onTooLarge: (announced: number, remote: string) => void;
+  /** Bytes held for a connection that does not read (MQTT_MAX_SEND_BUFFER_BYTES) before it is closed. */
+  maxSendBytes?: number;
+  onSendOverflow?: (buffered: number, remote: string) => void;
+}
 
 export async function listenBroker(broker: Aedes, host: string, port: number, wsPort: number | null, guard: FrameLimits, secure?: SecureListenOptions): Promise<BrokerListeners> {
   const onWildcard = wildcardHandlers.get(broker);
   /** Every transport ends here: frame guard, source address, wildcard reporting, then aedes. */
   const accept = (stream: Duplex, remote: string, req?: IncomingMessage) => {
     let client: Client | null = null;
-    const conn = guardedConnection(stream, guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote), (wp) => { if (client) onWildcard?.(client, wp); });
+    const conn = guardedConnection(stream, guard.maxFrameBytes, (n) => guard.onTooLarge(n, remote), (wp) => { if (client) onWildcard?.(client, wp); },
+      { maxBytes: guard.maxSendBytes ?? DEFAULT_SEND_BUFFER_BYTES, onOverflow: (n) => guard.onSendOverflow?.(n, remote) });
     remotes.set(conn, remote.replace(/:\d+$/, ''));
     client = broker.handle(conn, req);
   };
@@ -264,6 +271,8 @@ export async function listenBroker(broker: Aedes, host: string, port: number, ws
     },
   };
 }
+
+const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
 
 /** MQTT over TLS (`MQTT_TLS_PORT`) and over secure WebSocket (`MQTT_WSS_PORT`), one certificate. */
 export interface SecureListenOptions { tlsPort: number | null; wssPort: number | null; cert: Buffer; key: Buffer }

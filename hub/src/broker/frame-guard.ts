@@ -1,4 +1,4 @@
-import { Duplex, Transform, type TransformCallback } from 'node:stream';
+import { Duplex, Transform, Writable, type TransformCallback } from 'node:stream';
 
 /**
  * aedes' MQTT parser has no packet-size limit: a client announcing a 256 MB PUBLISH makes the
@@ -107,11 +107,36 @@ const MAX_PAYLOAD_SAMPLE = 2048;
 /** A PUBLISH whose topic holds a wildcard, as far as the guard read it (payload truncated). */
 export interface WildcardPublish { topic: string; payload: Buffer }
 
-/** The connection (TCP socket or WebSocket stream) as aedes sees it: reads pass through a FrameGuard, writes go straight out. */
-export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void, onWildcardPublish?: (publish: WildcardPublish) => void): Duplex {
+/** What the hub may hold for a connection that does not read, and who hears when it is cut. */
+export interface SendLimit { maxBytes: number; onOverflow: (buffered: number) => void }
+
+/**
+ * The connection (TCP socket or WebSocket stream) as aedes sees it: reads pass through a
+ * FrameGuard; writes go straight to the socket and never report backpressure to aedes. aedes
+ * waits for 'drain' before it completes a delivery, and the PUBACK of every publisher
+ * forwarded to a subscriber waits on that delivery: one subscriber that stopped reading
+ * would hold every device's PUBACK for aedes' drainTimeout. Instead the bytes waiting in the
+ * socket are bounded here, and a connection over `send.maxBytes` is closed.
+ */
+export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void, onWildcardPublish?: (publish: WildcardPublish) => void, send?: SendLimit): Duplex {
   const guard = new FrameGuard(maxFrameBytes, onTooLarge, onWildcardPublish);
   socket.pipe(guard);
-  const conn = Duplex.from({ readable: guard, writable: socket });
+  const out = send ? new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (socket.destroyed) return cb();
+      socket.write(chunk);
+      if (socket.writableLength > send.maxBytes) {
+        send.onOverflow(socket.writableLength);
+        destroyAll();
+      }
+      cb();
+    },
+    final(cb) {
+      socket.end();
+      cb();
+    },
+  }) : socket;
+  const conn = Duplex.from({ readable: guard, writable: out });
   const destroyAll = () => {
     socket.destroy();
     conn.destroy();
