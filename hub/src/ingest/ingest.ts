@@ -57,6 +57,11 @@ export class Ingest {
     const parsed = parsePayload(pub.payload);
     if (isRejection(parsed)) return this.refuse(pub, topicDevice ? { ...parsed, deviceId: topicDevice } : parsed, siteId);
     if (topic.kind === 'gateway' && !parsed.batch) return this.refuse(pub, reject('schema', 'a gateway batch topic takes a JSON array of items'), siteId);
+    // The gateway speaking: the embedded broker's login, else (external broker, which
+    // authenticated it and bound it to its topics) the gateway its batch topic names.
+    const topicGateway = topic.kind === 'gateway' ? this.deps.registry.principal(`${siteId}/${topic.gatewayId}`) : undefined;
+    const gateway = pub.principal?.kind === 'gateway' ? pub.principal : topicGateway?.kind === 'gateway' ? topicGateway : null;
+    if (topic.kind === 'gateway' && !gateway) return this.refuse(pub, reject('forbidden_topic', `no gateway "${topic.gatewayId}" in site "${siteId}"`), siteId);
 
     const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
     const rejected: Rejection[] = [];
@@ -76,8 +81,8 @@ export class Ingest {
         rejected.push(this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId));
         continue;
       }
-      if (pub.principal?.kind === 'gateway' && !speaksFor(pub.principal, device, this.deps.registry)) {
-        rejected.push(this.record(pub, reject('forbidden_topic', `gateway "${pub.principal.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId));
+      if (gateway && !speaksFor(gateway, device, this.deps.registry)) {
+        rejected.push(this.record(pub, reject('forbidden_topic', `gateway "${gateway.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId));
         continue;
       }
       if (typeof msg.data.port === 'number' && device.ports !== undefined && msg.data.port > device.ports) {
