@@ -110,6 +110,7 @@ describe('PostgreSQL server stopped under QoS 1 load', () => {
     // The outage.
     await cluster.stopServer('fast');
     const stoppedAt = Date.now();
+    const atStop = { acked: ledger.acked.size, inFlight: ledger.unacked.size };
     const health: { at: number; status: number }[] = [];
     let rssPeak = rssBefore;
     while (Date.now() - stoppedAt < OUTAGE_S * 1000) {
@@ -117,7 +118,7 @@ describe('PostgreSQL server stopped under QoS 1 load', () => {
       rssPeak = Math.max(rssPeak, (await rssOf(pid)) ?? 0);
       await sleep(500);
     }
-    const sentDuringOutage = ledger.sent;
+    const atRestart = { acked: ledger.acked.size, inFlight: ledger.unacked.size };
     await cluster.startServer();
     const restartedAt = Date.now();
 
@@ -152,7 +153,7 @@ describe('PostgreSQL server stopped under QoS 1 load', () => {
       // /healthz: 503 once the writer has noticed (its first failed write, well within 10 s), to the end.
       const late = health.filter((h) => h.at > 10_000);
       const codes = [...new Set(health.map((h) => h.status))];
-      console.log(`[db outage ${OUTAGE_S} s] ${ledger.acked.size} acked (${ackedAtRecovery} before recovery, ${sentDuringOutage} sent by then), ${ackedWhileDown} acked while down, ` +
+      console.log(`[db outage ${OUTAGE_S} s] ${atStop.acked} acked and ${atStop.inFlight} in flight at the stop, ${atRestart.acked} acked and ${atRestart.inFlight} held at the restart, ${ledger.acked.size} acked in all; ${ackedWhileDown} acked while down, ` +
         `/healthz during outage ${codes.join('/')} (first 503 after ${health.find((h) => h.status === 503)?.at ?? '-'} ms), recovered ${recoveredMs} ms after restart, ` +
         `hub RSS ${mb(rssBefore)} before, peak ${mb(rssPeak)} during, ${mb(rssAfter)} after; ${missing} acked-but-missing, ${duplicates} duplicates`);
       expect({ missing, duplicates, ackedWhileDown }).toEqual({ missing: 0, duplicates: 0, ackedWhileDown: 0 });
