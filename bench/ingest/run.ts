@@ -53,9 +53,8 @@ class Child<In, Out extends { ev: string }> {
   readonly proc: ChildProcess;
   #waiters: { ev: string; resolve: (m: Out) => void }[] = [];
   constructor(file: string) {
-    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process, for finding the hot spots.
-    const prof = file === 'server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    this.proc = fork(join(here, file), [], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    // BENCH_CPU_PROF=<dir>: the server writes a V8 CPU profile of each measured window there.
+    this.proc = fork(join(here, file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     this.proc.on('message', (m: Out) => {
       const i = this.#waiters.findIndex((w) => w.ev === m.ev);
       if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
