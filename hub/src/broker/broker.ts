@@ -129,7 +129,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
       if (isWill && connections.takenOver(credential, client.id, client)) return drop(packet, done); // reconnected: not offline
       const now = Date.now();
       const payload = isWill && topic?.kind === 'device' ? stampLastWill(topic, toBuffer(packet.payload), now) : toBuffer(packet.payload);
-      const pub = { topic: packet.topic, payload, clientId: client.id, principal: who.kind === 'principal' ? who.principal : null };
+      const pub = { topic: packet.topic, parsedTopic: topic, payload, clientId: client.id, principal: who.kind === 'principal' ? who.principal : null };
       if (!mayPublish(who, topic)) {
         ingest.refuse(pub, reject('forbidden_topic', `${describe(who)} may not publish to ${packet.topic.slice(0, 200)}`), topic?.siteId ?? null);
         // [MQTT-3.3.5-2] no negative PUBACK in 3.1.1: closing the connection is the refusal.
@@ -212,8 +212,9 @@ function drop(packet: PublishPacket, done: (err?: Error | null) => void): void {
   done(null);
 }
 
+/** The parser's payload is already a Buffer of its own (received bytes are never reused): no copy. */
 function toBuffer(payload: PublishPacket['payload']): Buffer {
-  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
 }
 
 function describe(who: MqttIdentity): string {
