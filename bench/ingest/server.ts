@@ -92,7 +92,8 @@ process.on('message', (m: ToServer) => {
   void (async () => {
     switch (m.cmd) {
       case 'start':
-        send({ ev: 'started', url: m.target === 'aedes' ? await startBare() : await startHubTarget(m) });
+        if (m.target === 'aedes') send({ ev: 'started', url: await startBare() });
+        else send({ ev: 'started', url: await startHubTarget(m), httpUrl: hub!.httpUrl });
         break;
       case 'mark': {
         await profileMark();
