@@ -18,6 +18,7 @@ import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 import { ConnectionTable, clientIdBelongsTo } from './client-identity.ts';
 import { CredentialLimiter } from './credential-limits.ts';
 import { guardedConnection, type WildcardPublish } from './frame-guard.ts';
+import { parseTopicCached } from './topic-cache.ts';
 
 /** Publishes to this topic go nowhere: rejected payloads are re-pointed here so aedes drops them. */
 const DROP_TOPIC = '$shaobing/dropped';
@@ -122,7 +123,7 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
       // A client-less will (aedes republishing an obsolete LWT) carries no identity: drop it.
       const who = client ? identities.get(client) : undefined;
       if (!client || !who) return drop(packet, done);
-      const topic = parseTopic(packet.topic);
+      const topic = parseTopicCached(packet.topic);
       const credential = who.kind === 'principal' ? `${who.principal.siteId}/${who.principal.id}` : who.operator.username;
       // aedes marks a client closed before it publishes its Last Will; nothing else is published then.
       const isWill = client.closed;
