@@ -200,7 +200,7 @@ async function main(): Promise<void> {
     if (DEVICES > 0 && stores.includes('pg')) lines.push(...(await connectionSection(siteFile, clients.slice(0, DEVICES))));
 
     const load1 = os.loadavg();
-    lines.push('', `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${fmt(os.totalmem() / 2 ** 20)} MiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')} (per run, 1 min: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}). Command: \`npm run bench${quick ? ' -- --quick' : ''}\`; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    lines.push('', `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${fmt(os.totalmem() / 2 ** 20)} MiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')} (per run, 1 min: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}). Command: \`npx tsx bench/ingest/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     console.log(lines.join('\n'));
     if (anyMissing) {
       console.error(`FAILED: ${anyMissing} acknowledged messages are not in the store`);
