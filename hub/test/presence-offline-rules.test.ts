@@ -87,11 +87,16 @@ describe('presence sweeps from a deadline heap', () => {
       expect(presence.sweep(T0 + 100_000)).toBe(0);
       // …which sees the new limit, at most PRESENCE_RECHECK_MS after the reload.
       expect(presence.sweep(T0 + 2 * PRESENCE_RECHECK_MS + 1)).toBe(1);
-      const restored = make(calls);
-      restored.restore([{ siteId: 'north', deviceId: 'door-9', family: 'door', lastSeen: T0, online: true, status: null, statusAt: null }], T0 + 60 * MIN);
-      expect(restored.sweep(T0 + 60 * MIN)).toBe(1);
     } finally {
       limits.set('door', 10 * MIN);
     }
+    const restored = make(calls);
+    restored.restore([
+      { siteId: 'north', deviceId: 'door-9', family: 'door', lastSeen: T0, online: true, status: null, statusAt: null },
+      { siteId: 'north', deviceId: 'door-8', family: 'door', lastSeen: T0 + 55 * MIN, online: true, status: null, statusAt: null },
+    ]);
+    expect(restored.sweep(T0 + 60 * MIN)).toBe(1); // door-9 silent for an hour; door-8 rescheduled
+    expect(restored.get('north', 'door-8')?.online).toBe(true);
+    expect(restored.sweep(T0 + 65 * MIN + 1)).toBe(1); // door-8, 10 min after its last message
   });
 });

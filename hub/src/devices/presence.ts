@@ -49,14 +49,15 @@ export class Presence {
   }) {}
 
   /** Seeds state from the store at start-up so last-seen survives a restart. */
-  restore(rows: DeviceState[], now = Date.now()): void {
+  restore(rows: DeviceState[]): void {
     for (const r of rows) {
       const key = `${r.siteId}/${r.deviceId}`;
       const s = { ...r };
       this.states.set(key, s);
-      // Looked at by the first sweep (the rules that give the limits may not be loaded yet).
+      // Looked at by the first sweep, whatever its clock (the rules that give the limits may
+      // not be loaded yet).
       if (s.online && !this.scheduled.has(key)) {
-        this.deadlines.push(now, key);
+        this.deadlines.push(-Infinity, key);
         this.scheduled.add(key);
       }
     }
