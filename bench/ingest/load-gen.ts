@@ -3,6 +3,7 @@
  * so the clients' CPU is not the server's. Real mqtt.js clients, QoS 1, the contract's envelope.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import WebSocket from 'ws';
 import type { ClientSpec, FromLoadGen, LoadPlan, LoadResult, ToLoadGen } from './protocol.ts';
 
 interface Conn { c: MqttClient; spec: ClientSpec; seq: number }
@@ -12,6 +13,47 @@ let url = '';
 let runId = '';
 
 const send = (m: FromLoadGen): void => { process.send!(m); };
+
+// ---- publish → ticket frame, seen on the hub's live WebSocket ----------------------------
+let live: WebSocket | null = null;
+/** Probe publish times per device, oldest first; a ticket frame for the device answers the oldest. */
+const probeSentAt = new Map<string, number[]>();
+let ticketLatencies: number[] = [];
+
+interface LiveFrame { kind: string; seq?: number; payload?: { epoch?: string }; messages?: { kind: string; payload: { ticket?: { deviceId?: string } } }[] }
+
+async function watch(httpUrl: string, username: string, password: string): Promise<void> {
+  const res = await fetch(`${httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (!res.ok) throw new Error(`live login: HTTP ${res.status} ${await res.text()}`);
+  const { token } = (await res.json()) as { token: string };
+  const ws = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (raw: Buffer) => {
+      const at = performance.now();
+      const f = JSON.parse(raw.toString()) as LiveFrame;
+      if (f.kind === 'hello') {
+        ws.send(JSON.stringify({ kind: 'resume', lastSeq: f.seq, epoch: f.payload?.epoch }));
+        resolve();
+      }
+      for (const m of f.messages ?? []) {
+        const device = m.kind === 'ticket' ? m.payload.ticket?.deviceId : undefined;
+        const sent = device ? probeSentAt.get(device) : undefined;
+        if (sent?.length) ticketLatencies.push(at - sent.shift()!);
+      }
+    });
+  });
+  live = ws;
+}
+
+function probe(conn: Conn): void {
+  const id = `${runId}-${conn.spec.deviceId}-smoke-${++conn.seq}`;
+  const body = JSON.stringify({ id, ts: new Date().toISOString(), type: 'charger.smoke', data: { port: 1 } });
+  const list = probeSentAt.get(conn.spec.deviceId) ?? [];
+  list.push(performance.now());
+  probeSentAt.set(conn.spec.deviceId, list);
+  conn.c.publish(conn.spec.topic.replace(/\/telemetry$/, '/event'), body, { qos: 1 });
+}
 
 function payload(conn: Conn): { id: string; body: string } {
   const n = ++conn.seq;
@@ -51,6 +93,9 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
   let payloadBytes = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
+  ticketLatencies = [];
+  probeSentAt.clear();
+  let probes = 0;
   const publish = async (conn: Conn, scheduledAt: number): Promise<void> => {
     const { id, body } = payload(conn);
     payloadBytes = body.length;
@@ -74,6 +119,8 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
     const interval = 1000 / plan.ratePerSec;
     let due = 0;
     let rr = 0;
+    const probeEvery = live ? plan.probeEveryMs : undefined;
+    let nextProbe = probeEvery ?? Infinity;
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const now = performance.now() - t0;
@@ -81,6 +128,11 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
         while (due * interval <= end) {
           pending.push(publish(conns[rr++ % conns.length]!, t0 + due * interval));
           due++;
+        }
+        // One device per probe, round-robin: each opens (or adds to) its own ticket.
+        if (now >= nextProbe && now < plan.ms) {
+          probe(conns[probes++ % conns.length]!);
+          nextProbe += probeEvery!;
         }
         if (now >= plan.ms) resolve();
         else setTimeout(tick, 5);
@@ -90,8 +142,11 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
     await Promise.all(pending);
   }
   const ms = performance.now() - t0;
+  // Ticket frames still on their way (the rule, the ticket's commit, the feed) get a moment.
+  const settleBy = performance.now() + 2_000;
+  while (probes > 0 && ticketLatencies.length < probes && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 20));
   const cpu = process.cpuUsage(cpu0);
-  return { sent, acked: ackedIds.length, failed, ms, ackedIds, latencies, cpuUs: cpu.user + cpu.system, payloadBytes };
+  return { sent, acked: ackedIds.length, failed, ms, ackedIds, latencies, cpuUs: cpu.user + cpu.system, payloadBytes, probes, ticketLatencies: [...ticketLatencies] };
 }
 
 /** Every connection dropped and reconnected at once. */
@@ -117,12 +172,17 @@ process.on('message', (m: ToLoadGen) => {
       case 'run':
         send({ ev: 'result', result: await runPlan(m.plan) });
         break;
+      case 'watch':
+        await watch(m.httpUrl, m.username, m.password);
+        send({ ev: 'watching' });
+        break;
       case 'storm': {
         const r = await storm();
         send({ ev: 'stormed', ...r });
         break;
       }
       case 'exit':
+        live?.close();
         await Promise.all(conns.map((c) => new Promise<void>((r) => c.c.end(true, {}, () => r()))));
         process.exit(0);
     }

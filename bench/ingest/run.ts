@@ -14,16 +14,15 @@
  *   --rates 100,500,...      latency-vs-rate section (hub + server store); --rates none to skip
  *   --devices N              connection/reconnect-storm section size (default 10000; 0 skips)
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import type { SiteFile } from '@shaobing/schemas';
-import { hashDeviceSecret } from '@shaobing/schemas/credentials';
 import { startBenchCluster, type BenchCluster } from '../support/pg-cluster.ts';
+import { Child } from './child.ts';
+import { WATCHER, writeSite } from './site.ts';
 import type { ClientSpec, FromLoadGen, FromServer, LoadPlan, LoadResult, ServerTarget, ToLoadGen, ToServer } from './protocol.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -44,64 +43,17 @@ const WINDOW = Number(a.window ?? 8);
 const GENS = Number(a.gens ?? 2);
 const RATES = (a.rates ?? (quick ? 'none' : '100,500,1000,2000,5000')) === 'none' ? [] : (a.rates ?? '100,500,1000,2000,5000').split(',').map(Number);
 const RATE_SECONDS = quick ? 3 : 8;
+/** A ticket-opening probe this often during each latency run. */
+const PROBE_MS = 100;
 const DEVICES = Number(a.devices ?? (quick ? 0 : 10_000));
 const stores = a.store === 'both' ? ['pg', 'pglite'] : [a.store];
 
 // ---- child processes -------------------------------------------------------------------
 
-class Child<In, Out extends { ev: string }> {
-  readonly proc: ChildProcess;
-  #waiters: { ev: string; resolve: (m: Out) => void }[] = [];
-  constructor(file: string) {
-    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every server process, for finding the hot spots.
-    const prof = file === 'server.ts' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    this.proc = fork(join(here, file), [], { execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
-    this.proc.on('message', (m: Out) => {
-      const i = this.#waiters.findIndex((w) => w.ev === m.ev);
-      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
-    });
-    this.proc.on('exit', (code) => {
-      if (code && this.#waiters.length) for (const w of this.#waiters.splice(0)) w.resolve({ ev: 'exit', code } as unknown as Out);
-    });
-  }
-  ask<E extends Out['ev']>(msg: In, ev: E): Promise<Extract<Out, { ev: E }>> {
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ ev, resolve: (m) => (m.ev === ev ? resolve(m as Extract<Out, { ev: E }>) : reject(new Error(`${this.proc.spawnargs.at(-1)} exited while waiting for ${ev}`))) });
-      this.proc.send(msg as object);
-    });
-  }
-  kill(): void { if (this.proc.exitCode === null) this.proc.kill('SIGTERM'); }
-  /** Waits for the process to exit on its own (a CPU profile is written at exit), then kills it. */
-  async exited(ms: number): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const timer = setTimeout(() => this.kill(), ms);
-    await new Promise((r) => this.proc.once('exit', r));
-    clearTimeout(timer);
-  }
-}
 type Server = Child<ToServer, FromServer>;
 type Gen = Child<ToLoadGen, FromLoadGen>;
 
 // ---- site -------------------------------------------------------------------------------
-
-const secret = (id: string): string => `bench-secret-${id}-0123456789abcdef`;
-function writeSite(devices: number): { siteFile: string; clients: ClientSpec[] } {
-  const ids = Array.from({ length: devices }, (_, i) => `chg-${String(i).padStart(5, '0')}`);
-  const site: SiteFile = {
-    version: 1, operators: [],
-    sites: [{
-      id: 'bench', name: '基准街道', timezone: 'Asia/Shanghai',
-      grid: [{ id: 'street', level: 'street', name: '基准街道' }, { id: 'comm', level: 'community', name: '社区', parentId: 'street' }, { id: 'yard', level: 'compound', name: '一号院', parentId: 'comm' }],
-      workers: [{ id: 'w1', name: '网格员', cellId: 'yard', teams: ['maintenance', 'security'] }],
-      gateways: [],
-      devices: ids.map((id) => ({ id, family: 'charger' as const, cellId: 'yard', location: { label: id }, secretHash: hashDeviceSecret(secret(id)), ports: 10 })),
-    }],
-  };
-  const dir = mkdtempSync(join(os.tmpdir(), 'shaobing-ingestbench-'));
-  const siteFile = join(dir, 'site.json');
-  writeFileSync(siteFile, JSON.stringify(site));
-  return { siteFile, clients: ids.map((id) => ({ username: `bench/${id}`, password: secret(id), deviceId: id, topic: `shaobing/v1/bench/charger/${id}/telemetry` })) };
-}
 
 // ---- one run ---------------------------------------------------------------------------
 
@@ -144,19 +96,19 @@ function pct(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
 
-async function withTarget<T>(target: ServerTarget, siteFile: string, clients: ClientSpec[], body: (server: Server, gens: Gen[], url: string) => Promise<T>): Promise<T> {
+async function withTarget<T>(target: ServerTarget, siteFile: string, clients: ClientSpec[], body: (server: Server, gens: Gen[], url: string, httpUrl: string | undefined) => Promise<T>): Promise<T> {
   const store = await freshStore(target);
   const server: Server = new Child('server.ts');
   // Forked together: the generators load while the server starts.
   const gens: Gen[] = clients.length ? Array.from({ length: GENS }, () => new Child<ToLoadGen, FromLoadGen>('load-gen.ts')) : [];
   try {
-    const { url } = await server.ask({ cmd: 'start', target, siteFile, ...(store.databaseUrl ? { databaseUrl: store.databaseUrl } : {}), ...(store.dataDir ? { dataDir: store.dataDir } : {}) }, 'started');
+    const { url, httpUrl } = await server.ask({ cmd: 'start', target, siteFile, ...(store.databaseUrl ? { databaseUrl: store.databaseUrl } : {}), ...(store.dataDir ? { dataDir: store.dataDir } : {}) }, 'started');
     const per = Math.ceil(clients.length / GENS);
     const runId = `r${Date.now().toString(36)}`;
     const conn = await Promise.all(gens.map((gen, g) => gen.ask({ cmd: 'connect', url, clients: clients.slice(g * per, (g + 1) * per), runId: `${runId}g${g}`, concurrency: 100 }, 'connected')));
     const failed = conn.reduce((s, c) => s + c.failed, 0);
     if (failed) throw new Error(`${target}: ${failed} connections failed`);
-    return await body(server, gens, url);
+    return await body(server, gens, url, httpUrl);
   } finally {
     for (const gen of gens) gen.kill();
     await server.ask({ cmd: 'stop' }, 'stopped').catch(() => undefined);
@@ -211,7 +163,7 @@ async function main(): Promise<void> {
     if (process.env.DATABASE_URL) pgBase = process.env.DATABASE_URL;
     else cluster = await startBenchCluster({ durable: true });
   }
-  const { siteFile, clients } = writeSite(Math.max(CONNECTIONS, DEVICES));
+  const { siteFile, clients } = await writeSite(Math.max(CONNECTIONS, DEVICES));
   const benchClients = clients.slice(0, CONNECTIONS);
   const byTarget = new Map<ServerTarget, RunResult[]>(targets.map((t) => [t, []]));
   const ratios = new Map<ServerTarget, number[]>(targets.map((t) => [t, []]));
@@ -248,7 +200,7 @@ async function main(): Promise<void> {
     if (DEVICES > 0 && stores.includes('pg')) lines.push(...(await connectionSection(siteFile, clients.slice(0, DEVICES))));
 
     const load1 = os.loadavg();
-    lines.push('', `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${fmt(os.totalmem() / 2 ** 20)} MiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')} (per run, 1 min: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}). Command: \`npm run bench${quick ? ' -- --quick' : ''}\`; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    lines.push('', `Machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? '?'}, ${fmt(os.totalmem() / 2 ** 20)} MiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')} (per run, 1 min: ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}). Command: \`npx tsx bench/ingest/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\`; ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     console.log(lines.join('\n'));
     if (anyMissing) {
       console.error(`FAILED: ${anyMissing} acknowledged messages are not in the store`);
@@ -260,14 +212,17 @@ async function main(): Promise<void> {
 }
 
 async function latencySection(siteFile: string, clients: ClientSpec[]): Promise<string[]> {
-  const out = ['', `**PUBACK latency vs offered rate** — hub + PostgreSQL server (fsync on), open loop (publishes sent on schedule whatever the acks do; latency from the scheduled time), ${clients.length} connections, ${RATE_SECONDS} s per rate, one fresh database for all rates.`, '', '| offered msg/s | acked msg/s | p50 ms | p99 ms | max ms | missing |', '|---|---|---|---|---|---|'];
-  await withTarget('hub-pg', siteFile, clients, async (server, gens) => {
+  const out = ['', `**Latency vs offered rate** — hub + PostgreSQL server (fsync on), open loop (publishes sent on schedule whatever the acks do; PUBACK latency from the scheduled time), ${clients.length} connections, ${RATE_SECONDS} s per rate, one fresh database for all rates. Ticket: every ${PROBE_MS} ms one device also sends \`charger.smoke\` (the default rule opens a ticket); ms from its publish to the ticket's frame on an operator's live WebSocket.`, '', '| offered msg/s | acked msg/s | PUBACK p50 ms | p99 ms | max ms | ticket frame p50 / p99 ms (n) | missing |', '|---|---|---|---|---|---|---|'];
+  await withTarget('hub-pg', siteFile, clients, async (server, gens, _url, httpUrl) => {
+    await gens[0]!.ask({ cmd: 'watch', httpUrl: httpUrl!, ...WATCHER }, 'watching');
     for (const rate of RATES) {
-      const { results, verified } = await drive(server, gens, { kind: 'open', ratePerSec: rate / gens.length, ms: RATE_SECONDS * 1000 });
+      const { results, verified } = await drive(server, gens, { kind: 'open', ratePerSec: rate / gens.length, ms: RATE_SECONDS * 1000, probeEveryMs: PROBE_MS });
       const lat = results.flatMap((r) => r.latencies).sort((x, y) => x - y);
+      const tix = results.flatMap((r) => r.ticketLatencies).sort((x, y) => x - y);
+      const probes = results.reduce((s, r) => s + r.probes, 0);
       const acked = results.reduce((s, r) => s + r.acked, 0);
       const ms = Math.max(...results.map((r) => r.ms));
-      const row = `| ${fmt(rate)} | ${fmt(acked / (ms / 1000))} | ${f1(pct(lat, 50))} | ${f1(pct(lat, 99))} | ${f1(lat.at(-1) ?? NaN)} | ${verified.missing} |`;
+      const row = `| ${fmt(rate)} | ${fmt(acked / (ms / 1000))} | ${f1(pct(lat, 50))} | ${f1(pct(lat, 99))} | ${f1(lat.at(-1) ?? NaN)} | ${f1(pct(tix, 50))} / ${f1(pct(tix, 99))} (${tix.length} of ${probes}) | ${verified.missing} |`;
       console.log(`  latency ${row}`);
       out.push(row);
     }

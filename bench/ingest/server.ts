@@ -4,7 +4,10 @@
  * taking every message) or the whole hub on a fresh store. Reports its own CPU and memory and
  * checks that every acknowledged message id arrived (stored, for the hub).
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import net from 'node:net';
+import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import pino from 'pino';
 import { loadConfig } from '../../hub/src/config.ts';
@@ -16,6 +19,27 @@ let rssPeak = 0;
 // rss() alone: memoryUsage() walks the heap spaces too, which showed up in the server's profile.
 const mem = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage.rss()); }, 250);
 mem.unref();
+
+// BENCH_CPU_PROF=<dir>: a V8 CPU profile of the measured window only (between two marks), so
+// start-up and migrations don't drown the hot path.
+const profDir = process.env.BENCH_CPU_PROF;
+let profiler: Session | null = null;
+let marks = 0;
+async function profileMark(): Promise<void> {
+  if (!profDir) return;
+  if (marks++ % 2 === 0) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 200 });
+    await profiler.post('Profiler.start');
+  } else if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(join(profDir, `window-${process.pid}-${marks >> 1}.cpuprofile`), JSON.stringify(profile));
+    profiler.disconnect();
+    profiler = null;
+  }
+}
 
 let hub: HubHandle | null = null;
 let bare: { broker: Aedes; server: net.Server; seen: Map<string, number> } | null = null;
@@ -68,9 +92,11 @@ process.on('message', (m: ToServer) => {
   void (async () => {
     switch (m.cmd) {
       case 'start':
-        send({ ev: 'started', url: m.target === 'aedes' ? await startBare() : await startHubTarget(m) });
+        if (m.target === 'aedes') send({ ev: 'started', url: await startBare() });
+        else send({ ev: 'started', url: await startHubTarget(m), httpUrl: hub!.httpUrl });
         break;
       case 'mark': {
+        await profileMark();
         const c = process.cpuUsage();
         send({ ev: 'marked', cpuUs: c.user + c.system, rss: process.memoryUsage.rss(), at: performance.now() });
         break;

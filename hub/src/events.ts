@@ -17,6 +17,8 @@ export interface IngestedEvent {
   /** Hub receive time, epoch ms. */
   receivedAt: number;
   data: Record<string, unknown>;
+  /** Bytes of the message as received (its share of a gateway batch), when ingest knows it: a size hint. */
+  rawBytes?: number;
 }
 
 /** One numeric sample extracted from telemetry (schemas' family `metrics`). */

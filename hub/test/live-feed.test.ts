@@ -190,3 +190,40 @@ describe('live feed: visibility and filters', () => {
     expect(c.messages().map((m) => m.kind)).toEqual(['event', 'ticket']);
   });
 });
+
+describe('live feed: cost and latency on the ingest path', () => {
+  it('builds an event\'s text only when a session first sends it, and charges the ring its real size then', async () => {
+    h = await startLive({ batchMs: 20 });
+    const e = fakeEvent('a', { rawBytes: 60 });
+    h.bus.emit('events.stored', [e]);
+    const entry = h.feed.ring.get(h.feed.ring.head)!;
+    expect(entry.serialised).toBe(false); // nobody connected: nothing built
+    expect(h.feed.ring.bytes).toBe(entry.bytes);
+    const c = await connect(`${h.wsUrl}?token=${h.token('boss')}`);
+    c.send({ kind: 'resume', lastSeq: 0, epoch: c.hello().payload.epoch });
+    await c.waitFor((x) => x.messages().length === 1);
+    const sent = c.messages()[0]!;
+    expect(sent.kind === 'event' && sent.payload).toMatchObject({ msgId: e.msgId, deviceId: e.deviceId, data: e.data, ts: new Date(e.ts).toISOString() });
+    expect(entry.serialised).toBe(true);
+    expect(entry.bytes).toBe(Buffer.byteLength(entry.json));
+    expect(h.feed.ring.bytes).toBe(entry.bytes);
+    // Without a size hint (an event from elsewhere) the text is built at once and measured.
+    h.bus.emit('events.stored', [fakeEvent('a')]);
+    expect(h.feed.ring.get(h.feed.ring.head)!.serialised).toBe(true);
+  });
+
+  it('sends a ticket frame at once, not at the next flush tick', async () => {
+    h = await startLive({ batchMs: 60_000 });
+    h.bus.emit('events.stored', [fakeEvent('a')]);
+    const c = await connect(`${h.wsUrl}?token=${h.token('boss')}`);
+    // Resuming one back is answered at once: then the session is surely streaming.
+    c.send({ kind: 'resume', lastSeq: c.hello().seq - 1, epoch: c.hello().payload.epoch });
+    await c.waitFor((x) => x.messages().length === 1);
+    h.bus.emit('events.stored', [fakeEvent('a')]); // waits for the (minute-long) tick…
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.messages()).toHaveLength(1);
+    h.bus.emit('ticket.changed', openedChange('t-now', 'a')); // …until a ticket takes it along
+    await c.waitFor((x) => x.messages().some((m) => m.kind === 'ticket'), 5_000);
+    expect(c.messages().map((m) => m.kind)).toEqual(['event', 'event', 'ticket']);
+  });
+});

@@ -11,14 +11,31 @@ const MAX_OFFSET_MIN = 14 * 60;
 
 function daysInMonth(year: number, month: number): number {
   if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
+
+// Ingest checks a message's ts twice (the schema's date-time format, then to read it): the
+// second call is answered from the first.
+let lastText: string | null = null;
+let lastResult: number | null = null;
 
 /** Epoch milliseconds of a strict ISO-8601 timestamp, or null if it is not one. */
 export function parseIsoTimestamp(text: string): number | null {
+  if (text === lastText) return lastResult;
+  const result = parseStrict(text);
+  lastText = text;
+  lastResult = result;
+  return result;
+}
+
+function parseStrict(text: string): number | null {
   const m = ISO_RE.exec(text);
   if (!m) return null;
-  const [year, month, day, hour, minute] = [m[1], m[2], m[3], m[4], m[5]].map(Number) as [number, number, number, number, number];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
   const second = m[6] === undefined ? 0 : Number(m[6]);
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
@@ -31,6 +48,8 @@ export function parseIsoTimestamp(text: string): number | null {
     if (Math.abs(offsetMin) > MAX_OFFSET_MIN) return null;
   }
   const ms = m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000);
+  // Date.UTC reads years 0–99 as 1900–1999; those take the long way.
+  if (year >= 100) return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day);
   d.setUTCHours(hour, minute, second, ms);

@@ -18,6 +18,7 @@ import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 import { ConnectionTable, clientIdBelongsTo } from './client-identity.ts';
 import { CredentialLimiter } from './credential-limits.ts';
 import { guardedConnection, type WildcardPublish } from './frame-guard.ts';
+import { parseTopicCached } from './topic-cache.ts';
 
 /** Publishes to this topic go nowhere: rejected payloads are re-pointed here so aedes drops them. */
 const DROP_TOPIC = '$shaobing/dropped';
@@ -122,14 +123,14 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
       // A client-less will (aedes republishing an obsolete LWT) carries no identity: drop it.
       const who = client ? identities.get(client) : undefined;
       if (!client || !who) return drop(packet, done);
-      const topic = parseTopic(packet.topic);
+      const topic = parseTopicCached(packet.topic);
       const credential = who.kind === 'principal' ? `${who.principal.siteId}/${who.principal.id}` : who.operator.username;
       // aedes marks a client closed before it publishes its Last Will; nothing else is published then.
       const isWill = client.closed;
       if (isWill && connections.takenOver(credential, client.id, client)) return drop(packet, done); // reconnected: not offline
       const now = Date.now();
       const payload = isWill && topic?.kind === 'device' ? stampLastWill(topic, toBuffer(packet.payload), now) : toBuffer(packet.payload);
-      const pub = { topic: packet.topic, payload, clientId: client.id, principal: who.kind === 'principal' ? who.principal : null };
+      const pub = { topic: packet.topic, parsedTopic: topic, payload, clientId: client.id, principal: who.kind === 'principal' ? who.principal : null };
       if (!mayPublish(who, topic)) {
         ingest.refuse(pub, reject('forbidden_topic', `${describe(who)} may not publish to ${packet.topic.slice(0, 200)}`), topic?.siteId ?? null);
         // [MQTT-3.3.5-2] no negative PUBACK in 3.1.1: closing the connection is the refusal.
@@ -212,8 +213,9 @@ function drop(packet: PublishPacket, done: (err?: Error | null) => void): void {
   done(null);
 }
 
+/** The parser's payload is already a Buffer of its own (received bytes are never reused): no copy. */
 function toBuffer(payload: PublishPacket['payload']): Buffer {
-  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : Buffer.from(payload);
+  return typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
 }
 
 function describe(who: MqttIdentity): string {

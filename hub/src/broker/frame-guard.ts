@@ -1,12 +1,14 @@
-import { Duplex, Transform, Writable, type TransformCallback } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 /**
  * aedes' MQTT parser has no packet-size limit: a client announcing a 256 MB PUBLISH makes the
  * hub buffer all of it before ingest can say `too_large`. This guard reads each packet's
- * Remaining Length (MQTT 3.1.1 §2.2.3) as bytes stream past and closes the connection as soon
- * as one announces more than `maxFrameBytes`, before the body is buffered.
+ * Remaining Length (MQTT 3.1.1 §2.2.3) as bytes stream past and says stop as soon as one
+ * announces more than `maxFrameBytes`, before the body is buffered.
  */
-export class FrameGuard extends Transform {
+export class FrameGuard {
+  /** Set once a packet announced too much: nothing after it is handed on. */
+  failed = false;
   private state: 'header' | 'length' | 'body' = 'header';
   private length = 0;
   private multiplier = 1;
@@ -18,9 +20,7 @@ export class FrameGuard extends Transform {
   private headNeed = 0;
   private wildcard = false;
 
-  constructor(private readonly maxFrameBytes: number, private readonly onTooLarge: (announced: number) => void, private readonly onWildcardPublish?: (publish: WildcardPublish) => void) {
-    super();
-  }
+  constructor(private readonly maxFrameBytes: number, private readonly onTooLarge: (announced: number) => void, private readonly onWildcardPublish?: (publish: WildcardPublish) => void) {}
 
   /**
    * aedes closes a connection that publishes to a topic with `+`/`#` before any hook runs; the
@@ -54,7 +54,9 @@ export class FrameGuard extends Transform {
     }
   }
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  /** Follows packet boundaries through `chunk`; false when a packet is too large (the connection must close). */
+  scan(chunk: Buffer): boolean {
+    if (this.failed) return false;
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'header') {
@@ -68,9 +70,9 @@ export class FrameGuard extends Transform {
         this.multiplier *= 128;
         if (byte & 0x80) continue;
         if (this.length > this.maxFrameBytes) {
+          this.failed = true;
           this.onTooLarge(this.length);
-          cb(new Error(`MQTT packet of ${this.length} bytes exceeds ${this.maxFrameBytes}`));
-          return;
+          return false;
         }
         this.remaining = this.length;
         this.state = this.remaining > 0 ? 'body' : 'header';
@@ -97,7 +99,7 @@ export class FrameGuard extends Transform {
         }
       }
     }
-    cb(null, chunk);
+    return true;
   }
 }
 
@@ -111,39 +113,45 @@ export interface WildcardPublish { topic: string; payload: Buffer }
 export interface SendLimit { maxBytes: number; onOverflow: (buffered: number) => void }
 
 /**
- * The connection (TCP socket or WebSocket stream) as aedes sees it: reads pass through a
- * FrameGuard; writes go straight to the socket and never report backpressure to aedes. aedes
- * waits for 'drain' before it completes a delivery, and the PUBACK of every publisher
- * forwarded to a subscriber waits on that delivery: one subscriber that stopped reading
- * would hold every device's PUBACK for aedes' drainTimeout. Instead the bytes waiting in the
- * socket are bounded here, and a connection over `send.maxBytes` is closed.
+ * Guards a connection (TCP socket or WebSocket stream) in place, with no wrapper stream, so the
+ * PUBACKs aedes writes in one tick (it corks the connection until the next tick) leave in one
+ * writev instead of one write per buffer.
+ * - Reads: aedes reads with `read()` on 'readable', so every byte it parses passes the guard
+ *   first, and a packet that announces too much closes the connection before aedes sees it.
+ * - Writes (with `send`): never report backpressure to aedes. aedes waits for 'drain' before
+ *   it completes a delivery, and the PUBACK of every publisher forwarded to a subscriber waits
+ *   on that delivery: one subscriber that stopped reading would hold every device's PUBACK for
+ *   aedes' drainTimeout. Instead the bytes waiting in the socket are bounded here, and a
+ *   connection over `send.maxBytes` is closed.
  */
 export function guardedConnection(socket: Duplex, maxFrameBytes: number, onTooLarge: (announced: number) => void, onWildcardPublish?: (publish: WildcardPublish) => void, send?: SendLimit): Duplex {
   const guard = new FrameGuard(maxFrameBytes, onTooLarge, onWildcardPublish);
-  socket.pipe(guard);
-  const out = send ? new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      if (socket.destroyed) return cb();
-      socket.write(chunk);
+  const read = socket.read.bind(socket);
+  socket.read = (size?: number): Buffer | null => {
+    if (guard.failed) return null;
+    const chunk = read(size) as Buffer | string | null;
+    if (chunk === null) return null;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (guard.scan(bytes)) return bytes;
+    socket.destroy();
+    return null;
+  };
+  if (send) {
+    const write = socket.write.bind(socket) as (chunk: Buffer | string, cb?: (err?: Error | null) => void) => boolean;
+    const bounded = (chunk: Buffer | string, encOrCb?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
+      const done = typeof encOrCb === 'function' ? encOrCb : cb;
+      if (socket.destroyed) {
+        done?.();
+        return true;
+      }
+      write(chunk, done);
       if (socket.writableLength > send.maxBytes) {
         send.onOverflow(socket.writableLength);
-        destroyAll();
+        socket.destroy();
       }
-      cb();
-    },
-    final(cb) {
-      socket.end();
-      cb();
-    },
-  }) : socket;
-  const conn = Duplex.from({ readable: guard, writable: out });
-  const destroyAll = () => {
-    socket.destroy();
-    conn.destroy();
-  };
-  guard.on('error', destroyAll);
-  socket.on('error', () => conn.destroy());
-  socket.on('close', () => conn.destroy());
-  conn.on('close', () => socket.destroy());
-  return conn;
+      return true;
+    };
+    socket.write = bounded as Duplex['write'];
+  }
+  return socket;
 }

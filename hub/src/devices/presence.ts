@@ -1,6 +1,14 @@
 import type { Family } from '@shaobing/schemas';
 import type { IngestedEvent } from '../events.ts';
 import type { DeviceRecord } from '../site/registry.ts';
+import { DeadlineHeap } from './deadline-heap.ts';
+
+/**
+ * Longest a scheduled check may lie ahead: limits come from the rules, which can be reloaded,
+ * so every online device is looked at again at least this often (21k devices: ~350 a second,
+ * not 21k).
+ */
+export const PRESENCE_RECHECK_MS = 60_000;
 
 /** A device's presence (times in epoch ms); the store persists this shape (device_state). */
 export interface DeviceState {
@@ -20,10 +28,19 @@ export interface PresenceChange { state: DeviceState; reason: 'message' | 'statu
  * `{online:false}` status (Last Will, retained) or after `offlineAfterMs` of silence (the
  * offline rules' forMs, so the online dot and the offline ticket agree). Keeps the latest
  * state in memory; `takeDirty()` hands changed rows to the store writer in coalesced batches.
+ *
+ * Silence is found from a deadline heap, not a scan of every device: each online device has
+ * one entry, due when it would go silent (or at the next recheck). A message only moves
+ * `lastSeen`; when the entry comes due the device's real deadline is looked at again and the
+ * entry re-pushed if it has heard from the device since. A sweep costs the devices due, not
+ * the devices known.
  */
 export class Presence {
   private readonly states = new Map<string, DeviceState>();
   private readonly dirty = new Set<string>();
+  private readonly deadlines = new DeadlineHeap<string>();
+  /** Keys with an entry in `deadlines` (at most one each). */
+  private readonly scheduled = new Set<string>();
 
   constructor(private readonly opts: {
     onChange?: (c: PresenceChange) => void;
@@ -33,7 +50,17 @@ export class Presence {
 
   /** Seeds state from the store at start-up so last-seen survives a restart. */
   restore(rows: DeviceState[]): void {
-    for (const r of rows) this.states.set(`${r.siteId}/${r.deviceId}`, { ...r });
+    for (const r of rows) {
+      const key = `${r.siteId}/${r.deviceId}`;
+      const s = { ...r };
+      this.states.set(key, s);
+      // Looked at by the first sweep, whatever its clock (the rules that give the limits may
+      // not be loaded yet).
+      if (s.online && !this.scheduled.has(key)) {
+        this.deadlines.push(-Infinity, key);
+        this.scheduled.add(key);
+      }
+    }
   }
 
   seen(e: IngestedEvent): void {
@@ -53,22 +80,39 @@ export class Presence {
     }
     this.states.set(key, s);
     this.dirty.add(key);
+    if (s.online && !this.scheduled.has(key)) this.schedule(key, s, s.lastSeen);
     if (s.online !== wasOnline || reason === 'status') this.opts.onChange?.({ state: { ...s }, reason });
   }
 
   /** Marks silent devices offline; call on a timer. Returns how many went offline. */
   sweep(now: number): number {
     let n = 0;
-    for (const [key, s] of this.states) {
+    while (this.deadlines.peek() <= now) {
+      const key = this.deadlines.pop()!;
+      this.scheduled.delete(key);
+      const s = this.states.get(key);
+      if (!s?.online) continue; // seen() schedules it again when it is back
       const limit = this.opts.offlineAfterMs(s.siteId, s.family);
-      if (limit !== undefined && s.online && s.lastSeen !== null && now - s.lastSeen > limit) {
+      if (limit !== undefined && s.lastSeen !== null && now - s.lastSeen > limit) {
         s.online = false;
         this.dirty.add(key);
         n++;
         this.opts.onChange?.({ state: { ...s }, reason: 'timeout' });
+      } else {
+        this.schedule(key, s, now);
       }
     }
     return n;
+  }
+
+  /** One heap entry for an online device: when it goes silent by today's limit, or the next recheck. */
+  private schedule(key: string, s: DeviceState, now: number): void {
+    const limit = this.opts.offlineAfterMs(s.siteId, s.family);
+    const recheck = now + PRESENCE_RECHECK_MS;
+    // Offline once now - lastSeen > limit: due one millisecond past lastSeen + limit.
+    const due = limit === undefined || s.lastSeen === null ? recheck : Math.min(s.lastSeen + limit + 1, recheck);
+    this.deadlines.push(Math.max(due, now + 1), key);
+    this.scheduled.add(key);
   }
 
   get(siteId: string, deviceId: string): DeviceState | undefined {

@@ -53,23 +53,21 @@ export function validateMessage(item: unknown, expect: Expect, now: number): Val
 /** No message of the contract nests deeper than a few levels; recursion over deeper input could exhaust the stack. */
 export const MAX_JSON_DEPTH = 32;
 
-/** Deepest bracket nesting of a JSON text, outside strings; stops counting past `limit`. */
-export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) max = depth;
-      if (max > limit) return max;
-    } else if (c === 125 || c === 93) depth--;
+/**
+ * True when `v` nests arrays/objects deeper than `limit` (the top value is level 1). Walks the
+ * parsed value, not the text: V8's JSON.parse is iterative, so any depth parses safely, and a
+ * typical envelope has a dozen nodes against hundreds of bytes. The walk stops descending past
+ * `limit`, so its own recursion is bounded whatever the input.
+ */
+export function nestedDeeperThan(v: unknown, limit = MAX_JSON_DEPTH, level = 1): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (level > limit) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (nestedDeeperThan(x, limit, level + 1)) return true;
+  } else {
+    for (const k in v) if (nestedDeeperThan((v as Record<string, unknown>)[k], limit, level + 1)) return true;
   }
-  return max;
+  return false;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -83,13 +81,13 @@ export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolea
     // Buffer#toString would turn bad bytes into U+FFFD and the message would be stored altered.
     return reject('schema', 'payload is not valid UTF-8');
   }
-  if (jsonDepth(text) > MAX_JSON_DEPTH) return reject('schema', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     return reject('bad_json', (err as Error).message.slice(0, 200));
   }
+  if (nestedDeeperThan(doc)) return reject('schema', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   if (Array.isArray(doc)) {
     if (doc.length === 0) return reject('schema', 'empty batch');
     if (doc.length > MAX_BATCH_ITEMS) return reject('too_large', `batch of ${doc.length} items (max ${MAX_BATCH_ITEMS})`);

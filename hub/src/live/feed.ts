@@ -3,6 +3,7 @@ import type { Family, KpiSnapshot, LiveDataKind } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import { eventPayload, presencePayload, ticketPayload, type LivePayload } from './payloads.ts';
+import type { IngestedEvent } from '../events.ts';
 import { Ring } from './ring.ts';
 import { LiveSession, type LiveSocket, type SessionLimits } from './session.ts';
 
@@ -23,6 +24,9 @@ export interface LiveFeedOptions {
   stallTimeoutMs?: number;
   now?: () => number;
 }
+
+/** What an event's live text adds to its received JSON: seq, at, site/device/family/channel, receivedAt. */
+const EVENT_OVERHEAD_BYTES = 256;
 
 export interface LiveStats {
   epoch: string;
@@ -71,7 +75,7 @@ export class LiveFeed {
   start(): void {
     const { bus } = this.opts;
     this.unsubscribe.push(
-      bus.on('events.stored', (events) => { for (const e of events) this.publish('event', e.siteId, e.family, eventPayload(e)); }, 'live'),
+      bus.on('events.stored', (events) => { for (const e of events) this.publishEvent(e); }, 'live'),
       bus.on('device.presence', (c) => this.publish('presence', c.state.siteId, c.state.family, presencePayload(c)), 'live'),
       bus.on('ticket.changed', (c) => this.publish('ticket', c.siteId, null, ticketPayload(c)), 'live'),
       bus.on('kpi.updated', (s: KpiSnapshot) => this.publish('kpi', s.siteId ?? null, null, s), 'live'),
@@ -109,11 +113,32 @@ export class LiveFeed {
 
   publish<K extends LiveDataKind>(kind: K, siteId: string | null, family: Family | null, payload: LivePayload<K>): number {
     const at = this.iso();
-    const e = this.ring.push((seq) => ({ kind, siteId, family, json: JSON.stringify({ seq, kind, at, payload }) }));
-    if (++this.pending >= this.batchMaxItems && !this.immediate) {
+    const e = this.ring.push({ kind, siteId, family, serialise: (seq) => JSON.stringify({ seq, kind, at, payload }) });
+    // A ticket is what an operator acts on: its frame goes out now, not at the next tick.
+    this.noteQueued(kind === 'ticket');
+    return e.seq;
+  }
+
+  /**
+   * A stored event, serialised only when a session first sends it: most events are never read
+   * by anyone (no dashboard open, or filtered out), and building their text was most of the
+   * feed's cost on the ingest path. The ring charges an estimate from the received size.
+   */
+  private publishEvent(e: IngestedEvent): number {
+    const atMs = this.now();
+    const entry = this.ring.push({
+      kind: 'event', siteId: e.siteId, family: e.family,
+      serialise: (seq) => JSON.stringify({ seq, kind: 'event', at: new Date(atMs).toISOString(), payload: eventPayload(e) }),
+      ...(e.rawBytes !== undefined ? { estimate: e.rawBytes + EVENT_OVERHEAD_BYTES } : {}),
+    });
+    this.noteQueued(false);
+    return entry.seq;
+  }
+
+  private noteQueued(now: boolean): void {
+    if ((++this.pending >= this.batchMaxItems || now) && !this.immediate) {
       this.immediate = setImmediate(() => { this.immediate = null; this.flush(); });
     }
-    return e.seq;
   }
 
   flush(): void {

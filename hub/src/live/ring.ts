@@ -1,22 +1,72 @@
 import type { Family, LiveDataKind } from '@shaobing/schemas';
 
-/** One data message of the live feed, serialised once and shared by every connection. */
-export interface RingEntry {
-  seq: number;
-  kind: LiveDataKind;
-  /** null: concerns every site (e.g. a street-wide KPI snapshot). */
-  siteId: string | null;
-  /** Events and presence only; used by `subscribe {families}`. */
-  family: Family | null;
-  json: string;
+/**
+ * One data message of the live feed, serialised once and shared by every connection — at the
+ * first read of `json`, not when it is pushed: with no client connected (or none that reads
+ * this far) the hub never builds the text. Until then `bytes` is the pusher's estimate.
+ */
+export class RingEntry {
+  #json: string | null;
+  #serialise: ((seq: number) => string) | null;
+  #ring: Ring;
+  /** Wire size, or the estimate until serialised. */
   bytes: number;
+
+  constructor(
+    readonly seq: number,
+    readonly kind: LiveDataKind,
+    /** null: concerns every site (e.g. a street-wide KPI snapshot). */
+    readonly siteId: string | null,
+    /** Events and presence only; used by `subscribe {families}`. */
+    readonly family: Family | null,
+    serialise: (seq: number) => string,
+    /** null: serialise now. */
+    estimate: number | null,
+    ring: Ring,
+  ) {
+    this.#ring = ring;
+    this.bytes = estimate ?? 0;
+    if (estimate === null) {
+      this.#json = serialise(seq);
+      this.#serialise = null;
+      this.bytes = Buffer.byteLength(this.#json);
+    } else {
+      this.#json = null;
+      this.#serialise = serialise;
+    }
+  }
+
+  get json(): string {
+    if (this.#json === null) {
+      this.#json = this.#serialise!(this.seq);
+      this.#serialise = null;
+      const real = Buffer.byteLength(this.#json);
+      this.#ring.recharge(this, real - this.bytes);
+      this.bytes = real;
+    }
+    return this.#json;
+  }
+
+  get serialised(): boolean { return this.#json !== null; }
+}
+
+/** What a pusher hands the ring: routing fields, how to build the text, and its size if known. */
+export interface RingMessage {
+  kind: LiveDataKind;
+  siteId: string | null;
+  family: Family | null;
+  serialise: (seq: number) => string;
+  /** Estimated wire bytes: the text is built lazily. Omitted: built now and measured. */
+  estimate?: number;
 }
 
 /**
  * The last N messages, in seq order, with consecutive seqs — so `get(seq)` is an index
  * computation, and "can this client resume from s?" is `s >= oldest - 1`.
  * Bounded by count and by bytes: a burst of large ticket messages can't grow the hub
- * past `maxBytes` however many clients lag.
+ * past `maxBytes` however many clients lag. Unserialised entries count their estimate; the
+ * difference is settled when they are serialised, and the bound enforced at the next push
+ * (never while a session is reading).
  */
 export class Ring {
   private readonly slots: (RingEntry | undefined)[];
@@ -37,12 +87,11 @@ export class Ring {
   get size(): number { return this.length; }
   get bytes(): number { return this.totalBytes; }
 
-  /** Assigns the next seq and stores the message built for it. */
-  push(build: (seq: number) => Omit<RingEntry, 'seq' | 'bytes'>): RingEntry {
+  /** Assigns the next seq and stores the message. */
+  push(m: RingMessage): RingEntry {
     const seq = this.headSeq + 1;
-    const e = build(seq);
     // Wire size; in memory V8 holds it in 1–2 bytes per character, the same order.
-    const entry: RingEntry = { ...e, seq, bytes: Buffer.byteLength(e.json) };
+    const entry = new RingEntry(seq, m.kind, m.siteId, m.family, m.serialise, m.estimate ?? null, this);
     if (this.length === this.capacity) this.dropOldest();
     this.slots[(this.start + this.length) % this.capacity] = entry;
     this.length++;
@@ -62,6 +111,11 @@ export class Ring {
   /** True when every message after `seq` is still held (a client at `seq` can catch up). */
   canResumeFrom(seq: number): boolean {
     return seq >= this.oldest - 1 && seq <= this.headSeq;
+  }
+
+  /** An entry was serialised: its real size replaces the estimate (if it is still held). */
+  recharge(e: RingEntry, delta: number): void {
+    if (this.get(e.seq) === e) this.totalBytes += delta;
   }
 
   private dropOldest(): void {
