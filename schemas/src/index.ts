@@ -15,3 +15,4 @@ export * from './replies.ts';
 export * from './kpi.ts';
 export * from './open311.ts';
 export * from './insights.ts';
+export * from './presence.ts';

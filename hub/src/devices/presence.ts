@@ -1,17 +1,6 @@
-import type { Family } from '@shaobing/schemas';
+import type { DeviceState, Family } from '@shaobing/schemas';
 import type { IngestedEvent } from '../events.ts';
 import type { DeviceRecord } from '../site/registry.ts';
-
-/** A device's presence (times in epoch ms); the store persists this shape (device_state). */
-export interface DeviceState {
-  siteId: string;
-  deviceId: string;
-  family: Family;
-  lastSeen: number | null;
-  online: boolean;
-  status: Record<string, unknown> | null;
-  statusAt: number | null;
-}
 
 export interface PresenceChange { state: DeviceState; reason: 'message' | 'status' | 'timeout' }
 
