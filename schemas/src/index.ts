@@ -16,3 +16,4 @@ export * from './kpi.ts';
 export * from './open311.ts';
 export * from './insights.ts';
 export * from './presence.ts';
+export * from './errors.ts';

@@ -15,6 +15,7 @@ export { FAMILY_DEFINITIONS } from '../../../schemas/src/families/index.ts';
 export type { StoredEvent, DeviceView } from '../../../schemas/src/api.ts';
 export { GRID_LEVELS, TEAMS, type GridCell, type Worker, type OperatorRole, type GridLevel, type Team } from '../../../schemas/src/site.ts';
 export { LIVE_CLOSE } from '../../../schemas/src/live.ts';
+export { isApiErrorCode, type ApiErrorCode } from '../../../schemas/src/errors.ts';
 export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, EventStats, TicketStats, Readings } from '../../../schemas/src/replies.ts';
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
