@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { INGEST_DEFAULTS } from '../config.ts';
 import type { IngestedEvent, Reading } from '../events.ts';
 import type { Db } from './db.ts';
 import { insertBatch, type WriteItem } from './event-insert.ts';
@@ -125,10 +126,10 @@ export class EventWriter {
   constructor(opts: EventWriterOptions) {
     this.#db = opts.db;
     this.#log = opts.log;
-    this.#maxBatch = opts.maxBatch ?? 500;
-    this.#maxDelayMs = opts.maxDelayMs ?? 0;
+    this.#maxBatch = opts.maxBatch ?? INGEST_DEFAULTS.maxBatch;
+    this.#maxDelayMs = opts.maxDelayMs ?? INGEST_DEFAULTS.maxDelayMs;
     this.#maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.db.kind === 'pg' ? 4 : 1));
-    this.#maxPending = opts.maxPending ?? 50_000;
+    this.#maxPending = opts.maxPending ?? INGEST_DEFAULTS.maxPending;
     this.#onCommit = opts.onCommit;
     this.#backoff = new Backoff(opts.retryMinMs ?? 100, opts.retryMaxMs ?? 5_000);
   }
