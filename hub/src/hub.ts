@@ -51,6 +51,7 @@ import { directoryOf, outboxHook } from './notify/outbox.ts';
 import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
 import { Units } from './units.ts';
+import { Gauge, type Registry as PromRegistry } from 'prom-client';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
@@ -83,7 +84,7 @@ export interface StartOptions {
   log: Logger;
   now?: () => number;
   dashboardDir?: string | null;
-  /** node-cron expression of the SLA sweep; default every 30 s (tickets/sla-cron.ts). */
+  /** node-cron expression of the SLA sweep; default SLA_SWEEP_CRON (config.ts). */
   slaSweepCron?: string;
 }
 
@@ -173,6 +174,8 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
       if (inserted.length) bus.emit('events.stored', inserted);
     },
   }), async (w) => { await w.flush(); await w.close(); });
+
+  exposeTotals(metrics.registry, events, rules);
 
   const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...withNow });
 
@@ -264,6 +267,18 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
     log.info('hub stopped');
   };
   return { ...broker.urls, httpUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, units, stop };
+}
+
+/** The event writer's and the rule engine's own totals on /metrics, read at each scrape. */
+function exposeTotals(prom: PromRegistry, events: EventWriter, rules: RuleEngine): void {
+  const totals: [name: string, help: string, read: () => number][] = [
+    ['shaobing_store_write_retries', 'failed event commits retried since start (database outages)', () => events.counters.retries],
+    ['shaobing_store_refused_events', 'events the database refused as data since start (dead-lettered)', () => events.counters.rejected],
+    ['shaobing_rule_decisions', 'rule decisions handed to the ticket engine since start', () => rules.stats.decisions],
+    ['shaobing_rule_failures', 'rule evaluations that threw since start (that rule only; the others went on)', () => rules.stats.ruleFailures],
+    ['shaobing_rule_reload_failures', 'rules files refused on reload since start', () => rules.stats.failedReloads],
+  ];
+  for (const [name, help, read] of totals) new Gauge({ name, help, registers: [prom], collect() { this.set(read()); } });
 }
 
 interface BrokerDeps {

@@ -51,6 +51,11 @@ describe('hub lifecycle', () => {
       'mailer', 'store', 'dead-letter writer', 'device-state writer', 'cluster', 'rule engine', 'event writer',
       'broker', 'store maintenance', 'notify loop', 'live feed', 'http', 'presence sweep', 'cluster jobs',
     ]);
+    // The writer's and the rule engine's totals are served, not only kept for tests.
+    const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
+    for (const name of ['shaobing_store_write_retries', 'shaobing_store_refused_events', 'shaobing_rule_decisions', 'shaobing_rule_failures', 'shaobing_rule_reload_failures']) {
+      expect(metrics).toMatch(new RegExp(`^${name} \\d+$`, 'm'));
+    }
     await hub.stop();
     expect(hub.units.running).toEqual([]);
     expect(await leftOver(before)).toEqual({});
