@@ -1,6 +1,6 @@
 import type {
   DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
-  Ticket, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
+  Ticket, TicketActionReply, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
 } from './contract.ts';
 import { isApiErrorCode, type ApiErrorCode } from './contract.ts';
 
@@ -43,7 +43,8 @@ export class Api {
     return this.get('/api/tickets', { siteId: q.siteId, status: q.status, limit: q.limit, cursor: q.cursor });
   }
   ticket(id: string): Promise<TicketDetailView> { return this.get(`/api/tickets/${encodeURIComponent(id)}`); }
-  act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<unknown> {
+  /** The acted-on ticket and what the caller may do next (TicketActionReply). */
+  act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<TicketActionReply> {
     return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/${actionPath(action)}`, undefined, body);
   }
   grid(siteId: string): Promise<GridView> { return this.get('/api/grid', { siteId }); }
