@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TicketIndex } from '../src/lib/ticket-index.ts';
 import { EventTicker, eventKey } from '../src/lib/ticker.ts';
 import { buildGridTree, filterTree } from '../src/lib/grid-tree.ts';
-import { actionBody, normaliseActions } from '../src/lib/actions.ts';
+import { actionBody, actionForm, normaliseActions } from '../src/lib/actions.ts';
 import { eventSeries, ticketSeries } from '../src/lib/series.ts';
 import { FrameBatcher } from '../src/lib/frame-batch.ts';
 import type { DeviceView, GridCell } from '../src/lib/contract.ts';
@@ -101,6 +101,19 @@ describe('actions', () => {
     expect(actionBody('dispatch', { note: '', assigneeId: 'w1' }, 1)).toEqual({ ok: true, body: { version: 1, assigneeId: 'w1' } });
     expect(actionBody('rate', { note: '', rating: 'unsatisfied' }, 2)).toEqual({ ok: true, body: { version: 2, rating: 'unsatisfied' } });
     expect(actionBody('request_dismiss', { note: 'test run', reasonCategory: 'test' }, 2)).toEqual({ ok: true, body: { version: 2, note: 'test run', reasonCategory: 'test' } });
+  });
+  it("asks each action's form for what the hub's body schema requires", () => {
+    expect(actionForm('dispatch')).toEqual({ note: 'optional', field: 'assignee' });
+    expect(actionForm('accept')).toEqual({ note: 'optional' });
+    expect(actionForm('comment')).toEqual({ note: 'required' });
+    expect(actionForm('resolve')).toEqual({ note: 'required' });
+    expect(actionForm('rate')).toEqual({ note: 'optional', field: 'rating' });
+    expect(actionForm('request_dismiss')).toEqual({ note: 'required', field: 'reason' });
+    expect(actionForm('approve_dismiss')).toEqual({ note: 'optional' });
+    expect(actionForm('reject_dismiss')).toEqual({ note: 'required' });
+    expect(actionForm('escalate')).toEqual({ note: 'required' });
+    expect(actionForm('reopen')).toEqual({ note: 'required' });
+    expect(actionForm('arrive')).toEqual({ note: 'optional' });
   });
 });
 

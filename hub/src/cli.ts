@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { ConfigError, loadConfig, loadDotEnv, type HubConfig } from './config.ts';
+import { configOrExit } from './config-or-exit.ts';
 import { loadSiteFile } from './site/load-site-file.ts';
 import type { Db } from './store/db.ts';
 import { readJobProblems } from './store/job-health.ts';
@@ -30,17 +30,7 @@ if (values.help || !command) {
   process.exit(values.help ? 0 : 2);
 }
 
-loadDotEnv();
-let config: HubConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+const config = configOrExit();
 // Logs go to stderr so stdout carries only the command's report.
 const log = pino({ level: config.logLevel === 'info' ? 'warn' : config.logLevel }, pino.destination(2));
 

@@ -83,6 +83,9 @@ export type HubConfig = Static<typeof HubConfig>;
 
 type Env = Record<string, string | undefined>;
 
+/** Ingest write-path defaults: the variables below and the event writer's fallbacks (store/event-writer.ts). */
+export const INGEST_DEFAULTS = { maxBatch: 500, maxDelayMs: 0, maxPending: 50_000 } as const;
+
 /** Each variable: its name, how to read it, and its default. */
 const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unknown, dflt: HubConfig[K]] } = {
   httpPort: ['HTTP_PORT', Number, 8080],
@@ -99,9 +102,9 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   tzReports: ['TZ_REPORTS', String, 'Asia/Shanghai'],
   mqttMaxPayloadBytes: ['MQTT_MAX_PAYLOAD_BYTES', Number, 256 * 1024],
   mqttRateLimitPerSec: ['MQTT_RATE_LIMIT_PER_SEC', Number, 200],
-  ingestBatchMax: ['INGEST_BATCH_MAX', Number, 500],
-  ingestBatchDelayMs: ['INGEST_BATCH_DELAY_MS', Number, 0],
-  ingestMaxPending: ['INGEST_MAX_PENDING', Number, 50_000],
+  ingestBatchMax: ['INGEST_BATCH_MAX', Number, INGEST_DEFAULTS.maxBatch],
+  ingestBatchDelayMs: ['INGEST_BATCH_DELAY_MS', Number, INGEST_DEFAULTS.maxDelayMs],
+  ingestMaxPending: ['INGEST_MAX_PENDING', Number, INGEST_DEFAULTS.maxPending],
   deviceOfflineCheckMs: ['DEVICE_OFFLINE_CHECK_MS', Number, 15_000],
   authTokenTtlS: ['AUTH_TOKEN_TTL_S', Number, 12 * 3600],
   metricsPublic: ['METRICS_PUBLIC', (v) => v === 'true' || v === '1', true],

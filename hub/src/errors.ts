@@ -1,41 +1,12 @@
-/** One catalogue of API errors: stable code, HTTP status, default message. */
-export const ERRORS = {
-  HUB_ERR_VALIDATION: [400, 'request does not match the schema'],
-  HUB_ERR_BAD_CURSOR: [400, 'cursor is not one this API issued'],
-  HUB_ERR_UNAUTHORIZED: [401, 'log in first (Authorization: Bearer <token>)'],
-  HUB_ERR_BAD_LOGIN: [401, 'wrong username or password'],
-  HUB_ERR_FORBIDDEN: [403, 'your role may not do this'],
-  HUB_ERR_NOT_FOUND: [404, 'no such resource'],
-  HUB_ERR_UNKNOWN_DEVICE: [404, 'no such device'],
-  HUB_ERR_ILLEGAL_TRANSITION: [409, 'this action is not allowed in the ticket\'s current state'],
-  HUB_ERR_CONFLICT: [409, 'changed by someone else; reload and retry'],
-  // Tickets (TICKET_ERROR_CODES in schemas/src/tickets.ts; a stale `version` maps to HUB_ERR_CONFLICT).
-  HUB_ERR_TICKET_NOT_FOUND: [404, 'no such ticket'],
-  HUB_ERR_TICKET_EXISTS: [409, 'the ticket already exists'],
-  HUB_ERR_NOTE_REQUIRED: [400, 'this action needs a note'],
-  HUB_ERR_ASSIGNEE_REQUIRED: [400, 'no grid worker to dispatch to'],
-  HUB_ERR_NOT_DEVICE_VERIFIABLE: [409, 'this ticket cannot be resolved by its device'],
-  HUB_ERR_DISMISSAL_PENDING: [409, 'a dismissal request is already waiting for approval'],
-  HUB_ERR_NO_DISMISSAL_PENDING: [409, 'no dismissal request is waiting'],
-  HUB_ERR_SELF_APPROVAL: [403, 'a dismissal must be approved by someone other than the requester'],
-  HUB_ERR_MAX_ESCALATION: [409, 'already escalated to the street'],
-  HUB_ERR_PHOTO_REQUIRED: [400, 'resolving this ticket needs at least one photo'],
-  HUB_ERR_BAD_ATTACHMENT: [415, 'attachments must be JPEG, PNG or WebP images'],
-  HUB_ERR_ATTACHMENT_TOO_LARGE: [413, 'attachment too large'],
-  HUB_ERR_TOO_MANY_ATTACHMENTS: [409, 'this ticket has the most attachments allowed'],
-  HUB_ERR_ATTACHMENT_NOT_FOUND: [404, 'no such attachment'],
-  HUB_ERR_UNKNOWN_SITE: [404, 'no such site'],
-  HUB_ERR_UNKNOWN_CELL: [400, 'no such grid cell in this site'],
-  HUB_ERR_RATE_LIMITED: [429, 'too many requests'],
-  HUB_ERR_STORE_UNAVAILABLE: [503, 'the database is unreachable; retry shortly'],
-} as const satisfies Record<string, readonly [number, string]>;
+import { API_ERRORS, type ApiErrorCode } from '@shaobing/schemas';
 
-export type ErrorCode = keyof typeof ERRORS;
+/** The catalogue (code → status, default message) lives in schemas/src/errors.ts: the dashboard reads the same codes. */
+export type ErrorCode = ApiErrorCode;
 
 export class HubError extends Error {
   readonly statusCode: number;
   constructor(readonly code: ErrorCode, message?: string) {
-    super(message ?? ERRORS[code][1]);
-    this.statusCode = ERRORS[code][0];
+    super(message ?? API_ERRORS[code][1]);
+    this.statusCode = API_ERRORS[code][0];
   }
 }

@@ -50,6 +50,8 @@ import { NotifyLoop } from './notify/delivery-loop.ts';
 import { directoryOf, outboxHook } from './notify/outbox.ts';
 import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
+import { Units } from './units.ts';
+import { Gauge, type Registry as PromRegistry } from 'prom-client';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
 
@@ -72,6 +74,8 @@ export interface HubHandle {
   rules: RuleEngine;
   /** Leases, site ownership and this hub's id (README "Scaling out"). */
   cluster: Cluster;
+  /** The running parts in start order (units.ts); `stop` stops them in reverse. */
+  units: Units;
   /** Stops listeners, flushes held writes, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -80,21 +84,35 @@ export interface StartOptions {
   log: Logger;
   now?: () => number;
   dashboardDir?: string | null;
-  /** node-cron expression of the SLA sweep; default every 30 s (tickets/sla-cron.ts). */
+  /** node-cron expression of the SLA sweep; default SLA_SWEEP_CRON (config.ts). */
   slaSweepCron?: string;
 }
 
 /**
  * Wires the hub: site registry → store → ingest → broker → HTTP API. Each unit gets its
- * dependencies here and nowhere else; the order of `stop` is the reverse of the data flow
- * so nothing accepted is dropped (listeners close, then writers flush, then the store closes).
+ * dependencies here and nowhere else, and is started through `units`, which stops them in
+ * reverse start order (units.ts): HTTP and the jobs first, then the broker, then the writers
+ * it feeds (everything accepted is committed), then the rules, and the store last. A start
+ * that fails stops what had started.
  */
 export async function startHub(config: HubConfig, opts: StartOptions): Promise<HubHandle> {
+  const units = new Units(opts.log);
+  try {
+    return await wire(config, opts, units);
+  } catch (err) {
+    await units.stopAll().catch(() => undefined); // each failure is logged by units
+    throw err;
+  }
+}
+
+async function wire(config: HubConfig, opts: StartOptions, units: Units): Promise<HubHandle> {
   const log = opts.log;
+  const withNow = opts.now ? { now: opts.now } : {};
   const registry = new Registry(await loadSiteFile(config.siteFile));
   log.info({ siteFile: config.siteFile, sites: registry.sites.size, devices: registry.deviceCount }, 'site file loaded');
 
-  const db = await openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) });
+  const mailer = await units.start('mailer', () => (config.notifySmtpUrl ? createTransport(config.notifySmtpUrl) : null), (m) => m?.close());
+  const db = await units.start('store', () => openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) }), (d) => d.close());
   const metrics = createMetrics();
   const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
@@ -105,7 +123,45 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const tickets = new TicketService({ db, bus, registry, log: log.child({ component: 'tickets' }), policy: slaPolicyWith(config.slaPolicy), outbox: outboxHook(notifyDir) });
   const kpi = new KpiService({ db, bus, registry, tickets, log: log.child({ component: 'kpi' }), tz: config.tzReports });
 
-  const events = new EventWriter({
+  const deadLetters = await units.start('dead-letter writer', () => new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) }), (w) => w.close());
+  // Offline after the running offline rules' silence (rules start before the sweep timer).
+  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family) });
+  // Last-seen of every device is written on its way out.
+  const deviceState = await units.start('device-state writer', () => new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() }), (w) => w.close());
+  presence.restore(await deviceState.load());
+
+  // Clustered (external broker + database server): per-site engines run where the site's lease
+  // is (cluster/); the hub's own engine covers no site and serves the rule routes.
+  const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
+  // Site engines drain and snapshot, then the leases are released (after the local engine).
+  const cluster = await units.start('cluster', () => startCluster({
+    config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
+    jobs: {
+      sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...withNow }),
+      reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...withNow }),
+    },
+    ...withNow,
+  }), (c) => c.stop());
+
+  // Rules start before the broker: state is restored from the database, then every event
+  // committed from here on flows through them. They stop after the event writer: they evaluate
+  // what was committed, apply its decisions and snapshot their state.
+  const rules = await units.start('rule engine', async () => {
+    const engine = new RuleEngine({
+      db, registry: clustered ? new Registry({ ...registry.file, sites: [] }) : registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
+      ...withNow,
+    });
+    await engine.start();
+    return engine;
+  }, (e) => e.stop());
+  // A manual resolve waits for its device as long as the rule's hold time (no fake closures).
+  tickets.holdMsOf = (_siteId, ruleId) => {
+    const rule = rules.compiled.rules.find((r) => r.id === ruleId);
+    return rule !== undefined && 'forMs' in rule ? rule.forMs : undefined;
+  };
+
+  // Stops after the broker: held PUBACKs complete as their batches commit; everything accepted is committed.
+  const events = await units.start('event writer', () => new EventWriter({
     db, log: log.child({ component: 'event-writer' }),
     // From an external broker, mqtt.js hands over one message at a time and waits for its ack:
     // waiting for batch company there would only add latency.
@@ -117,100 +173,36 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
       metrics.duplicates.inc(stats.rows - inserted.length);
       if (inserted.length) bus.emit('events.stored', inserted);
     },
-  });
-  const deadLetters = new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) });
-  // Offline after the running offline rules' silence (rules start before the sweep timer).
-  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family) });
-  const deviceState = new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() });
-  presence.restore(await deviceState.load());
+  }), async (w) => { await w.flush(); await w.close(); });
 
-  const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...(opts.now ? { now: opts.now } : {}) });
+  exposeTotals(metrics.registry, events, rules);
 
-  // Rules start before the broker: state is restored from the database, then every event
-  // committed from here on flows through them.
-  // Clustered (external broker + database server): per-site engines run where the site's lease
-  // is (cluster/); this one covers no site and serves the rule routes (compiled rules, reload).
-  const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
-  const rules = new RuleEngine({
-    db, registry: clustered ? new Registry({ ...registry.file, sites: [] }) : registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
-    ...(opts.now ? { now: opts.now } : {}),
-  });
-  await rules.start();
-  // A manual resolve waits for its device as long as the rule's hold time (no fake closures).
-  tickets.holdMsOf = (_siteId, ruleId) => {
-    const rule = rules.compiled.rules.find((r) => r.id === ruleId);
-    return rule !== undefined && 'forMs' in rule ? rule.forMs : undefined;
-  };
+  const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...withNow });
 
-  // Broker: embedded aedes, or a client of an external cluster.
-  const cluster = await startCluster({
-    config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
-    jobs: {
-      sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) }),
-      reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) }),
-    },
-    ...(opts.now ? { now: opts.now } : {}),
-  });
-  let mqttUrl: string | null = null;
-  let mqttWsUrl: string | null = null;
-  let mqttTlsUrl: string | null = null;
-  let mqttWssUrl: string | null = null;
   // One certificate for MQTT over TLS, secure WebSocket and HTTPS (read once, at start).
   const tls = config.tlsCertFile && config.tlsKeyFile ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) } : null;
-  let closeBroker: () => Promise<void>;
-  const brokerClients = { count: () => 0 };
-  if (config.mqttUrl) {
-    const pool = await connectIngestPool({
-      url: config.mqttUrl, hubId: cluster.hubId, persistent: cluster.stableId, group: config.mqttShareGroup,
-      connections: config.mqttIngestConnections, siteIds: [...registry.sites.keys()], ingest, log: log.child({ component: 'external-broker' }),
-    });
-    brokerClients.count = () => pool.connected();
-    closeBroker = () => pool.close();
-  } else {
-    const broker = await createBroker({
-      registry, ingest, metrics, log: log.child({ component: 'broker' }),
-      rateLimitPerSec: config.mqttRateLimitPerSec, rateLimitGraceS: config.mqttRateLimitGraceS, rateLimitBanS: config.mqttRateLimitBanS,
-      maxConnections: { device: config.mqttMaxConnectionsPerDevice, gateway: config.mqttMaxConnectionsPerGateway, operator: config.mqttMaxConnectionsPerOperator },
-    });
-    // Frames well past the payload limit are cut off at the socket; smaller oversize payloads
-    // still reach ingest and are dead-lettered `too_large` with their topic.
-    const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort, {
-      maxFrameBytes: config.mqttMaxPayloadBytes * 4 + 1024,
-      onTooLarge: (announced, remote) => {
-        metrics.rejected.inc({ reason: 'too_large' });
-        log.warn({ remote, announced }, 'mqtt packet far over the size limit; connection closed before buffering it');
-      },
-      maxSendBytes: config.mqttMaxSendBufferBytes,
-      onSendOverflow: (buffered, remote) => {
-        metrics.sendOverflows.inc();
-        log.warn({ remote, buffered, limit: config.mqttMaxSendBufferBytes }, 'mqtt client stopped reading; connection closed at its send-buffer limit');
-      },
-    }, tls && (config.mqttTlsPort !== null || config.mqttWssPort !== null) ? { tlsPort: config.mqttTlsPort, wssPort: config.mqttWssPort, ...tls } : undefined);
-    mqttTlsUrl = listeners.tlsPort === null ? null : `mqtts://${hostForUrl(config.mqttHost)}:${listeners.tlsPort}`;
-    mqttWssUrl = listeners.wssPort === null ? null : `wss://${hostForUrl(config.mqttHost)}:${listeners.wssPort}`;
-    mqttUrl = `mqtt://${hostForUrl(config.mqttHost)}:${listeners.tcpPort}`;
-    mqttWsUrl = listeners.wsPort === null ? null : `ws://${hostForUrl(config.mqttHost)}:${listeners.wsPort}`;
-    brokerClients.count = () => broker.connectedClients;
-    closeBroker = async () => {
-      // Our own shutdown is not the devices going offline: aedes would publish every client's
-      // Last Will as it closes them, marking the whole fleet offline in the store.
-      for (const c of Object.values((broker as unknown as { clients: Record<string, { will?: unknown }> }).clients)) c.will = null;
-      const closing = listeners.close();
-      await new Promise<void>((r) => broker.close(() => r()));
-      await closing;
-    };
-  }
+  const broker = await units.start('broker', () => startBroker(config, { registry, ingest, metrics, log, cluster, tls }), (b) => b.close());
 
-  const maintenance = await startMaintenance({
+  const maintenance = await units.start('store maintenance', () => startMaintenance({
     db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports, configured: config.storeMaintenance,
     pgliteDir: config.databaseUrl ? null : pgliteDir(config.dataDir),
-    retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...(opts.now ? { now: opts.now } : {}),
+    retention: { eventsDays: config.retentionDays, deadLettersDays: config.deadLetterRetentionDays }, ...withNow,
     onStatus: (s) => {
       metrics.storeJobsFailing.reset();
       for (const j of s.jobs) metrics.storeJobsFailing.set({ job_id: String(j.jobId), proc: j.proc, problem: j.problem }, 1);
       if (s.diskBytes !== null) metrics.storeDiskBytes.set(s.diskBytes);
     },
-  });
+  }), (m) => m.stop());
+
+  // A send in flight finishes and is marked on stop; the rest wait in the outbox.
+  await units.start('notify loop', () => {
+    const loop = new NotifyLoop({
+      db, log: log.child({ component: 'notify' }), pollMs: config.notifyPollMs, prom: metrics.registry,
+      deps: { mailer, mailFrom: config.notifyMailFrom, timeoutMs: 10_000, now: Date.now },
+    });
+    loop.start();
+    return loop;
+  }, (l) => l.stop());
 
   const health = (): Health => {
     const ok = events.healthy;
@@ -218,11 +210,17 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
       // Failing or late TimescaleDB jobs degrade too: compression or refresh silently stopped.
       status: ok && maintenance.status().jobs.length === 0 ? 'ok' : 'degraded',
       store: { kind: db.kind, connected: ok, timescale: db.timescale, pending: events.pending, lastError: events.lastError },
-      broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: brokerClients.count() },
+      broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: broker.clients() },
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       maintenance: maintenance.status(),
     };
   };
+
+  const live = await units.start('live feed', () => {
+    const feed = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
+    feed.start();
+    return feed;
+  }, (f) => f.stop());
 
   const app = await createHttpApp({
     log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir,
@@ -233,63 +231,114 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(eventsRoutes, { db });
   await app.register(deadLetterRoutes, { db });
   await app.register(deviceRoutes, { registry, presence, rejectedByDevice: ingest.rejectedByDevice });
-  await app.register(ticketRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
-  await app.register(attachmentRoutes, { db, tickets, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(ticketRoutes, { tickets, ...withNow });
+  await app.register(attachmentRoutes, { db, tickets, ...withNow });
   await app.register(ticketDeviceRoutes, { db, tickets });
-  await app.register(complaintRoutes, { tickets, ...(opts.now ? { now: opts.now } : {}) });
-  await app.register(kpiRoutes, { kpi, registry, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(complaintRoutes, { tickets, ...withNow });
+  await app.register(kpiRoutes, { kpi, registry, ...withNow });
   await app.register(reportRoutes, { kpi, registry });
   // The street office's view (issue 10): 回访 and Open311 GeoReport v2.
-  await app.register(followUpRoutes, { followUps: new FollowUpService({ db, bus, policy: () => tickets.policy }), registry, ...(opts.now ? { now: opts.now } : {}) });
-  await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...(opts.now ? { now: opts.now } : {}) });
-  await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...(opts.now ? { now: opts.now } : {}) });
+  await app.register(followUpRoutes, { followUps: new FollowUpService({ db, bus, policy: () => tickets.policy }), registry, ...withNow });
+  await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...withNow });
+  await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...withNow });
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
-  const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
-  live.start();
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
-  await app.listen({ port: config.httpPort, host: config.httpHost });
+  // Stops first: no request starts against units that are stopping (requests in flight finish).
+  await units.start('http', () => app.listen({ port: config.httpPort, host: config.httpHost }), () => app.close());
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 
-  const timers = [
-    setInterval(() => {
+  await units.start('presence sweep', () => {
+    const timer = setInterval(() => {
       presence.sweep(opts.now?.() ?? Date.now());
       metrics.pending.set(events.pending);
       metrics.storeUp.set(events.healthy ? 1 : 0);
-    }, config.deviceOfflineCheckMs),
-  ];
-  for (const t of timers) t.unref();
-  const mailer = config.notifySmtpUrl ? createTransport(config.notifySmtpUrl) : null;
-  const notify = new NotifyLoop({
-    db, log: log.child({ component: 'notify' }), pollMs: config.notifyPollMs, prom: metrics.registry,
-    deps: { mailer, mailFrom: config.notifyMailFrom, timeoutMs: 10_000, now: Date.now },
-  });
-  notify.start();
+    }, config.deviceOfflineCheckMs);
+    timer.unref();
+    return timer;
+  }, (t) => clearInterval(t));
   // SLA sweep, retention/aggregates and reports are cluster-once: they run where their lease is.
-  await cluster.startLeases();
+  // Stopped before anything else: no sweep, retention or report writes after (one in flight is awaited).
+  await units.start('cluster jobs', () => cluster.startLeases(), () => cluster.stopJobs());
 
-  let stopped: Promise<void> | null = null;
-  const stop = () => (stopped ??= (async () => {
-    for (const t of timers) clearInterval(t);
-    await cluster.stopJobs();         // no sweep, retention or report writes after this (waits for one in flight)
-    await maintenance.stop();         // store housekeeping and job-health reads (each hub runs its own)
-    await notify.stop();              // a send in flight finishes and is marked; the rest wait in the outbox
-    await closeBroker();              // no new messages; held PUBACKs complete as batches commit
-    await events.flush();             // everything accepted is committed
-    await events.close();
-    await rules.stop();               // evaluates what was committed, applies its decisions, snapshots state
-    await cluster.stop();             // site engines drain and snapshot, then the leases are released
-    await deadLetters.close();
-    await deviceState.close();        // last-seen of every device
-    await app.close();
-    live.stop();
-    await db.close();
-    mailer?.close();
+  const stop = async (): Promise<void> => {
+    await units.stopAll();
     log.info('hub stopped');
-  })());
+  };
+  return { ...broker.urls, httpUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, units, stop };
+}
 
-  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, stop };
+/** The event writer's and the rule engine's own totals on /metrics, read at each scrape. */
+function exposeTotals(prom: PromRegistry, events: EventWriter, rules: RuleEngine): void {
+  const totals: [name: string, help: string, read: () => number][] = [
+    ['shaobing_store_write_retries', 'failed event commits retried since start (database outages)', () => events.counters.retries],
+    ['shaobing_store_refused_events', 'events the database refused as data since start (dead-lettered)', () => events.counters.rejected],
+    ['shaobing_rule_decisions', 'rule decisions handed to the ticket engine since start', () => rules.stats.decisions],
+    ['shaobing_rule_failures', 'rule evaluations that threw since start (that rule only; the others went on)', () => rules.stats.ruleFailures],
+    ['shaobing_rule_reload_failures', 'rules files refused on reload since start', () => rules.stats.failedReloads],
+  ];
+  for (const [name, help, read] of totals) new Gauge({ name, help, registers: [prom], collect() { this.set(read()); } });
+}
+
+interface BrokerDeps {
+  registry: Registry;
+  ingest: Ingest;
+  metrics: ReturnType<typeof createMetrics>;
+  log: Logger;
+  cluster: Cluster;
+  tls: { cert: Buffer; key: Buffer } | null;
+}
+
+/** The MQTT side: the embedded aedes broker on its listeners, or the ingest pool of an external broker. */
+async function startBroker(config: HubConfig, d: BrokerDeps): Promise<{
+  urls: Pick<HubHandle, 'mqttUrl' | 'mqttWsUrl' | 'mqttTlsUrl' | 'mqttWssUrl'>; clients: () => number; close: () => Promise<void>;
+}> {
+  const { registry, ingest, metrics, log, cluster, tls } = d;
+  if (config.mqttUrl) {
+    const pool = await connectIngestPool({
+      url: config.mqttUrl, hubId: cluster.hubId, persistent: cluster.stableId, group: config.mqttShareGroup,
+      connections: config.mqttIngestConnections, siteIds: [...registry.sites.keys()], ingest, log: log.child({ component: 'external-broker' }),
+    });
+    return { urls: { mqttUrl: null, mqttWsUrl: null, mqttTlsUrl: null, mqttWssUrl: null }, clients: () => pool.connected(), close: () => pool.close() };
+  }
+  const broker = await createBroker({
+    registry, ingest, metrics, log: log.child({ component: 'broker' }),
+    rateLimitPerSec: config.mqttRateLimitPerSec, rateLimitGraceS: config.mqttRateLimitGraceS, rateLimitBanS: config.mqttRateLimitBanS,
+    maxConnections: { device: config.mqttMaxConnectionsPerDevice, gateway: config.mqttMaxConnectionsPerGateway, operator: config.mqttMaxConnectionsPerOperator },
+  });
+  // Frames well past the payload limit are cut off at the socket; smaller oversize payloads
+  // still reach ingest and are dead-lettered `too_large` with their topic.
+  const listeners = await listenBroker(broker, config.mqttHost, config.mqttPort, config.mqttWsPort, {
+    maxFrameBytes: config.mqttMaxPayloadBytes * 4 + 1024,
+    onTooLarge: (announced, remote) => {
+      metrics.rejected.inc({ reason: 'too_large' });
+      log.warn({ remote, announced }, 'mqtt packet far over the size limit; connection closed before buffering it');
+    },
+    maxSendBytes: config.mqttMaxSendBufferBytes,
+    onSendOverflow: (buffered, remote) => {
+      metrics.sendOverflows.inc();
+      log.warn({ remote, buffered, limit: config.mqttMaxSendBufferBytes }, 'mqtt client stopped reading; connection closed at its send-buffer limit');
+    },
+  }, tls && (config.mqttTlsPort !== null || config.mqttWssPort !== null) ? { tlsPort: config.mqttTlsPort, wssPort: config.mqttWssPort, ...tls } : undefined);
+  const host = hostForUrl(config.mqttHost);
+  return {
+    urls: {
+      mqttUrl: `mqtt://${host}:${listeners.tcpPort}`,
+      mqttWsUrl: listeners.wsPort === null ? null : `ws://${host}:${listeners.wsPort}`,
+      mqttTlsUrl: listeners.tlsPort === null ? null : `mqtts://${host}:${listeners.tlsPort}`,
+      mqttWssUrl: listeners.wssPort === null ? null : `wss://${host}:${listeners.wssPort}`,
+    },
+    clients: () => broker.connectedClients,
+    close: async () => {
+      // Our own shutdown is not the devices going offline: aedes would publish every client's
+      // Last Will as it closes them, marking the whole fleet offline in the store.
+      for (const c of Object.values((broker as unknown as { clients: Record<string, { will?: unknown }> }).clients)) c.will = null;
+      const closing = listeners.close();
+      await new Promise<void>((r) => broker.close(() => r()));
+      await closing;
+    },
+  };
 }
 
 function hostForUrl(host: string): string {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, loadDotEnv } from './config.ts';
+import { configOrExit } from './config-or-exit.ts';
 import { startHub } from './hub.ts';
 import { createLogger } from './log.ts';
 
@@ -22,17 +22,7 @@ Configuration comes from environment variables (and .env); see README "Configura
   process.exit(0);
 }
 
-loadDotEnv();
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(2);
-  }
-  throw err;
-}
+let config = configOrExit();
 const log = createLogger(config.logLevel);
 
 // The demo prints every notification through a local signed-webhook receiver (unless a real one is set).

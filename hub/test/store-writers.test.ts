@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeadLetterWriter } from '../src/store/dead-letter-writer.ts';
-import { DeviceStateWriter, type DeviceStateRow } from '../src/store/device-state-writer.ts';
+import type { DeviceState } from '@shaobing/schemas';
+import { DeviceStateWriter } from '../src/store/device-state-writer.ts';
 import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
 
 const silent = pino({ level: 'silent' });
@@ -33,7 +34,7 @@ describe.each(STORE_BACKENDS)('side writers on %s', (backend) => {
     });
 
     it('DeviceStateWriter upserts the latest state per device and loads it back', async () => {
-      let next: DeviceStateRow[] = [];
+      let next: DeviceState[] = [];
       const w = new DeviceStateWriter({ db: store.db, log: silent, source: () => next.splice(0), flushIntervalMs: 60_000 });
       next = [
         { siteId: 's-ds', deviceId: 'd1', family: 'door', lastSeen: T0 + 1000, online: true, status: { battery: 90 }, statusAt: T0 + 1000 },
@@ -54,7 +55,7 @@ describe.each(STORE_BACKENDS)('side writers on %s', (backend) => {
     });
 
     it('DeviceStateWriter writes 10k devices in one flush', async () => {
-      let next: DeviceStateRow[] = [];
+      let next: DeviceState[] = [];
       const w = new DeviceStateWriter({ db: store.db, log: silent, source: () => next.splice(0), flushIntervalMs: 60_000 });
       next = Array.from({ length: 10_000 }, (_, i) => ({ siteId: 's-10k', deviceId: `d${i}`, family: 'charger' as const, lastSeen: T0 + i, online: true, status: null, statusAt: null }));
       await w.flush();

@@ -15,3 +15,5 @@ export * from './replies.ts';
 export * from './kpi.ts';
 export * from './open311.ts';
 export * from './insights.ts';
+export * from './presence.ts';
+export * from './errors.ts';

@@ -212,8 +212,8 @@ export const TICKET_ACTION_BODIES = {
 } as const satisfies Record<OperatorAction, unknown>;
 
 /**
- * Stable error codes of ticket actions. Status and message live in the hub's one catalogue
- * (hub/src/errors.ts; hubErrorOf does not compile if a code is missing there).
+ * Stable error codes of ticket actions. Status and message live in the one catalogue
+ * (schemas/src/errors.ts API_ERRORS; hubErrorOf does not compile if a code is missing there).
  */
 export const TICKET_ERROR_CODES = [
   'HUB_ERR_ILLEGAL_TRANSITION', 'HUB_ERR_FORBIDDEN', 'HUB_ERR_NOTE_REQUIRED', 'HUB_ERR_VERSION_CONFLICT',

@@ -257,6 +257,7 @@ export const en: Record<MessageKey, string> = {
 
   // ---- report screens (issue 10) ----
   'ticker.heartbeats': 'Show heartbeats',
+  'ticker.unavailable': 'Recent events could not be loaded',
   'nav.reports': 'Reports',
   'report.daily': 'Daily ranking',
   'report.weekly': 'Weekly analysis',

@@ -259,6 +259,7 @@ export const zhCN = {
 
   // ---- report screens (issue 10) ----
   'ticker.heartbeats': '显示心跳',
+  'ticker.unavailable': '最近事件加载失败',
   'nav.reports': '报表',
   'report.daily': '日监控排名',
   'report.weekly': '周调度分析',

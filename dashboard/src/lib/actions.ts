@@ -1,19 +1,18 @@
-import { OPERATOR_ACTIONS, type OperatorAction, type Rating, type DismissReason } from './contract.ts';
+import { OPERATOR_ACTIONS, TICKET_ACTION_BODIES, type OperatorAction, type Rating, type DismissReason } from './contract.ts';
 
-/** What the form of each action asks for; the hub validates the same (schemas/tickets.ts bodies). */
-export const ACTION_FORM: Record<OperatorAction, { note: 'required' | 'optional'; field?: 'assignee' | 'rating' | 'reason' }> = {
-  dispatch: { note: 'optional', field: 'assignee' },
-  accept: { note: 'optional' },
-  comment: { note: 'required' },
-  resolve: { note: 'required' },
-  rate: { note: 'optional', field: 'rating' },
-  request_dismiss: { note: 'required', field: 'reason' },
-  approve_dismiss: { note: 'optional' },
-  reject_dismiss: { note: 'required' },
-  escalate: { note: 'required' },
-  reopen: { note: 'required' },
-  arrive: { note: 'optional' },
-};
+export interface ActionFormSpec { note: 'required' | 'optional'; field?: 'assignee' | 'rating' | 'reason' }
+
+/** The body property behind each extra form control. */
+const FIELD_OF = { assigneeId: 'assignee', rating: 'rating', reasonCategory: 'reason' } as const;
+const FIELDS = Object.keys(FIELD_OF) as (keyof typeof FIELD_OF)[];
+
+/** What the form of an action asks for, read off the body schema the hub validates (schemas/tickets.ts). */
+export function actionForm(action: OperatorAction): ActionFormSpec {
+  const body = TICKET_ACTION_BODIES[action];
+  const required: readonly string[] = body.required ?? [];
+  const field = FIELDS.find((k) => k in body.properties);
+  return { note: required.includes('note') ? 'required' : 'optional', ...(field ? { field: FIELD_OF[field] } : {}) };
+}
 
 /** Order of the buttons: the usual next step first, the exceptional ones last. */
 const ORDER: readonly OperatorAction[] = ['dispatch', 'accept', 'arrive', 'resolve', 'rate', 'comment', 'escalate', 'reopen', 'request_dismiss', 'approve_dismiss', 'reject_dismiss'];
@@ -28,7 +27,7 @@ export interface ActionForm { note: string; assigneeId?: string; rating?: Rating
 
 /** The request body, or an error key when a required field is missing. */
 export function actionBody(action: OperatorAction, form: ActionForm, version: number): { ok: true; body: Record<string, unknown> } | { ok: false; missing: 'note' | 'assignee' | 'rating' | 'reason' } {
-  const spec = ACTION_FORM[action];
+  const spec = actionForm(action);
   const note = form.note.trim();
   if (spec.note === 'required' && !note) return { ok: false, missing: 'note' };
   const body: Record<string, unknown> = { version };

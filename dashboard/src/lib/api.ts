@@ -1,7 +1,8 @@
 import type {
   DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
-  Ticket, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
+  Ticket, TicketActionReply, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
 } from './contract.ts';
+import { isApiErrorCode, type ApiErrorCode } from './contract.ts';
 
 // Reply types come from the contract (schemas/src/replies.ts); these names are the client's.
 export type Session = LoginReply;
@@ -16,8 +17,11 @@ export type ReadingsView = Readings;
 export type ReportKind = 'daily' | 'weekly' | 'monthly';
 export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
 
+/** A failed call: the hub's catalogue code (schemas/src/errors.ts), or what the transport said. */
+export type ApiErrorKind = ApiErrorCode | 'NETWORK' | `HTTP_${number}`;
+
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(readonly status: number, readonly code: ApiErrorKind, message: string) { super(message); }
 }
 
 type Query = Record<string, string | number | boolean | readonly string[] | undefined | null>;
@@ -39,7 +43,8 @@ export class Api {
     return this.get('/api/tickets', { siteId: q.siteId, status: q.status, limit: q.limit, cursor: q.cursor });
   }
   ticket(id: string): Promise<TicketDetailView> { return this.get(`/api/tickets/${encodeURIComponent(id)}`); }
-  act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<unknown> {
+  /** The acted-on ticket and what the caller may do next (TicketActionReply). */
+  act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<TicketActionReply> {
     return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/${actionPath(action)}`, undefined, body);
   }
   grid(siteId: string): Promise<GridView> { return this.get('/api/grid', { siteId }); }
@@ -98,12 +103,17 @@ export class Api {
     const text = await res.text();
     const data: unknown = text ? safeJson(text) : null;
     if (!res.ok) {
-      const e = (data ?? {}) as { code?: string; message?: string };
+      const code = field(data, 'code');
+      const message = field(data, 'message');
       if (res.status === 401 && auth) this.onUnauthorized();
-      throw new ApiError(res.status, e.code ?? `HTTP_${res.status}`, e.message ?? res.statusText);
+      throw new ApiError(res.status, isApiErrorCode(code) ? code : `HTTP_${res.status}`, typeof message === 'string' ? message : res.statusText);
     }
     return data as T;
   }
+}
+
+function field(data: unknown, name: string): unknown {
+  return typeof data === 'object' && data !== null ? Reflect.get(data, name) : undefined;
 }
 
 export function queryString(q?: Query): string {

@@ -6,7 +6,7 @@
 export { FAMILIES, type Family } from '../../../schemas/src/common.ts';
 export { SEVERITIES, CATEGORIES, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
 export {
-  TICKET_STATUSES, ACTIVE_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS,
+  TICKET_STATUSES, ACTIVE_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS, TICKET_ACTION_BODIES,
   type Ticket, type TicketStatus, type TicketDetail, type AuditEntry, type KpiSnapshot, type Rate, type OperatorAction,
   type DispatchBody, type AcceptBody, type CommentBody, type ResolveBody, type RateBody, type RequestDismissBody,
   type ApproveDismissBody, type RejectDismissBody, type EscalateBody, type ReopenBody, type Rating, type DismissReason,
@@ -15,6 +15,7 @@ export { FAMILY_DEFINITIONS } from '../../../schemas/src/families/index.ts';
 export type { StoredEvent, DeviceView } from '../../../schemas/src/api.ts';
 export { GRID_LEVELS, TEAMS, type GridCell, type Worker, type OperatorRole, type GridLevel, type Team } from '../../../schemas/src/site.ts';
 export { LIVE_CLOSE } from '../../../schemas/src/live.ts';
+export { isApiErrorCode, type ApiErrorCode } from '../../../schemas/src/errors.ts';
 export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, EventStats, TicketStats, Readings } from '../../../schemas/src/replies.ts';
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,

@@ -37,6 +37,8 @@ class AppState {
   devices = $state.raw<DeviceView[]>([]);
   grid = $state.raw<GridView | null>(null);
   gridError = $state<string | null>(null);
+  /** Why the ticker's recent events could not be loaded (live events still arrive). */
+  tickerError = $state<string | null>(null);
   selectedTicketId = $state<string | null>(null);
   toast = $state<string | null>(null);
   muted = $state(false);
@@ -175,7 +177,10 @@ class AppState {
       const eventsP = this.api.events({ siteId, limit: 100 }).then((p) => {
         this.ticker.add(p.items);
         this.tickerRev++;
-      }).catch(() => undefined);
+        this.tickerError = null;
+      }).catch((err: unknown) => {
+        this.tickerError = errorText(err);
+      });
       await Promise.all([ticketsP, eventsP, this.loadKpi(), this.loadDevices()]);
     } finally {
       this.loading = false;

@@ -36,3 +36,13 @@ export function minRoleFor(action: OperatorAction): UserRole {
 
 /** URL segment of an action: `request_dismiss` → `request-dismiss`. */
 export const actionSegment = (a: OperatorAction): string => a.replaceAll('_', '-');
+
+/**
+ * A string field of a request part that no route schema has typed yet (onRequest and
+ * preValidation hooks run before validation): the value, or undefined for anything else.
+ */
+export function stringField(part: unknown, name: string): string | undefined {
+  if (typeof part !== 'object' || part === null || !(name in part)) return undefined;
+  const value: unknown = Reflect.get(part, name);
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,4 +1,4 @@
-import type { Family } from '@shaobing/schemas';
+import type { DeviceState, Family } from '@shaobing/schemas';
 import type { IngestedEvent } from '../events.ts';
 import type { DeviceRecord } from '../site/registry.ts';
 import { DeadlineHeap } from './deadline-heap.ts';
@@ -9,17 +9,6 @@ import { DeadlineHeap } from './deadline-heap.ts';
  * not 21k).
  */
 export const PRESENCE_RECHECK_MS = 60_000;
-
-/** A device's presence (times in epoch ms); the store persists this shape (device_state). */
-export interface DeviceState {
-  siteId: string;
-  deviceId: string;
-  family: Family;
-  lastSeen: number | null;
-  online: boolean;
-  status: Record<string, unknown> | null;
-  statusAt: number | null;
-}
 
 export interface PresenceChange { state: DeviceState; reason: 'message' | 'status' | 'timeout' }
 

@@ -28,13 +28,13 @@ export interface Publish {
 
 export interface IngestOutcome {
   accepted: number;
-  rejected: Rejection[];
   /** Resolves, with how many were stored, when every accepted message of this publish is committed. */
   committed: Promise<number>;
 }
 
 /**
- * The ingest path as explicit steps: size → topic → parse → validate → enrich → store.
+ * The ingest path, in this order: topic → size → parse (JSON, gateway batch) → validate each
+ * item → known device of that family (gateway bound to it, port in range) → presence → store.
  * Never throws for bad input: every refusal is logged, counted and dead-lettered.
  */
 export class Ingest {
@@ -66,30 +66,29 @@ export class Ingest {
     if (topic.kind === 'gateway' && !gateway) return this.refuse(pub, reject('forbidden_topic', `no gateway "${topic.gatewayId}" in site "${siteId}"`), siteId);
 
     const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
-    const rejected: Rejection[] = [];
     const writes: Promise<number>[] = [];
     const rawBytes = Math.ceil(pub.payload.length / parsed.items.length);
     for (const item of parsed.items) {
       const msg = validateMessage(item, expect, now);
       if (isRejection(msg)) {
-        rejected.push(this.record(pub, msg, siteId, parsed.items.length > 1 ? item : undefined));
+        this.record(pub, msg, siteId, parsed.items.length > 1 ? item : undefined);
         continue;
       }
       const device = this.deps.registry.device(siteId, msg.deviceId);
       if (!device) {
-        rejected.push(this.record(pub, reject('unknown_device', `no device "${msg.deviceId}" in site "${siteId}"`, msg.deviceId), siteId));
+        this.record(pub, reject('unknown_device', `no device "${msg.deviceId}" in site "${siteId}"`, msg.deviceId), siteId);
         continue;
       }
       if (device.family !== msg.family) {
-        rejected.push(this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId));
+        this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId);
         continue;
       }
       if (gateway && !speaksFor(gateway, device, this.deps.registry)) {
-        rejected.push(this.record(pub, reject('forbidden_topic', `gateway "${gateway.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId));
+        this.record(pub, reject('forbidden_topic', `gateway "${gateway.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId);
         continue;
       }
       if (typeof msg.data.port === 'number' && device.ports !== undefined && msg.data.port > device.ports) {
-        rejected.push(this.record(pub, reject('schema', `/data/port: ${msg.data.port} but post "${msg.deviceId}" has ${device.ports} ports`, msg.deviceId), siteId));
+        this.record(pub, reject('schema', `/data/port: ${msg.data.port} but post "${msg.deviceId}" has ${device.ports} ports`, msg.deviceId), siteId);
         continue;
       }
       const event: IngestedEvent = { siteId, ...msg, receivedAt: now, rawBytes };
@@ -99,21 +98,23 @@ export class Ingest {
         // The database refused this message's data itself (not an outage): dead-letter it,
         // acknowledge, and let the rest of the publish through; rethrow anything else.
         if (err.name !== 'UnstorableEventError') throw err;
-        rejected.push(this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), siteId));
+        this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), siteId);
         return 0;
       }));
     }
     // One envelope per publish is the common case: its write is the answer (no Promise.all).
     const committed = writes.length === 1 ? writes[0]! : Promise.all(writes).then((n) => n.reduce((a, b) => a + b, 0));
-    return { accepted: writes.length, rejected, committed };
+    return { accepted: writes.length, committed };
   }
 
   /** Refuses a whole publish (forbidden topic, too large, bad JSON, rate limited). */
   refuse(pub: Publish, r: Rejection, siteId: string | null): IngestOutcome {
-    return { accepted: 0, rejected: [this.record(pub, r, siteId)], committed: Promise.resolve(0) };
+    this.record(pub, r, siteId);
+    return { accepted: 0, committed: Promise.resolve(0) };
   }
 
-  private record(pub: Publish, r: Rejection, siteId: string | null, item?: unknown): Rejection {
+  /** Counts, logs and dead-letters one rejection (rows and lines sampled per source). */
+  private record(pub: Publish, r: Rejection, siteId: string | null, item?: unknown): void {
     const { metrics, log, deadLetters } = this.deps;
     metrics.rejected.inc({ reason: r.reason });
     const deviceId = r.deviceId ?? (pub.principal?.kind === 'device' ? pub.principal.id : null);
@@ -126,11 +127,10 @@ export class Ingest {
     // source and reason; the counters above stay exact.
     const source = pub.principal ? `${pub.principal.siteId}/${pub.principal.id}` : `${siteId ?? '-'}/${deviceId ?? '-'}`;
     const leftOut = this.deadLetterBudget.admit(source, r.reason, this.deps.now?.() ?? Date.now());
-    if (leftOut === null) return r;
+    if (leftOut === null) return;
     log.warn({ reason: r.reason, detail: r.detail, topic: pub.topic.slice(0, 200), clientId: pub.clientId, deviceId, leftOut }, 'message rejected');
     const raw = item === undefined ? rawForDeadLetter(pub.payload) : rawForDeadLetter(Buffer.from(JSON.stringify(item) ?? ''));
     const detail = leftOut > 0 ? `${r.detail} (${leftOut} similar rejections from this source not stored)` : r.detail;
     deadLetters.add({ reason: r.reason, detail: safeText(detail, 1000), topic: safeText(pub.topic, 500), clientId: pub.clientId && safeText(pub.clientId, 200), siteId, deviceId, raw });
-    return r;
   }
 }

@@ -6,7 +6,8 @@ import type { HubBus } from '../bus.ts';
 import type { IngestedEvent } from '../events.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
-import { emptyState, evaluate, historyWindowMs, offlineAfterMs, rebuildState, RuleError, type CompiledRules, type RuleState } from './core/index.ts';
+import { Backoff } from '../store/retry.ts';
+import { emptyState, evaluate, historyWindowMs, offlineAfterMs, rebuildState, RuleError, type CompiledRules, type RuleFailure, type RuleState } from './core/index.ts';
 import { eventsByTs, eventsReceivedAfter, firstReceivedAt } from './event-rows.ts';
 import { loadRules } from './load-rules.ts';
 import { RuleStateStore } from './state-store.ts';
@@ -57,7 +58,7 @@ export class RuleEngine {
   private readonly store: RuleStateStore;
   private readonly siteIds: string[];
   private readonly now: () => number;
-  readonly stats = { events: 0, ticks: 0, decisions: 0, reloads: 0, failedReloads: 0 };
+  readonly stats = { events: 0, ticks: 0, decisions: 0, reloads: 0, failedReloads: 0, ruleFailures: 0 };
 
   constructor(private readonly opts: RuleEngineOptions) {
     this.siteIds = [...opts.registry.sites.keys()].sort();
@@ -137,7 +138,9 @@ export class RuleEngine {
     for (const event of events) {
       const device = this.opts.registry.device(event.siteId, event.deviceId);
       if (!device) continue;
-      decisions.push(...evaluate(this.rules, this.state, { kind: 'event', event, device }, now).decisions);
+      const result = evaluate(this.rules, this.state, { kind: 'event', event, device }, now);
+      decisions.push(...result.decisions);
+      if (result.failures) this.ruleFailed(result.failures, { siteId: event.siteId, deviceId: event.deviceId, msgId: event.msgId });
       if (event.receivedAt > this.watermark) this.watermark = event.receivedAt;
     }
     this.stats.events += events.length;
@@ -147,7 +150,15 @@ export class RuleEngine {
   private async tick(now: number): Promise<void> {
     if (now < this.quietUntil) return;
     this.stats.ticks++;
-    await this.apply(evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now).decisions, now);
+    const result = evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now);
+    if (result.failures) this.ruleFailed(result.failures, { tick: now });
+    await this.apply(result.decisions, now);
+  }
+
+  /** A rule threw: counted and logged per rule; the other rules' decisions were kept. */
+  private ruleFailed(failures: RuleFailure[], input: Record<string, unknown>): void {
+    this.stats.ruleFailures += failures.length;
+    for (const f of failures) this.opts.log.error({ ruleId: f.ruleId, error: f.error, ...input }, 'rule evaluation threw; the other rules went on');
   }
 
   /**
@@ -158,6 +169,7 @@ export class RuleEngine {
   private async apply(decisions: RuleDecision[], now: number): Promise<void> {
     if (decisions.length === 0) return;
     this.stats.decisions += decisions.length;
+    const backoff = new Backoff(250, 30_000);
     for (let attempt = 0; ; attempt++) {
       const result = await this.opts.sink.applyDecisions(decisions, now);
       if (!result || result.failed === 0) return;
@@ -165,7 +177,7 @@ export class RuleEngine {
         this.opts.log.error({ failed: result.failed }, 'ticket writes still failing at shutdown; the next start re-asserts open episodes');
         return;
       }
-      const waitMs = Math.min(30_000, 250 * 2 ** attempt);
+      const waitMs = backoff.next();
       this.opts.log.warn({ failed: result.failed, attempt, waitMs }, 'ticket writes failed; retrying the decisions');
       await new Promise((r) => setTimeout(r, waitMs));
     }

@@ -1,19 +1,8 @@
-import type { Family } from '@shaobing/schemas';
+import type { DeviceState, Family } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { Db } from './db.ts';
 import { OutageTracker, errorText, isDataError } from './retry.ts';
 import { chunkRows, valuesList } from './sql-values.ts';
-
-/** One device's presence as stored in device_state (times in epoch ms). */
-export interface DeviceStateRow {
-  siteId: string;
-  deviceId: string;
-  family: Family;
-  lastSeen: number | null;
-  online: boolean;
-  status: Record<string, unknown> | null;
-  statusAt: number | null;
-}
 
 export interface DeviceStateWriterOptions {
   db: Db;
@@ -22,7 +11,7 @@ export interface DeviceStateWriterOptions {
    * Hands over the latest state of every device that changed since the previous call (the
    * in-memory presence tracker keeps state and coalesces; this writer only persists).
    */
-  source: () => DeviceStateRow[];
+  source: () => DeviceState[];
   /** How often changed devices are written (default 1000 ms). */
   flushIntervalMs?: number;
 }
@@ -49,11 +38,11 @@ const UPSERT_TAIL = `ON CONFLICT (site_id, device_id) DO UPDATE SET
 export class DeviceStateWriter {
   readonly #db: Db;
   readonly #log: Logger;
-  readonly #source: () => DeviceStateRow[];
+  readonly #source: () => DeviceState[];
   readonly #outage: OutageTracker;
   readonly #interval: NodeJS.Timeout;
   /** Snapshots taken from source but not yet written (a failed flush); newer ones replace them. */
-  #held = new Map<string, DeviceStateRow>();
+  #held = new Map<string, DeviceState>();
   #running: Promise<void> | undefined;
 
   constructor(opts: DeviceStateWriterOptions) {
@@ -70,7 +59,7 @@ export class DeviceStateWriter {
   }
 
   /** Every stored device state, to seed presence at start-up. */
-  async load(): Promise<DeviceStateRow[]> {
+  async load(): Promise<DeviceState[]> {
     const rows = await this.#db.query<{
       site_id: string; device_id: string; family: Family; last_seen: Date | null; online: boolean;
       status: Record<string, unknown> | null; status_at: Date | null;

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
+import { INGEST_DEFAULTS } from '../config.ts';
 import type { IngestedEvent, Reading } from '../events.ts';
 import type { Db } from './db.ts';
 import { insertBatch, type WriteItem } from './event-insert.ts';
-import { Backoff, CancellableSleep, errorText, isDataError } from './retry.ts';
+import { Backoff, CancellableSleep, OutageTracker, errorText, isDataError } from './retry.ts';
 import { UnstorableEventError, WriterClosedError } from './write-errors.ts';
 
 export { UnstorableEventError, WriterClosedError };
@@ -116,21 +117,20 @@ export class EventWriter {
   #roomWaiters: (() => void)[] = [];
   #flushWaiters: { seq: number; resolve: () => void }[] = [];
 
-  #healthy = true;
-  #lastError: string | null = null;
-  #outageStartedAt = 0;
+  readonly #outage: OutageTracker;
   #recovery: { outageMs: number; drained: number; startedAt: number } | undefined;
   readonly #counters: EventWriterCounters = { batches: 0, events: 0, inserted: 0, readings: 0, retries: 0, rejected: 0 };
 
   constructor(opts: EventWriterOptions) {
     this.#db = opts.db;
     this.#log = opts.log;
-    this.#maxBatch = opts.maxBatch ?? 500;
-    this.#maxDelayMs = opts.maxDelayMs ?? 0;
+    this.#maxBatch = opts.maxBatch ?? INGEST_DEFAULTS.maxBatch;
+    this.#maxDelayMs = opts.maxDelayMs ?? INGEST_DEFAULTS.maxDelayMs;
     this.#maxInFlight = Math.max(1, opts.maxInFlight ?? (opts.db.kind === 'pg' ? 4 : 1));
-    this.#maxPending = opts.maxPending ?? 50_000;
+    this.#maxPending = opts.maxPending ?? INGEST_DEFAULTS.maxPending;
     this.#onCommit = opts.onCommit;
     this.#backoff = new Backoff(opts.retryMinMs ?? 100, opts.retryMaxMs ?? 5_000);
+    this.#outage = new OutageTracker(opts.log, 'event writer');
   }
 
   /** Events accepted and not yet committed. */
@@ -145,12 +145,12 @@ export class EventWriter {
 
   /** false from the first failed commit until the next successful one. */
   get healthy(): boolean {
-    return this.#healthy;
+    return this.#outage.healthy;
   }
 
   /** The error of the current outage; null while healthy. */
   get lastError(): string | null {
-    return this.#lastError;
+    return this.#outage.lastError;
   }
 
   /** Totals since start, for /metrics. */
@@ -202,7 +202,7 @@ export class EventWriter {
     const left = [...this.#inFlight.flatMap((b) => b.items), ...this.#queue.splice(0)];
     this.#inFlight = [];
     this.#inFlightItems = 0;
-    this.#log.error({ events: left.length, lastError: this.#lastError }, 'event writer closed with uncommitted events; they were not acknowledged');
+    this.#log.error({ events: left.length, lastError: this.#outage.lastError }, 'event writer closed with uncommitted events; they were not acknowledged');
     for (const item of left) item.reject(new WriterClosedError('event writer closed before the database accepted this event'));
     for (const wake of this.#roomWaiters.splice(0)) wake(); // committed; only waiting for room
     this.#settle(this.#seq);
@@ -229,7 +229,7 @@ export class EventWriter {
   #slotFree(): boolean {
     const running = this.#inFlight.length - this.#inFlight.filter((b) => b.done).length;
     // While the database fails, only the batches already taken retry: no new ones pile on.
-    return this.#healthy ? running < this.#maxInFlight : running === 0;
+    return this.#outage.healthy ? running < this.#maxInFlight : running === 0;
   }
 
   /** Takes batches off the queue while connections are free. */
@@ -322,23 +322,16 @@ export class EventWriter {
 
   #failed(err: unknown, batchSize: number): void {
     this.#counters.retries++;
-    this.#lastError = errorText(err);
-    if (this.#healthy) {
-      this.#healthy = false;
-      this.#outageStartedAt = Date.now();
-      this.#recovery = undefined;
-      this.#log.warn({ err: this.#lastError, batch: batchSize, pending: this.pending }, 'database write failed; holding events and retrying');
-    }
+    if (this.#outage.healthy) this.#recovery = undefined;
+    // Events are held meanwhile (nothing accepted is dropped): say how many.
+    this.#outage.failed(err, { batch: batchSize, pending: this.pending });
   }
 
   #succeeded(drained: number): void {
-    if (this.#healthy) return;
-    const outageMs = Date.now() - this.#outageStartedAt;
-    this.#healthy = true;
-    this.#lastError = null;
+    const outageMs = this.#outage.succeeded({ backlog: this.pending - drained });
+    if (outageMs === undefined) return;
     this.#backoff.reset();
     this.#recovery = { outageMs, drained: 0, startedAt: Date.now() };
-    this.#log.info({ outageMs, backlog: this.pending - drained }, 'database writes resumed; draining backlog');
   }
 
   #noteDrained(drained: number): void {

@@ -31,10 +31,6 @@ export class Backoff {
     private readonly maxMs: number,
   ) {}
 
-  get attempts(): number {
-    return this.#attempt;
-  }
-
   next(): number {
     const base = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.#attempt, 30));
     this.#attempt++;
@@ -93,6 +89,7 @@ export class OutageTracker {
     return this.#lastError;
   }
 
+  /** A write failed; `extra` goes on the warning that opens an outage. */
   failed(err: unknown, extra: Record<string, unknown> = {}): void {
     this.#lastError = errorText(err);
     this.#failures++;
@@ -101,12 +98,14 @@ export class OutageTracker {
     this.log.warn({ err: this.#lastError, ...extra }, `${this.what}: database write failed; retrying`);
   }
 
-  succeeded(extra: Record<string, unknown> = {}): void {
-    if (this.#since === undefined) return;
+  /** A write succeeded: how long the outage it ends lasted (ms), or undefined when there was none. */
+  succeeded(extra: Record<string, unknown> = {}): number | undefined {
+    if (this.#since === undefined) return undefined;
     const outageMs = Date.now() - this.#since;
     this.log.info({ outageMs, failedAttempts: this.#failures, ...extra }, `${this.what}: database writes resumed`);
     this.#since = undefined;
     this.#lastError = null;
     this.#failures = 0;
+    return outageMs;
   }
 }

@@ -1,6 +1,6 @@
 import { SEVERITIES } from '@shaobing/schemas';
 import type { Ticket, TicketsQuery } from '@shaobing/schemas';
-import { decodeCursor, encodeCursor } from '../store/query/cursor.ts';
+import { decodeCursor, keysetPage } from '../store/query/cursor.ts';
 import { Where } from '../store/query/sql-where.ts';
 import { HubError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
@@ -40,9 +40,8 @@ export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonl
     .add('cell_id = ?', q.cellId)
     .add('assignee_id = ?', q.assigneeId)
     .add('origin = ?', q.origin)
-    .add('opened_at >= ?::timestamptz', q.from)
-    .add('opened_at < ?::timestamptz', q.to);
-  if (sites) w.add('site_id = ANY(?::text[])', sites);
+    .during('opened_at', q.from, q.to)
+    .inSites(sites);
   if (q.overdue !== undefined) w.add(`(${group} = 0) = ?`, q.overdue);
   if (after) {
     const [grp, sev, openedMs, id] = after;
@@ -51,10 +50,6 @@ export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonl
   }
   const rows = await db.query<{ doc: Ticket; grp: number }>(
     `SELECT doc, ${group} AS grp FROM tickets ${w} ORDER BY ${group}, severity_rank, opened_at, id LIMIT ${limit + 1}`, w.params);
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last
-    ? encodeCursor([now, last.grp, SEVERITIES.indexOf(last.doc.severity), Date.parse(last.doc.openedAt), last.doc.id])
-    : null;
-  return { items: page.map((r) => r.doc), nextCursor };
+  const page = keysetPage(rows, limit, (last) => [now, last.grp, SEVERITIES.indexOf(last.doc.severity), Date.parse(last.doc.openedAt), last.doc.id]);
+  return { items: page.items.map((r) => r.doc), nextCursor: page.nextCursor };
 }

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fastifyMultipart from '@fastify/multipart';
 import { Type } from '@sinclair/typebox';
 import { AttachmentInfo } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HubError } from '../../errors.ts';
 import type { Db } from '../../store/db.ts';
 import { attachmentContent, insertAttachment } from '../../tickets/attachment-repo.ts';
 import { sniffImage } from '../../tickets/image-sniff.ts';
-import { actorOf } from '../route-helpers.ts';
+import { actorOf, stringField } from '../route-helpers.ts';
 import { insertAudit } from '../../tickets/ticket-repo.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
 
@@ -19,8 +20,8 @@ const FileParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }
 
 /** `<img src>` cannot send a header: the phone page and the board pass the token as `?token=`. */
 async function tokenFromQuery(req: FastifyRequest): Promise<void> {
-  const token = (req.query as { token?: unknown } | undefined)?.token;
-  if (typeof token === 'string' && req.headers.authorization === undefined) req.headers.authorization = `Bearer ${token}`;
+  const token = stringField(req.query, 'token');
+  if (token !== undefined && req.headers.authorization === undefined) req.headers.authorization = `Bearer ${token}`;
 }
 
 /**
@@ -30,16 +31,17 @@ async function tokenFromQuery(req: FastifyRequest): Promise<void> {
  * only to those who may see the ticket (a worker: their own tickets).
  */
 export async function attachmentRoutes(app: FastifyInstance, opts: { db: Db; tickets: TicketService; now?: () => number }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
   await app.register(fastifyMultipart, { limits: { fileSize: ATTACHMENT_MAX_BYTES, files: 1, fields: 0, parts: 2 } });
 
-  app.post('/api/tickets/:id/attachments', {
+  api.post('/api/tickets/:id/attachments', {
     schema: { tags: ['tickets'], params: Params, consumes: ['multipart/form-data'], response: { 201: AttachmentInfo }, description: `Upload a photo (field \`file\`; JPEG, PNG or WebP; ≤ ${ATTACHMENT_MAX_BYTES} bytes; ≤ ${ATTACHMENTS_PER_TICKET} per ticket). Send its id in \`photos\` when resolving.` },
     onRequest: app.requireRole('worker'),
   }, async (req, reply) => {
     const actor = actorOf(req);
     if (actor.role === 'viewer') throw new HubError('HUB_ERR_FORBIDDEN', 'viewers may not add evidence');
-    const ticket = await opts.tickets.visible((req.params as { id: string }).id, actor);
+    const ticket = await opts.tickets.visible(req.params.id, actor);
     if (!req.isMultipart()) throw new HubError('HUB_ERR_BAD_ATTACHMENT', 'send multipart/form-data with the image in field "file"');
     const file = await req.file();
     if (!file || file.fieldname !== 'file') throw new HubError('HUB_ERR_BAD_ATTACHMENT', 'no image in field "file"');
@@ -66,11 +68,11 @@ export async function attachmentRoutes(app: FastifyInstance, opts: { db: Db; tic
     return reply.code(201).send(info);
   });
 
-  app.get('/api/tickets/:id/attachments/:attachmentId', {
+  api.get('/api/tickets/:id/attachments/:attachmentId', {
     schema: { tags: ['tickets'], params: FileParams, description: 'The image bytes; `?token=` works in place of the Authorization header (for <img>).' },
     onRequest: [tokenFromQuery, app.requireRole('worker')],
   }, async (req, reply) => {
-    const { id, attachmentId } = req.params as { id: string; attachmentId: string };
+    const { id, attachmentId } = req.params;
     await opts.tickets.visible(id, actorOf(req));
     const a = await attachmentContent(opts.db, id, attachmentId);
     if (!a) throw new HubError('HUB_ERR_ATTACHMENT_NOT_FOUND');

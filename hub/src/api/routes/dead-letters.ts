@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
-import { decodeCursor, encodeCursor, toIso } from '../../store/query/cursor.ts';
+import { decodeCursor, keysetPage, toIso } from '../../store/query/cursor.ts';
 import { Where } from '../../store/query/sql-where.ts';
 import { HubError } from '../../errors.ts';
 
@@ -16,9 +16,7 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryab
   }, async (req) => {
     const q = req.query;
     const limit = q.limit ?? 100;
-    const w = new Where().add('site_id = ?', q.siteId).add('device_id = ?', q.deviceId).add('reason = ?', q.reason);
-    const sites = visibleSites(req);
-    if (sites) w.add('site_id = ANY(?)', sites);
+    const w = new Where().add('site_id = ?', q.siteId).add('device_id = ?', q.deviceId).add('reason = ?', q.reason).inSites(visibleSites(req));
     if (q.cursor) {
       const [id] = decodeCursor(q.cursor, 1);
       if (!/^\d{1,18}$/.test(String(id))) throw new HubError('HUB_ERR_BAD_CURSOR');
@@ -26,11 +24,10 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryab
     }
     const rows = await opts.db.query(
       `SELECT id, received_at, reason, detail, topic, client_id, site_id, device_id, raw FROM dead_letters ${w} ORDER BY id DESC LIMIT ${limit + 1}`, w.params);
-    const items: D[] = rows.slice(0, limit).map((r) => ({
+    const items: D[] = rows.map((r) => ({
       id: String(r.id), receivedAt: toIso(r.received_at), reason: r.reason as D['reason'], detail: String(r.detail), topic: String(r.topic),
       clientId: (r.client_id as string | null) ?? null, siteId: (r.site_id as string | null) ?? null, deviceId: (r.device_id as string | null) ?? null, raw: String(r.raw),
     }));
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+    return keysetPage(items, limit, (last) => [last.id]);
   });
 }

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
-import { decodeCursor, encodeCursor, toIso } from '../../store/query/cursor.ts';
+import { decodeCursor, keysetPage, toIso } from '../../store/query/cursor.ts';
 import { Where } from '../../store/query/sql-where.ts';
 import { HubError } from '../../errors.ts';
 
@@ -22,10 +22,8 @@ export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }
       .add('family = ?', q.family)
       .add('type = ?', q.type)
       .add('channel = ?', q.channel)
-      .add('ts >= ?', q.from)
-      .add('ts < ?', q.to);
-    const sites = visibleSites(req);
-    if (sites) w.add('site_id = ANY(?)', sites);
+      .during('ts', q.from, q.to)
+      .inSites(visibleSites(req));
     if (q.cursor) {
       const [ts, site, device, msg] = decodeCursor(q.cursor, 4);
       if (typeof ts !== 'number' || !Number.isFinite(ts) || Math.abs(ts) > 8.64e15) throw new HubError('HUB_ERR_BAD_CURSOR');
@@ -34,11 +32,10 @@ export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }
     const rows = await opts.db.query(
       `SELECT ts, received_at, site_id, device_id, family, channel, type, msg_id, data FROM events ${w}
        ORDER BY ts DESC, site_id DESC, device_id DESC, msg_id DESC LIMIT ${limit + 1}`, w.params);
-    const items: E[] = rows.slice(0, limit).map((r) => ({
+    const items: E[] = rows.map((r) => ({
       siteId: String(r.site_id), deviceId: String(r.device_id), family: r.family as E['family'], channel: r.channel as E['channel'],
       type: String(r.type), msgId: String(r.msg_id), ts: toIso(r.ts), receivedAt: toIso(r.received_at), data: r.data as Record<string, unknown>,
     }));
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([Date.parse(last.ts), last.siteId, last.deviceId, last.msgId]) : null };
+    return keysetPage(items, limit, (last) => [Date.parse(last.ts), last.siteId, last.deviceId, last.msgId]);
   });
 }

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { FollowUp, FollowUpBody, Id, Ticket, type FollowUpBody as Body } from '@shaobing/schemas';
+import { FollowUp, FollowUpBody, Id, Ticket } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { FollowUpService } from '../../follow-up/follow-up-service.ts';
 import type { Registry } from '../../site/registry.ts';
@@ -12,8 +13,9 @@ const DAY_MS = 24 * 3600_000;
  * reopen the ticket for 二次办理); GET /api/follow-ups/second-handling is the dispatcher's list.
  */
 export async function followUpRoutes(app: FastifyInstance, opts: { followUps: FollowUpService; registry: Registry; now?: () => number }): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
-  app.post('/api/tickets/:id/follow-up', {
+  api.post('/api/tickets/:id/follow-up', {
     schema: {
       tags: ['tickets'], params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), body: FollowUpBody,
       response: { 200: Type.Object({ ticket: Ticket, followUp: FollowUp }) },
@@ -21,11 +23,10 @@ export async function followUpRoutes(app: FastifyInstance, opts: { followUps: Fo
     },
     onRequest: app.requireRole('dispatcher'),
   }, async (req) => {
-    const { id } = req.params as { id: string };
-    return opts.followUps.record(id, req.body as Body, actorOf(req), now());
+    return opts.followUps.record(req.params.id, req.body, actorOf(req), now());
   });
 
-  app.get('/api/follow-ups/second-handling', {
+  api.get('/api/follow-ups/second-handling', {
     schema: {
       tags: ['tickets'],
       querystring: Type.Object({ siteId: Type.Optional(Id), days: Type.Optional(Type.Integer({ minimum: 1, maximum: 93, default: 1 })) }, { additionalProperties: false }),
@@ -34,7 +35,7 @@ export async function followUpRoutes(app: FastifyInstance, opts: { followUps: Fo
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; days?: number };
+    const q = req.query;
     return { items: await opts.followUps.secondHandling(siteScope(req, opts.registry, q.siteId), now() - (q.days ?? 1) * DAY_MS) };
   });
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Id, KpiDimension, KpiDrillName, KpiDrillReply, KpiSnapshot, StreetKpis, type KpiDimension as Dimension, type KpiDrillName as DrillName } from '@shaobing/schemas';
+import { Id, KpiDimension, KpiDrillName, KpiDrillReply, KpiSnapshot, StreetKpis } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
@@ -38,31 +38,31 @@ export async function kpiRoutes(app: FastifyInstance, opts: { kpi: KpiService; r
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; from?: string; to?: string };
+    const q = req.query;
     const at = now();
     return opts.kpi.snapshot(siteScope(req, opts.registry, q.siteId), periodFrom(q, at), at);
   });
 
-  app.get('/api/kpi/street', {
+  api.get('/api/kpi/street', {
     schema: {
       tags: ['kpi'], querystring: Query, response: { 200: StreetKpis },
       description: 'Every street figure (三率, 剔除率, 万人诉求率, 见面率, 双是率, 自动核销, overdue, mean/median times) for the scope and per site, community, compound, grid worker, category and property company. Period as for /api/kpi.',
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; from?: string; to?: string };
+    const q = req.query;
     const at = now();
     return opts.kpi.street(siteScope(req, opts.registry, q.siteId), periodFrom(q, at), at);
   });
 
-  app.get('/api/kpi/drill', {
+  api.get('/api/kpi/drill', {
     schema: {
       tags: ['kpi'], querystring: DrillQuery, response: { 200: KpiDrillReply },
       description: 'The ticket ids behind one figure of one group (失分溯源), e.g. dimension=worker&id=w-01&figure=respondMissed. Period as for /api/kpi.',
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const q = req.query as { siteId?: string; from?: string; to?: string; dimension: Dimension | 'total'; id?: string; figure: DrillName };
+    const q = req.query;
     const at = now();
     const id = q.id ?? '';
     const ids = await opts.kpi.drill(siteScope(req, opts.registry, q.siteId), periodFrom(q, at), at, q.dimension, id, q.figure);

@@ -3,12 +3,14 @@ import formbody from '@fastify/formbody';
 import { Type } from '@sinclair/typebox';
 import {
   Open311Created, Open311Error, Open311PostBody, Open311Request, Open311RequestsQuery, Open311Service,
-  type Open311PostBody as PostBody, type Open311RequestsQuery as RequestsQuery, type Site,
+  type Site,
 } from '@shaobing/schemas';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { HubError } from '../../errors.ts';
 import { cellAt, cellPositions, isServiceCode, open311Services, toOpen311Request, type LatLng } from '../../open311/georeport.ts';
 import { findRequests } from '../../open311/open311-repo.ts';
+import { stringField } from '../route-helpers.ts';
 import type { Registry } from '../../site/registry.ts';
 import type { Db } from '../../store/db.ts';
 import type { TicketService } from '../../tickets/ticket-service.ts';
@@ -43,6 +45,7 @@ function fail(reply: FastifyReply, status: number, description: string): Fastify
  * paths answer the spec's `[{code, description}]` list, never the dashboard page.
  */
 export async function open311Routes(app: FastifyInstance, opts: Open311Options): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const now = opts.now ?? Date.now;
   const key = opts.apiKey === null ? null : digest(opts.apiKey);
   const positions = new Map<string, Map<string, LatLng>>();
@@ -53,8 +56,8 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) return fail(reply, err.statusCode, err.message);
-    if ((err as FastifyError).validation) return fail(reply, 400, err.message);
-    const status = (err as FastifyError).statusCode ?? 500;
+    if ('validation' in err && err.validation) return fail(reply, 400, err.message);
+    const status = err.statusCode ?? 500;
     if (status >= 500) req.log.error({ err }, 'open311 request failed');
     return fail(reply, status, status >= 500 ? 'internal error' : err.message);
   });
@@ -65,8 +68,9 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
   // preValidation: the form body is parsed by now, and a caller without the key learns nothing from validation errors.
   app.addHook('preValidation', async (req, reply) => {
     if (req.is404) return; // unknown paths say so, key or not
-    const fromQuery = (req.query as { api_key?: string } | undefined)?.api_key;
-    const fromBody = (req.body as { api_key?: string } | undefined)?.api_key;
+    // Hooks run before the route's schema types apply: read the key field by field.
+    const fromQuery = stringField(req.query, 'api_key');
+    const fromBody = stringField(req.body, 'api_key');
     if (key === null) return fail(reply, 403, 'Open311 is disabled on this hub (set OPEN311_API_KEY)');
     if (!authorised(fromQuery ?? fromBody)) return fail(reply, 403, 'api_key missing or wrong');
   });
@@ -85,23 +89,24 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
 
   const Jurisdiction = Type.Object({ api_key: Type.Optional(Type.String({ maxLength: 200 })), jurisdiction_id: Type.Optional(Type.String({ maxLength: 64 })) }, { additionalProperties: false });
 
-  app.get('/v2/services.json', {
+  api.get('/v2/services.json', {
     schema: { tags: ['open311'], querystring: Jurisdiction, response: { 200: Type.Array(Open311Service), '4xx': Errors }, description: 'GeoReport v2 service list: the ticket categories.' },
   }, async () => open311Services());
 
-  app.get('/v2/requests.json', {
+  api.get('/v2/requests.json', {
     schema: {
       tags: ['open311'], querystring: Open311RequestsQuery, response: { 200: Type.Array(Open311Request), '4xx': Errors },
       description: 'GeoReport v2 service requests: tickets, newest first; filters service_request_id, service_code, start_date, end_date (default: last 90 days), status (open, closed).',
     },
   }, async (req) => {
-    const q = req.query as RequestsQuery;
+    const q = req.query;
     const siteIds = q.jurisdiction_id !== undefined ? [site(q.jurisdiction_id).id] : [...opts.registry.sites.keys()];
     const codes = q.service_code?.split(',').map((s) => s.trim()).filter((s) => s !== '');
     for (const c of codes ?? []) if (!isServiceCode(c)) throw new HubError('HUB_ERR_VALIDATION', `unknown service_code ${c}`);
     const statuses = q.status?.split(',').map((s) => s.trim());
     for (const s of statuses ?? []) if (s !== 'open' && s !== 'closed') throw new HubError('HUB_ERR_VALIDATION', `status must be open or closed, not ${s}`);
-    const status = statuses === undefined || statuses.length !== 1 ? undefined : (statuses[0] as 'open' | 'closed');
+    const only = statuses?.length === 1 ? statuses[0] : undefined;
+    const status = only === 'open' || only === 'closed' ? only : undefined;
     const end = q.end_date !== undefined ? Date.parse(q.end_date) : now();
     const start = q.start_date !== undefined ? Date.parse(q.start_date) : end - DEFAULT_WINDOW_MS;
     if (!(start <= end)) throw new HubError('HUB_ERR_VALIDATION', 'start_date must not be after end_date');
@@ -113,26 +118,26 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
     return tickets.map(requestOf);
   });
 
-  app.get('/v2/requests/:id.json', {
+  api.get('/v2/requests/:id.json', {
     schema: {
       tags: ['open311'], params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }), querystring: Jurisdiction,
       response: { 200: Type.Array(Open311Request), '4xx': Errors }, description: 'GeoReport v2: one service request (as a one-element list, as the spec says).',
     },
   }, async (req) => {
-    const { id } = req.params as { id: string };
+    const { id } = req.params;
     const t = await opts.tickets.get(id);
     if (t === null) throw new HubError('HUB_ERR_NOT_FOUND', `no service request ${id}`);
     return [requestOf(t)];
   });
 
-  app.post('/v2/requests.json', {
+  api.post('/v2/requests.json', {
     schema: {
       tags: ['open311'], body: Open311PostBody, consumes: ['application/x-www-form-urlencoded'],
       response: { 201: Type.Array(Open311Created), '4xx': Errors },
       description: 'GeoReport v2: file a complaint (form-encoded). Place: address_id (a grid cell id) or lat/long (the nearest device within 300 m). Linked to the proactive ticket that covers it, when one does.',
     },
   }, async (req, reply) => {
-    const b = req.body as PostBody;
+    const b = req.body;
     if (!isServiceCode(b.service_code)) throw new HubError('HUB_ERR_VALIDATION', `unknown service_code ${b.service_code}`);
     const s = site(b.jurisdiction_id);
     let cellId: string | undefined;

@@ -49,8 +49,8 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     },
     onRequest: app.requireRole('viewer'),
   }, async (req, reply) => {
-    const { kind } = req.params as { kind: ReportKind };
-    const q = req.query as { siteId?: string; period?: string; ranking?: 'workers' | 'communities' };
+    const { kind } = req.params;
+    const q = req.query;
     const sites = siteScope(req, opts.registry, q.siteId);
     const at = q.period === undefined ? null : localDay(q.period);
     const ranking = q.ranking ?? 'workers';
@@ -74,7 +74,7 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
       .send(csv);
   });
 
-  app.get('/api/reports/:kind.xlsx', {
+  api.get('/api/reports/:kind.xlsx', {
     schema: {
       tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
       produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
@@ -82,8 +82,8 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     },
     onRequest: app.requireRole('viewer'),
   }, async (req, reply) => {
-    const { kind } = req.params as { kind: ReportKind };
-    const q = req.query as { siteId?: string; period?: string };
+    const { kind } = req.params;
+    const q = req.query;
     const sites = siteScope(req, opts.registry, q.siteId);
     const at = Date.now();
     const period = q.period === undefined ? previousPeriod(kind, at, opts.kpi.tz) : periodOf(kind, localDay(q.period), opts.kpi.tz);
@@ -97,7 +97,7 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
       .send(body);
   });
 
-  app.get('/api/reports/:kind/figures', {
+  api.get('/api/reports/:kind/figures', {
     schema: {
       tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
       response: { 200: Type.Object({ kind: Kind, label: Type.String(), current: StreetKpis, previous: StreetKpis }) },
@@ -105,8 +105,8 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
-    const { kind } = req.params as { kind: ReportKind };
-    const q = req.query as { siteId?: string; period?: string };
+    const { kind } = req.params;
+    const q = req.query;
     const sites = siteScope(req, opts.registry, q.siteId);
     const at = Date.now();
     const period = periodOf(kind, q.period === undefined ? at : localDay(q.period), opts.kpi.tz);

@@ -44,13 +44,25 @@ function bucketExpr(db: Db, col: string): string {
   return db.timescale ? `time_bucket($1::interval, ${col}, $2::timestamptz)` : `date_bin($1::interval, ${col}, $2::timestamptz)`;
 }
 
-/** The site filter of a chart: the requested site, within the operator's visible ones. */
-function siteScope(req: FastifyRequest, siteId: string | undefined, w: Where): void {
+type ChartQuery = { siteId?: string; from?: string; to?: string; utcOffsetMin?: number };
+
+/**
+ * What every chart query starts with: its bucket window, and a filter whose $1, $2 are the
+ * interval and origin of bucketExpr (then `lead(win)` in order), keeping to the requested site
+ * within the operator's visible ones.
+ */
+function chartQuery<B extends BucketName>(req: FastifyRequest, q: ChartQuery, bucket: B, lead: (win: Window<B>) => unknown[] = () => []): { win: Window<B>; w: Where } {
+  const win = bucketWindow(q, bucket);
   const sites = visibleSites(req);
-  if (siteId && sites && !sites.includes(siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `site ${siteId} is not visible to you`);
-  w.add('site_id = ?', siteId);
-  if (sites) w.add('site_id = ANY(?::text[])', sites);
+  if (q.siteId && sites && !sites.includes(q.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `site ${q.siteId} is not visible to you`);
+  const w = new Where();
+  w.params.push(win.interval, win.origin, ...lead(win));
+  w.add('site_id = ?', q.siteId).inSites(sites);
+  return { win, w };
 }
+
+/** The window part of a chart reply. */
+const windowOf = <B extends BucketName>(win: Window<B>) => ({ bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString() });
 
 const num = (v: unknown) => Number(v);
 
@@ -64,19 +76,16 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query;
-    const win = bucketWindow(q, q.bucket ?? '1h');
-    const w = new Where();
-    w.params.push(win.interval, win.origin); // $1, $2 of bucketExpr
-    siteScope(req, q.siteId, w);
+    const { win, w } = chartQuery(req, q, q.bucket ?? '1h');
     // Hourly and daily charts read the continuous aggregate (real-time: includes the newest
     // rows) when its hour buckets nest in the requested ones.
     const useAggregate = db.features.licensed && win.bucket !== '5m' && (q.utcOffsetMin ?? 0) % 60 === 0;
     const [table, tsCol, countExpr] = useAggregate ? ['events_hourly', 'bucket', 'sum(count)'] : ['events', 'ts', 'count(*)'];
-    w.add(`${tsCol} >= ?::timestamptz`, win.from.toISOString()).add(`${tsCol} < ?::timestamptz`, win.to.toISOString());
+    w.during(tsCol, win.from.toISOString(), win.to.toISOString());
     const rows = await db.query(
       `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
     return {
-      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
+      ...windowOf(win),
       items: rows.map((r) => ({ t: toIso(r.t), family: r.family as Family, count: num(r.count) })),
     };
   });
@@ -86,10 +95,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query;
-    const win = bucketWindow(q, q.bucket ?? '1h');
-    const w = new Where();
-    w.params.push(win.interval, win.origin, win.from.toISOString(), win.to.toISOString()); // $1..$4
-    siteScope(req, q.siteId, w);
+    const { win, w } = chartQuery(req, q, q.bucket ?? '1h', (x) => [x.from.toISOString(), x.to.toISOString()]); // $3, $4
     const scope = w.toString().replace(/^WHERE /, ' AND ');
     const sql = `SELECT t, sum(opened)::int AS opened, sum(resolved)::int AS resolved FROM (
         SELECT ${bucketExpr(db, 'opened_at')} AS t, 1 AS opened, 0 AS resolved FROM tickets
@@ -107,7 +113,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
       throw err;
     }
     return {
-      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(),
+      ...windowOf(win),
       items: rows.map((r) => ({ t: toIso(r.t), opened: num(r.opened), resolved: num(r.resolved) })),
     };
   });
@@ -117,20 +123,17 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
     const q = req.query;
-    const win = bucketWindow(q, q.bucket ?? '5m');
+    const { win, w } = chartQuery(req, q, q.bucket ?? '5m');
     const port = q.port ?? 0;
-    const w = new Where();
-    w.params.push(win.interval, win.origin);
-    siteScope(req, q.siteId, w);
     w.add('device_id = ?', q.deviceId).add('metric = ?', q.metric).add('port = ?', port)
-      .add('ts >= ?::timestamptz', win.from.toISOString()).add('ts < ?::timestamptz', win.to.toISOString());
+      .during('ts', win.from.toISOString(), win.to.toISOString());
     // One device's series over hours: the (site, device, metric, port, ts) index makes the raw
     // table cheap enough that the 5-minute aggregate isn't worth its coarser grain here.
     const rows = await db.query(
       `SELECT ${bucketExpr(db, 'ts')} AS t, avg(value) AS avg, min(value) AS min, max(value) AS max, count(*) AS count
          FROM readings ${w} GROUP BY 1 ORDER BY 1`, w.params);
     return {
-      bucket: win.bucket, from: win.from.toISOString(), to: win.to.toISOString(), metric: q.metric, port,
+      ...windowOf(win), metric: q.metric, port,
       items: rows.map((r) => ({ t: toIso(r.t), avg: num(r.avg), min: num(r.min), max: num(r.max), count: num(r.count) })),
     };
   });

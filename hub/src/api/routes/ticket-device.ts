@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { actorOf } from '../route-helpers.ts';
@@ -15,11 +16,12 @@ const Reply = Type.Object({
  * it beside the ticket: is the bin still full?). Workers see no device list, only this.
  */
 export async function ticketDeviceRoutes(app: FastifyInstance, opts: { db: Db; tickets: TicketService }): Promise<void> {
-  app.get('/api/tickets/:id/device', {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get('/api/tickets/:id/device', {
     schema: { tags: ['tickets'], params: Params, response: { 200: Reply }, description: "The latest value of each metric of the ticket's device." },
     onRequest: app.requireRole('worker'),
   }, async (req) => {
-    const t = await opts.tickets.visible((req.params as { id: string }).id, actorOf(req));
+    const t = await opts.tickets.visible(req.params.id, actorOf(req));
     if (t.deviceId === undefined) return { deviceId: null, readings: [] };
     const rows = await opts.db.query<{ metric: string; port: number; value: number; ts: Date | string }>(
       `SELECT DISTINCT ON (metric, port) metric, port, value, ts FROM readings WHERE site_id = $1 AND device_id = $2 ORDER BY metric, port, ts DESC LIMIT 16`,

@@ -9,7 +9,7 @@ import type { KindHandler } from './kinds/handler.ts';
 import { matchHandler } from './kinds/match.ts';
 import { offlineHandler } from './kinds/offline.ts';
 import { thresholdHandler } from './kinds/threshold.ts';
-import type { DeviceContext, EvalResult, RuleInput, RuleState } from './types.ts';
+import type { DeviceContext, EvalResult, RuleFailure, RuleInput, RuleState } from './types.ts';
 
 type AnyHandler = KindHandler<CompiledRule>;
 const HANDLERS = {
@@ -24,26 +24,41 @@ const HANDLERS = {
  */
 export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInput, now: number): EvalResult {
   const x: Sink = { state, out: [] };
-  if (input.kind === 'event') onEvent(rules, x, input.event, input.device, now);
-  else onTick(rules, x, input.now, input.devices);
-  return { state, decisions: x.out.length > 1 ? dropRepeatedResolves(x.out) : x.out };
+  const failures: RuleFailure[] = [];
+  if (input.kind === 'event') onEvent(rules, x, input.event, input.device, now, failures);
+  else onTick(rules, x, input.now, input.devices, failures);
+  const decisions = x.out.length > 1 ? dropRepeatedResolves(x.out) : x.out;
+  return failures.length === 0 ? { state, decisions } : { state, decisions, failures };
 }
 
-function onEvent(rules: CompiledRules, x: Sink, ev: IngestedEvent, dev: DeviceContext, now: number): void {
+/**
+ * One rule's bug (a throw in its handler) is that rule's alone: recorded, and every other
+ * rule's decisions for the same input still go out. What the failing rule emitted before it
+ * threw stays (its state already counts those episodes open).
+ */
+function failed(failures: RuleFailure[], c: CompiledRule, err: unknown): void {
+  failures.push({ ruleId: c.id, error: err instanceof Error ? err.message : String(err) });
+}
+
+function onEvent(rules: CompiledRules, x: Sink, ev: IngestedEvent, dev: DeviceContext, now: number, failures: RuleFailure[]): void {
   const set = ruleSetFor(rules, dev.siteId);
   // A device clock running ahead is capped at the hub clock.
   const t = ev.ts < now ? ev.ts : now;
   const list = set.byType.get(ev.type);
   if (list !== undefined) {
-    for (const c of list) HANDLERS[c.kind].onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x);
+    for (const c of list) {
+      try { HANDLERS[c.kind].onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x); } catch (err) { failed(failures, c, err); }
+    }
   }
   const offline = set.offline.get(ev.family);
   if (offline !== undefined) {
-    for (const c of offline) HANDLERS.offline.onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x);
+    for (const c of offline) {
+      try { HANDLERS.offline.onEvent(c, getSlot(x.state, dev.siteId, c), ev, t, dev, now, x); } catch (err) { failed(failures, c, err); }
+    }
   }
 }
 
-function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<DeviceContext>): void {
+function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<DeviceContext>, failures: RuleFailure[]): void {
   // 1. Timers recorded in state: threshold/duration runs, quiet timers, count windows.
   for (const key in x.state.slots) {
     const slot = x.state.slots[key]!;
@@ -52,9 +67,11 @@ function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<De
     if (c === undefined || c.kind !== slot.kind) continue;
     const h = HANDLERS[c.kind];
     if (h.onDue === undefined) continue;
-    for (const sk in slot.due) {
-      if (slot.due[sk]! <= now) h.onDue(c, slot, sk, now, x);
-    }
+    try {
+      for (const sk in slot.due) {
+        if (slot.due[sk]! <= now) h.onDue(c, slot, sk, now, x);
+      }
+    } catch (err) { failed(failures, c, err); }
   }
   // 2. Device-by-device checks: absence and offline (a silent device has no event to react to).
   let lastSite = '';
@@ -63,7 +80,9 @@ function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<De
     if (set === undefined || dev.siteId !== lastSite) { set = ruleSetFor(rules, dev.siteId); lastSite = dev.siteId; }
     const list = set.scan.get(dev.family);
     if (list === undefined) continue;
-    for (const c of list) HANDLERS[c.kind].scan!(c, getSlot(x.state, dev.siteId, c), dev, now, x);
+    for (const c of list) {
+      try { HANDLERS[c.kind].scan!(c, getSlot(x.state, dev.siteId, c), dev, now, x); } catch (err) { failed(failures, c, err); }
+    }
   }
 }
 

@@ -55,7 +55,7 @@ export { RuleError, parseRuleFile } from './validate-rule.ts';
 export { emptyState } from './types.ts';
 export type { CompiledRules, CompiledRule, RuleSet } from './compiled.ts';
 export type {
-  DeviceContext, RuleInput, RuleState, EvalResult, OpenDecision, ResolveDecision, Slot, Subject,
+  DeviceContext, RuleInput, RuleState, EvalResult, RuleFailure, OpenDecision, ResolveDecision, Slot, Subject,
 } from './types.ts';
 export { formatDuration, render, compileTemplate } from './templates.ts';
 export { scheduleActive, compileSchedule, localTime } from './schedule.ts';

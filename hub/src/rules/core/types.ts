@@ -24,7 +24,10 @@ export type RuleInput =
 export type OpenDecision = Extract<RuleDecision, { kind: 'open' }>;
 export type ResolveDecision = Extract<RuleDecision, { kind: 'resolve_by_device' }>;
 
-export interface EvalResult { state: RuleState; decisions: RuleDecision[] }
+/** A rule that threw on one input: its other work and every other rule's decisions still count. */
+export interface RuleFailure { ruleId: string; error: string }
+
+export interface EvalResult { state: RuleState; decisions: RuleDecision[]; failures?: RuleFailure[] }
 
 /** The event an episode rests on, kept so a clock-driven decision can cite it. */
 export interface EventRef {

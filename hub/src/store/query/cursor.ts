@@ -13,6 +13,16 @@ export function decodeCursor(cursor: string, arity: number): (string | number)[]
   throw new HubError('HUB_ERR_BAD_CURSOR');
 }
 
+/**
+ * One page of a keyset listing fetched with LIMIT limit + 1: the first `limit` items, and a
+ * cursor after the last of them when the extra row shows there is more.
+ */
+export function keysetPage<T>(rows: readonly T[], limit: number, keyOf: (last: T) => readonly (string | number)[]): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(keyOf(last)) : null };
+}
+
 export function toIso(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'number') return new Date(v).toISOString();

@@ -22,6 +22,16 @@ export class Where {
     return this;
   }
 
+  /** Rows of these sites only; null = every site (an operator who sees them all). */
+  inSites(sites: readonly string[] | null): this {
+    return sites === null ? this : this.add('site_id = ANY(?::text[])', sites);
+  }
+
+  /** `col` in [from, to) (ISO times); an absent bound is open. */
+  during(col: string, from: string | undefined, to: string | undefined): this {
+    return this.add(`${col} >= ?::timestamptz`, from).add(`${col} < ?::timestamptz`, to);
+  }
+
   toString(): string {
     return this.parts.length ? `WHERE ${this.parts.join(' AND ')}` : '';
   }

@@ -12,7 +12,7 @@
  *     (0 rows → HUB_ERR_VERSION_CONFLICT: re-read and, for system actions, re-plan);
  *     insert `audit` rows in the same transaction; publish `events` after commit.
  *   - `changed: false` = idempotent no-op (already warned / already linked): write nothing.
- *   - error codes are TICKET_ERROR_CODES (schemas); status and message in hub/src/errors.ts.
+ *   - error codes are TICKET_ERROR_CODES (schemas); status and message in schemas/src/errors.ts.
  *   - REST: POST /api/tickets/:id/<action> with TICKET_ACTION_BODIES[action] →
  *     applyAction(t, { kind: action, ...body }, { id: username, role }, Date.now()).
  *   - UI buttons: allowedActions(ticket, role, username).

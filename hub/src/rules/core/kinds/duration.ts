@@ -1,10 +1,11 @@
 import type { IngestedEvent } from '../../../events.ts';
 import type { CompiledDuration } from '../compiled.ts';
 import {
-  describeEvent, eventEvidence, eventRef, keyParts, openDecision, subjectCtx, type Sink,
+  describeEvent, eventEvidence, eventRef, openDecision, subjectCtx, type Sink,
 } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
 import type { DeviceContext, Slot, Subject } from '../types.ts';
+import { deviceSubject } from './device-subject.ts';
 import type { KindHandler } from './handler.ts';
 import { endByDevice, onDueHeld, openRun, resetRun, runDue } from './held-run.ts';
 
@@ -18,11 +19,10 @@ export const durationHandler: KindHandler<CompiledDuration> = {
   onEvent(c, slot, ev, t, dev, _now, x) {
     const data = ev.data;
     if (ev.type === c.start.type && c.start.test(data)) {
-      const parts = keyParts(c, data);
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
       // Late: a stop newer than this start was already applied (closed arrived before opened).
-      if (s.last !== undefined && t < s.last) return;
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       catchUp(c, slot, sk, s, t, x);
       s.last = t;
       if (s.since !== undefined || s.open !== undefined) {
@@ -38,10 +38,9 @@ export const durationHandler: KindHandler<CompiledDuration> = {
     }
     for (const m of c.stop) {
       if (ev.type !== m.type || !m.test(data)) continue;
-      const parts = keyParts(c, data);
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
-      if (s.last !== undefined && t < s.last) return;
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       catchUp(c, slot, sk, s, t, x);
       s.last = t;
       stop(c, slot, sk, s, ev, dev, parts, x);

@@ -1,6 +1,7 @@
 import type { CompiledMatch } from '../compiled.ts';
 import { canOpenAt, clockEvidence, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, keyParts, openDecision, startEpisode, subjectCtx } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
+import { deviceSubject } from './device-subject.ts';
 import type { KindHandler } from './handler.ts';
 
 /**
@@ -13,16 +14,15 @@ export const matchHandler: KindHandler<CompiledMatch> = {
     const data = ev.data;
     const stateful = c.clearOn !== null || c.quietMs !== null;
     if (ev.type === c.on.type && c.on.test(data)) {
-      const parts = keyParts(c, data);
       const ref = eventRef(ev);
       if (!stateful) {
-        if (canOpenAt(c, t)) x.out.push(openDecision(c, subjectCtx(c, dev, parts), eventEvidence(ref, dev.deviceId, describeEvent(ref)), { value: valueOf(c, data), data }));
+        if (canOpenAt(c, t)) x.out.push(openDecision(c, subjectCtx(c, dev, keyParts(c, data)), eventEvidence(ref, dev.deviceId, describeEvent(ref)), { value: valueOf(c, data), data }));
         return;
       }
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
       // Late: older than what this camera already told us (e.g. a clear); the present is known.
-      if (s.last !== undefined && t < s.last) return;
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       s.last = t;
       if (s.open === undefined && !canOpenAt(c, t)) return;
       const d = openDecision(c, subjectCtx(c, dev, parts), eventEvidence(ref, dev.deviceId, describeEvent(ref)), { value: valueOf(c, data), data });
@@ -32,10 +32,9 @@ export const matchHandler: KindHandler<CompiledMatch> = {
       return;
     }
     if (c.clearOn !== null && ev.type === c.clearOn.type && c.clearOn.test(data)) {
-      const parts = keyParts(c, data);
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
-      if (s.last !== undefined && t < s.last) return;
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       s.last = t;
       delete slot.due[sk];
       if (s.open === undefined && !hasOrphans(x.state)) return;

@@ -1,9 +1,10 @@
 import type { CompiledThreshold } from '../compiled.ts';
 import {
-  canOpenAt, describeEvent, eventEvidence, eventRef, keyParts, openDecision, subjectCtx, type Sink,
+  canOpenAt, describeEvent, eventEvidence, eventRef, openDecision, subjectCtx, type Sink,
 } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
 import type { Slot, Subject } from '../types.ts';
+import { deviceSubject } from './device-subject.ts';
 import type { KindHandler } from './handler.ts';
 import { endByDevice, onDueHeld, openRun, resetRun, runDue } from './held-run.ts';
 
@@ -16,11 +17,10 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
   onEvent(c, slot, ev, t, dev, _now, x) {
     const data = ev.data;
     if (ev.type === c.on.type) {
-      const parts = keyParts(c, data);
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
-      // A late reading is older than the one that describes the state now: ignore it.
-      if (s.last !== undefined && t < s.last) return;
+      // A late reading is older than the one that describes the state now: ignored.
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       s.last = t;
       if (c.on.test(data)) {
         if (s.open !== undefined) return;
@@ -36,10 +36,9 @@ export const thresholdHandler: KindHandler<CompiledThreshold> = {
       return;
     }
     if (c.clearOn !== null && ev.type === c.clearOn.type && c.clearOn.test(data)) {
-      const parts = keyParts(c, data);
-      const sk = dev.deviceId + parts;
-      const s = slot.s[sk] ?? (slot.s[sk] = {});
-      if (s.last !== undefined && t < s.last) return;
+      const at = deviceSubject(c, slot, dev, data, t);
+      if (at === null) return;
+      const { parts, sk, s } = at;
       catchUp(c, slot, sk, s, t, x);
       s.last = t;
       resetRun(slot, sk, s);
