@@ -149,6 +149,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
       sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) }),
       reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) }),
     },
+    fencedSink: (check) => tickets.fenced(check),
     ...(opts.now ? { now: opts.now } : {}),
   });
   let mqttUrl: string | null = null;

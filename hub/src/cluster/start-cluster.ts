@@ -4,6 +4,7 @@ import type { DecisionSink } from '../rules/rule-engine.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import { EventTail } from './event-tail.ts';
+import { fenceCheck, type FenceCheck } from './fence.ts';
 import { resolveHubId } from './hub-id.ts';
 import { LeasedJob, type Stoppable } from './leased-job.ts';
 import { LocalLeases, PgAdvisoryLeases, type Leases } from './leases.ts';
@@ -39,6 +40,8 @@ const SITE = 'site:';
 export async function startCluster(opts: {
   config: HubConfig; db: Db; registry: Registry; sink: DecisionSink; log: Logger; clustered: boolean;
   jobs: Record<ClusterJob, () => Stoppable>; now?: () => number;
+  /** The ticket sink of a fenced site owner (TicketService.fenced); without it, writes are not fenced. */
+  fencedSink?: (check: FenceCheck) => DecisionSink;
 }): Promise<Cluster> {
   const { config, log } = opts;
   const { id: hubId, stable } = resolveHubId(config.hubId);
@@ -49,7 +52,10 @@ export async function startCluster(opts: {
     ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
     : new LocalLeases(names);
   const owners = opts.clustered
-    ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}) })
+    ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.fencedSink ? { fencedSink: opts.fencedSink } : {}),
+      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch); },
+    })
     : null;
   const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => owners.deliver(e) }) : null;
   log.info({ hubId, stableId: stable, clustered: opts.clustered, sites: opts.clustered ? serve : 'all (local)' }, 'cluster identity');
