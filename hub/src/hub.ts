@@ -30,6 +30,7 @@ import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
 import { connectIngestPool } from './broker/external-source.ts';
 import { startCluster, type Cluster } from './cluster/start-cluster.ts';
+import { learnOwnersOffline } from './cluster/presence-sync.ts';
 import { HubBus } from './bus.ts';
 import { Presence } from './devices/presence.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -120,17 +121,20 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   });
   const deadLetters = new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) });
   // Offline after the running offline rules' silence (rules start before the sweep timer).
-  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family) });
+  // Clustered, only a site's owner marks its devices offline and writes their state (cluster/).
+  let ownsSite = (_siteId: string): boolean => true;
+  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family), owns: (s) => ownsSite(s) });
   const deviceState = new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() });
   presence.restore(await deviceState.load());
 
-  const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...(opts.now ? { now: opts.now } : {}) });
+  const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
+  // Clustered, presence is fed by the event tail (every hub's events), not by this hub's share.
+  const ingest = new Ingest({ registry, events, deadLetters, presence: clustered ? { seen: () => {} } : presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...(opts.now ? { now: opts.now } : {}) });
 
   // Rules start before the broker: state is restored from the database, then every event
   // committed from here on flows through them.
   // Clustered (external broker + database server): per-site engines run where the site's lease
   // is (cluster/); this one covers no site and serves the rule routes (compiled rules, reload).
-  const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
   const rules = new RuleEngine({
     db, registry: clustered ? new Registry({ ...registry.file, sites: [] }) : registry, bus, sink: tickets, log: log.child({ component: 'rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs,
     ...(opts.now ? { now: opts.now } : {}),
@@ -146,12 +150,14 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const cluster = await startCluster({
     config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
     jobs: {
-      sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) }),
+      sla: () => startSlaCron({ tickets, afterSweep: (at) => { cluster.ran('sla', at); return kpi.publishToday(at); }, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...(opts.now ? { now: opts.now } : {}) }),
       reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) }),
     },
     fencedSink: (check) => tickets.fenced(check),
+    onEvents: (stored) => { for (const e of stored) presence.seen(e); },
     ...(opts.now ? { now: opts.now } : {}),
   });
+  if (cluster.owners) { const owners = cluster.owners; ownsSite = (s) => owners.owns(s); }
   let mqttUrl: string | null = null;
   let mqttWsUrl: string | null = null;
   let mqttTlsUrl: string | null = null;
@@ -251,6 +257,10 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const timers = [
     setInterval(() => {
       presence.sweep(opts.now?.() ?? Date.now());
+      if (cluster.owners) {
+        const notOwned = [...registry.sites.keys()].filter((s) => !ownsSite(s));
+        learnOwnersOffline(db, presence, notOwned).catch((err: Error) => log.warn({ err: err.message }, 'reading other hubs\' offline verdicts failed'));
+      }
       metrics.pending.set(events.pending);
       metrics.storeUp.set(events.healthy ? 1 : 0);
     }, config.deviceOfflineCheckMs),

@@ -47,6 +47,11 @@ export class SiteRuleOwners {
     return [...this.sites.entries()].filter(([, o]) => o.live).map(([s]) => s);
   }
 
+  /** This hub holds the site's lease (its engine may still be restoring). */
+  owns(siteId: string): boolean {
+    return this.sites.has(siteId);
+  }
+
   gained(siteId: string): void {
     if (this.sites.has(siteId) || !this.opts.registry.sites.has(siteId)) return;
     const t0 = Date.now();

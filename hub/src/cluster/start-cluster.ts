@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config.ts';
+import type { IngestedEvent } from '../events.ts';
 import type { DecisionSink } from '../rules/rule-engine.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
@@ -24,6 +25,8 @@ export interface Cluster {
   readonly owners: SiteRuleOwners | null;
   /** Starts the event tail, then competes for the leases (embedded: takes them all). */
   startLeases(): Promise<void>;
+  /** A cluster-once job ran here (clustered: logged, so "once per period" can be checked across hubs). */
+  ran(job: ClusterJob, at: number): void;
   /** Stops the cluster-once jobs (waits for a run in flight). */
   stopJobs(): Promise<void>;
   stop(): Promise<void>;
@@ -42,6 +45,8 @@ export async function startCluster(opts: {
   jobs: Record<ClusterJob, () => Stoppable>; now?: () => number;
   /** The ticket sink of a fenced site owner (TicketService.fenced); without it, writes are not fenced. */
   fencedSink?: (check: FenceCheck) => DecisionSink;
+  /** Every event any hub stored, in commit order (clustered only): presence is fed from here. */
+  onEvents?: (events: IngestedEvent[]) => void;
 }): Promise<Cluster> {
   const { config, log } = opts;
   const { id: hubId, stable } = resolveHubId(config.hubId);
@@ -57,7 +62,7 @@ export async function startCluster(opts: {
       fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch); },
     })
     : null;
-  const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => owners.deliver(e) }) : null;
+  const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => { owners.deliver(e); opts.onEvents?.(e); } }) : null;
   log.info({ hubId, stableId: stable, clustered: opts.clustered, sites: opts.clustered ? serve : 'all (local)' }, 'cluster identity');
 
   return {
@@ -68,6 +73,9 @@ export async function startCluster(opts: {
         gained: (name) => (name.startsWith(SITE) ? owners?.gained(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.gained()),
         lost: (name) => (name.startsWith(SITE) ? owners?.lost(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.lost()),
       });
+    },
+    ran(job, at) {
+      if (opts.clustered) log.info({ job, at: new Date(at).toISOString() }, 'cluster-once job ran');
     },
     async stopJobs() {
       await Promise.all(jobs.map((j) => j.stop()));

@@ -29,7 +29,17 @@ export class Presence {
     onChange?: (c: PresenceChange) => void;
     /** Silence before a device counts offline; undefined = never by silence alone. */
     offlineAfterMs: (siteId: string, family: Family) => number | undefined;
+    /**
+     * Scaling out: whether this hub owns the site (holds its lease). Only the owner marks a
+     * site's devices offline by silence and persists their state; the others learn it from
+     * the owner's device_state rows (`learnOffline`). Default: every site is this hub's.
+     */
+    owns?: (siteId: string) => boolean;
   }) {}
+
+  private owned(siteId: string): boolean {
+    return this.opts.owns?.(siteId) ?? true;
+  }
 
   /** Seeds state from the store at start-up so last-seen survives a restart. */
   restore(rows: DeviceState[]): void {
@@ -60,6 +70,7 @@ export class Presence {
   sweep(now: number): number {
     let n = 0;
     for (const [key, s] of this.states) {
+      if (!this.owned(s.siteId)) continue;
       const limit = this.opts.offlineAfterMs(s.siteId, s.family);
       if (limit !== undefined && s.online && s.lastSeen !== null && now - s.lastSeen > limit) {
         s.online = false;
@@ -67,6 +78,22 @@ export class Presence {
         n++;
         this.opts.onChange?.({ state: { ...s }, reason: 'timeout' });
       }
+    }
+    return n;
+  }
+
+  /**
+   * Offline verdicts of the owning hub (its device_state rows): a device this hub still
+   * shows online goes offline when the owner's verdict covers the last message seen here.
+   */
+  learnOffline(rows: readonly DeviceState[]): number {
+    let n = 0;
+    for (const r of rows) {
+      const s = this.states.get(`${r.siteId}/${r.deviceId}`);
+      if (r.online || !s?.online || this.owned(r.siteId) || r.lastSeen === null || (s.lastSeen ?? 0) > r.lastSeen) continue;
+      s.online = false;
+      n++;
+      this.opts.onChange?.({ state: { ...s }, reason: 'timeout' });
     }
     return n;
   }
@@ -85,7 +112,7 @@ export class Presence {
     const out: DeviceState[] = [];
     for (const key of this.dirty) {
       const s = this.states.get(key);
-      if (s) out.push({ ...s });
+      if (s && this.owned(s.siteId)) out.push({ ...s });
     }
     this.dirty.clear();
     return out;
