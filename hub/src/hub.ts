@@ -29,6 +29,7 @@ import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
 import { connectIngestPool } from './broker/external-source.ts';
+import { emqxAuthRoutes } from './broker/external-auth.ts';
 import { startCluster, type Cluster } from './cluster/start-cluster.ts';
 import { learnOwnersOffline } from './cluster/presence-sync.ts';
 import { HubBus } from './bus.ts';
@@ -248,6 +249,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
+  // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
+  if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, log: log.child({ component: 'emqx-auth' }) });
   const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
   live.start();
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });

@@ -63,7 +63,7 @@ export class PgAdvisoryLeases implements Leases {
 
   constructor(private readonly opts: {
     url: string; hubId: string; names: readonly string[]; pollMs: number; log: Logger;
-    /** A hub silent this long loses its lease session (default max(3 s, 10 polls)). */
+    /** A hub silent this long loses its lease session (default max(10 s, 10 polls): a loaded hub is not cut). */
     ttlMs?: number;
     /** Leases shared out among the live hubs (sites); the others go to whoever asks first (jobs). */
     balanced?: (name: string) => boolean;
@@ -89,7 +89,7 @@ export class PgAdvisoryLeases implements Leases {
   }
 
   private get ttlMs(): number {
-    return this.opts.ttlMs ?? Math.max(3000, this.opts.pollMs * 10);
+    return this.opts.ttlMs ?? Math.max(10_000, this.opts.pollMs * 10);
   }
 
   async stop(): Promise<void> {
