@@ -167,13 +167,18 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   const tls = config.tlsCertFile && config.tlsKeyFile ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) } : null;
   let closeBroker: () => Promise<void>;
   const brokerClients = { count: () => 0 };
+  let connectExternal: (() => Promise<void>) | null = null;
   if (config.mqttUrl) {
-    const pool = await connectIngestPool({
-      url: config.mqttUrl, hubId: cluster.hubId, persistent: cluster.stableId, group: config.mqttShareGroup,
-      connections: config.mqttIngestConnections, siteIds: [...registry.sites.keys()], ingest, log: log.child({ component: 'external-broker' }),
-    });
-    brokerClients.count = () => pool.connected();
-    closeBroker = () => pool.close();
+    const url = config.mqttUrl;
+    closeBroker = async () => {};
+    connectExternal = async () => {
+      const pool = await connectIngestPool({
+        url, hubId: cluster.hubId, persistent: cluster.stableId, group: config.mqttShareGroup,
+        connections: config.mqttIngestConnections, siteIds: [...registry.sites.keys()], ingest, log: log.child({ component: 'external-broker' }),
+      });
+      brokerClients.count = () => pool.connected();
+      closeBroker = () => pool.close();
+    };
   } else {
     const broker = await createBroker({
       registry, ingest, metrics, log: log.child({ component: 'broker' }),
@@ -256,6 +261,9 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
+  // Behind EMQX the broker asks this hub's hooks who may connect — its own ingest connections
+  // too — so those connect once HTTP is up.
+  await connectExternal?.();
 
   const timers = [
     setInterval(() => {
