@@ -25,6 +25,7 @@ import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
 import { statsRoutes } from './api/routes/stats.ts';
 import { LiveFeed, livePlugin } from './live/index.ts';
+import { ClusterLiveSource } from './live/cluster-source.ts';
 import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
@@ -147,6 +148,8 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     return rule !== undefined && 'forMs' in rule ? rule.forMs : undefined;
   };
 
+  // Clustered, the live feed reads every hub's commits from the database (live/cluster-source.ts).
+  let liveSource: ClusterLiveSource | null = null;
   // Broker: embedded aedes, or a client of an external cluster.
   const cluster = await startCluster({
     config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
@@ -155,7 +158,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
       reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...(opts.now ? { now: opts.now } : {}) }),
     },
     fencedSink: (check) => tickets.fenced(check),
-    onEvents: (stored) => { for (const e of stored) presence.seen(e); },
+    onEvents: (stored) => { for (const e of stored) presence.seen(e); liveSource?.events(stored); },
     ...(opts.now ? { now: opts.now } : {}),
   });
   if (cluster.owners) { const owners = cluster.owners; ownsSite = (s) => owners.owns(s); }
@@ -256,8 +259,13 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(statsRoutes, { db });
   // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
   if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, log: log.child({ component: 'emqx-auth' }) });
-  const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
+  const liveBus = cluster.owners ? new HubBus(log.child({ component: 'live-bus' })) : bus;
+  const live = new LiveFeed({ bus: liveBus, log: log.child({ component: 'live' }) });
   live.start();
+  if (cluster.owners && config.databaseUrl) {
+    liveSource = new ClusterLiveSource({ db, databaseUrl: config.databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail() });
+    await liveSource.start();
+  }
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
@@ -300,6 +308,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await deadLetters.close();
     await deviceState.close();        // last-seen of every device
     await app.close();
+    await liveSource?.stop();
     live.stop();
     await db.close();
     mailer?.close();

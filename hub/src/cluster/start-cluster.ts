@@ -27,6 +27,8 @@ export interface Cluster {
   startLeases(): Promise<void>;
   /** A cluster-once job ran here (clustered: logged, so "once per period" can be checked across hubs). */
   ran(job: ClusterJob, at: number): void;
+  /** Polls the event tail now (another hub's NOTIFY). */
+  wakeTail(): void;
   /** Stops the cluster-once jobs (waits for a run in flight). */
   stopJobs(): Promise<void>;
   stop(): Promise<void>;
@@ -73,6 +75,9 @@ export async function startCluster(opts: {
         gained: (name) => (name.startsWith(SITE) ? owners?.gained(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.gained()),
         lost: (name) => (name.startsWith(SITE) ? owners?.lost(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.lost()),
       });
+    },
+    wakeTail() {
+      tail?.wake();
     },
     ran(job, at) {
       if (opts.clustered) log.info({ job, at: new Date(at).toISOString() }, 'cluster-once job ran');
