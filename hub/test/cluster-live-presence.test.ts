@@ -130,4 +130,35 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     expect(offlineEvents.sort()).toEqual(['t1/bin-1', 't2/bin-1']); // once each, on the dashboard of the non-owner too
     live.ws.close();
   }, 180_000);
+
+  it('a paused owner (SIGSTOP) loses its site once its heartbeat expires; the new owner opens the ticket; resumed, the old one gives the site up', async () => {
+    const urls = await Promise.all(hubs.map((h) => h.ready));
+    expect(urls).toHaveLength(2);
+    const owners = await until(async () => { const o = await siteOwners(db); return o.size === 2 && new Set(o.values()).size === 2 ? o : null; }, 60_000);
+    const oldOwner = hubs.find((h) => h.hubId === owners.get('t1'))!;
+    const epoch0 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'sigstop-publisher', reconnectPeriod: 0 });
+    const denied = (i: number) => device.publishAsync('shaobing/v1/t1/door/door-1/event', JSON.stringify({ id: `stop-${i}`, ts: new Date().toISOString(), type: 'door.access_denied', data: { credential: 'face', reason: 'face_mismatch' } }), { qos: 1 });
+    const lines0 = oldOwner.lines.length;
+    try {
+      oldOwner.proc.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      // Its socket stays open (the kernel answers for it): only the expired heartbeat frees the lease.
+      const takeover = await until(async () => { const o = await siteOwners(db); return o.get('t1') && o.get('t1') !== oldOwner.hubId ? Date.now() - stoppedAt : null; }, 40_000, 100);
+      console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, TTL 10 s)`);
+      const epoch1 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
+      expect(epoch1).toBeGreaterThan(epoch0);
+      // While the old owner is still stopped, the new one counts a fresh burst and opens its ticket.
+      for (let i = 0; i < 5; i++) await denied(i);
+      await until(async () => (await db.query(`SELECT 1 FROM tickets WHERE site_id = 't1' AND rule_id = 'door.denied_burst' AND doc::text LIKE '%stop-%'`)).rowCount! > 0 || null, 20_000, 200);
+    } finally {
+      oldOwner.proc.kill('SIGCONT');
+      await device.endAsync();
+    }
+    // Resumed, the old owner finds its lease session cut and stops acting for t1 (no write lands).
+    await until(async () => oldOwner.lines.slice(lines0).some((l) => l.msg === 'lease lost' || l.msg === 'lease connection lost' || l.msg === 'ticket writes refused by the database: a newer owner holds the site') || null, 20_000, 100);
+    expect(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT dedup_key FROM tickets WHERE status IN ('open', 'dispatched', 'accepted', 'reopened') AND dedup_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`)).rows[0]!.n)).toBe(0);
+    // And the cluster heals: both hubs own a site again.
+    await until(async () => { const o = await siteOwners(db); return o.size === 2 && new Set(o.values()).size === 2 || null; }, 30_000, 200);
+  }, 120_000);
 });
