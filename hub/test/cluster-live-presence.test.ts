@@ -148,13 +148,17 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, TTL 10 s)`);
       const epoch1 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
       expect(epoch1).toBeGreaterThan(epoch0);
-      // While the old owner is still stopped, the new one counts a fresh burst and opens its ticket.
+      // A burst while the old owner is still stopped. The broker also hands part of it to the
+      // stopped hub's (still connected) ingest sessions: those wait, unacknowledged, until it resumes.
       for (let i = 0; i < 5; i++) await denied(i);
-      await until(async () => (await db.query(`SELECT 1 FROM tickets WHERE site_id = 't1' AND rule_id = 'door.denied_burst' AND doc::text LIKE '%stop-%'`)).rowCount! > 0 || null, 20_000, 200);
     } finally {
       oldOwner.proc.kill('SIGCONT');
       await device.endAsync();
     }
+    // Resumed, the old hub stores its share; its stale engine for t1 may try to open the ticket
+    // before it notices the cut session — the database refuses that — and the new owner opens it.
+    await until(async () => (await db.query(`SELECT 1 FROM events WHERE msg_id LIKE 'stop-%'`)).rowCount === 5 || null, 30_000, 200);
+    await until(async () => (await db.query(`SELECT 1 FROM tickets WHERE site_id = 't1' AND rule_id = 'door.denied_burst' AND doc::text LIKE '%stop-%'`)).rowCount! > 0 || null, 20_000, 200);
     // Resumed, the old owner finds its lease session cut and stops acting for t1 (no write lands).
     await until(async () => oldOwner.lines.slice(lines0).some((l) => l.msg === 'lease lost' || l.msg === 'lease connection lost' || l.msg === 'ticket writes refused by the database: a newer owner holds the site') || null, 20_000, 100);
     expect(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT dedup_key FROM tickets WHERE status IN ('open', 'dispatched', 'accepted', 'reopened') AND dedup_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`)).rows[0]!.n)).toBe(0);
