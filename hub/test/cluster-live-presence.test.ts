@@ -129,7 +129,7 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     const offlineEvents = messagesOf(live.frames, 'presence').filter((p) => p!.online === false).map((p) => `${String(p!.siteId)}/${String(p!.deviceId)}`);
     expect(offlineEvents.sort()).toEqual(['t1/bin-1', 't2/bin-1']); // once each, on the dashboard of the non-owner too
     live.ws.close();
-  }, 180_000);
+  }, 240_000);
 
   it('a paused owner (SIGSTOP) loses its site once its heartbeat expires; the new owner opens the ticket; resumed, the old one gives the site up', async () => {
     const urls = await Promise.all(hubs.map((h) => h.ready));
@@ -140,6 +140,8 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     const device = await mqtt.connectAsync(broker.url, { clientId: 'sigstop-publisher', reconnectPeriod: 0 });
     const denied = (i: number) => device.publishAsync('shaobing/v1/t1/door/door-1/event', JSON.stringify({ id: `stop-${i}`, ts: new Date().toISOString(), type: 'door.access_denied', data: { credential: 'face', reason: 'face_mismatch' } }), { qos: 1 });
     const lines0 = oldOwner.lines.length;
+    const t0 = Date.now();
+    const phase = (what: string) => console.log(`[cluster-sigstop] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
     try {
       oldOwner.proc.kill('SIGSTOP');
       const stoppedAt = Date.now();
@@ -151,6 +153,7 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       // A burst while the old owner is still stopped. The broker also hands part of it to the
       // stopped hub's (still connected) ingest sessions: those wait, unacknowledged, until it resumes.
       for (let i = 0; i < 5; i++) await denied(i);
+      phase('burst published while stopped');
     } finally {
       oldOwner.proc.kill('SIGCONT');
       await device.endAsync();
@@ -158,11 +161,12 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     // Resumed, the old hub stores its share; its stale engine for t1 may try to open the ticket
     // before it notices the cut session — the database refuses that — and the new owner opens it.
     await until(async () => (await db.query(`SELECT 1 FROM events WHERE msg_id LIKE 'stop-%'`)).rowCount === 5 || null, 30_000, 200);
+    phase('burst stored');
     await until(async () => (await db.query(`SELECT 1 FROM tickets WHERE site_id = 't1' AND rule_id = 'door.denied_burst' AND doc::text LIKE '%stop-%'`)).rowCount! > 0 || null, 20_000, 200);
     // Resumed, the old owner finds its lease session cut and stops acting for t1 (no write lands).
     await until(async () => oldOwner.lines.slice(lines0).some((l) => l.msg === 'lease lost' || l.msg === 'lease connection lost' || l.msg === 'ticket writes refused by the database: a newer owner holds the site') || null, 20_000, 100);
     expect(Number((await db.query<{ n: string }>(`SELECT count(*) AS n FROM (SELECT dedup_key FROM tickets WHERE status IN ('open', 'dispatched', 'accepted', 'reopened') AND dedup_key IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d`)).rows[0]!.n)).toBe(0);
     // And the cluster heals: both hubs own a site again.
     await until(async () => { const o = await siteOwners(db); return o.size === 2 && new Set(o.values()).size === 2 || null; }, 30_000, 200);
-  }, 120_000);
+  }, 240_000);
 });
