@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { freePort, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess } from '../hub/test/support/cluster-rig.ts';
@@ -72,7 +73,7 @@ async function run(label: string, hubsN: number | 'embedded'): Promise<{ hubs: H
   await until(async () => Number((await db.client.query('SELECT count(*)::int AS n FROM events')).rows[0].n) >= N, 300_000, 50);
   const s = (Date.now() - t0) / 1000;
   const cpu = hubs.reduce((a, h, i) => a + cpuSeconds(h.proc.pid!) - cpu0[i]!, 0);
-  console.log(`ingest-cluster ${label.padEnd(22)} ${N} msgs stored in ${s.toFixed(1)} s = ${(N / s).toFixed(0).padStart(5)} msg/s (publishers done in ${(pubMs / 1000).toFixed(1)} s); hub CPU ${((cpu * 1e6) / N).toFixed(0)} µs/msg`);
+  console.log(`ingest-cluster ${label.padEnd(22)} ${N} msgs stored in ${s.toFixed(1)} s = ${(N / s).toFixed(0).padStart(5)} msg/s (publishers done in ${(pubMs / 1000).toFixed(1)} s); hub CPU ${((cpu * 1e6) / N).toFixed(0)} µs/msg; machine load ${loadavg()[0]!.toFixed(1)} (1 min)`);
   return { hubs, db: db.client, stopBroker: () => broker?.stop() ?? Promise.resolve() };
 }
 
@@ -90,7 +91,7 @@ try {
       const t0 = Date.now();
       await victim.kill('SIGKILL');
       await until(async () => { const now = await siteOwners(r.db); return theirs.every((s) => now.get(s) && now.get(s) !== victim.hubId); }, 30_000, 20);
-      console.log(`ingest-cluster takeover: ${theirs.length} site(s) of a SIGKILLed hub owned by the other ${Date.now() - t0} ms later (LEASE_POLL_MS=500)`);
+      console.log(`ingest-cluster takeover: ${theirs.length} site(s) of a SIGKILLed hub owned by the other ${Date.now() - t0} ms later (LEASE_POLL_MS=500); machine load ${loadavg()[0]!.toFixed(1)}`);
     }
     await Promise.all(r.hubs.map((h) => h.kill('SIGTERM')));
     await r.db.end();

@@ -25,11 +25,14 @@ import { healthRoutes } from './api/routes/health.ts';
 import { ruleRoutes } from './api/routes/rules.ts';
 import { statsRoutes } from './api/routes/stats.ts';
 import { LiveFeed, livePlugin } from './live/index.ts';
+import { ClusterLiveSource } from './live/cluster-source.ts';
 import { RuleEngine } from './rules/rule-engine.ts';
 import { createHttpApp } from './api/server.ts';
 import { createBroker, listenBroker } from './broker/broker.ts';
 import { connectIngestPool } from './broker/external-source.ts';
+import { emqxAuthRoutes } from './broker/external-auth.ts';
 import { startCluster, type Cluster } from './cluster/start-cluster.ts';
+import { learnOwnersOffline } from './cluster/presence-sync.ts';
 import { HubBus } from './bus.ts';
 import { Presence } from './devices/presence.ts';
 import { Ingest } from './ingest/ingest.ts';
@@ -125,7 +128,9 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
 
   const deadLetters = await units.start('dead-letter writer', () => new DeadLetterWriter({ db, log: log.child({ component: 'dead-letters' }) }), (w) => w.close());
   // Offline after the running offline rules' silence (rules start before the sweep timer).
-  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family) });
+  // Clustered, only a site's owner marks its devices offline and writes their state (cluster/).
+  let ownsSite = (_siteId: string): boolean => true;
+  const presence = new Presence({ onChange: (c) => bus.emit('device.presence', c), offlineAfterMs: (site, family) => rules.offlineAfterMs(site, family), owns: (s) => ownsSite(s) });
   // Last-seen of every device is written on its way out.
   const deviceState = await units.start('device-state writer', () => new DeviceStateWriter({ db, log: log.child({ component: 'device-state' }), source: () => presence.takeDirty() }), (w) => w.close());
   presence.restore(await deviceState.load());
@@ -133,15 +138,20 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   // Clustered (external broker + database server): per-site engines run where the site's lease
   // is (cluster/); the hub's own engine covers no site and serves the rule routes.
   const clustered = config.mqttUrl !== null && config.databaseUrl !== null;
+  // Clustered, the live feed reads every hub's commits from the database (live/cluster-source.ts).
+  let liveSource: ClusterLiveSource | null = null;
   // Site engines drain and snapshot, then the leases are released (after the local engine).
   const cluster = await units.start('cluster', () => startCluster({
     config, db, registry, sink: tickets, log: log.child({ component: 'cluster' }), clustered,
     jobs: {
-      sla: () => startSlaCron({ tickets, afterSweep: (at) => kpi.publishToday(at), log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...withNow }),
+      sla: () => startSlaCron({ tickets, afterSweep: (at) => { cluster.ran('sla', at); return kpi.publishToday(at); }, log: log.child({ component: 'sla' }), expression: opts.slaSweepCron ?? config.slaSweepCron, ...withNow }),
       reports: () => startReportCron({ kpi, log: log.child({ component: 'reports' }), ...withNow }),
     },
+    fencedSink: (check) => tickets.fenced(check),
+    onEvents: (stored) => { for (const e of stored) presence.seen(e); liveSource?.events(stored); },
     ...withNow,
   }), (c) => c.stop());
+  if (cluster.owners) { const owners = cluster.owners; ownsSite = (s) => owners.owns(s); }
 
   // Rules start before the broker: state is restored from the database, then every event
   // committed from here on flows through them. They stop after the event writer: they evaluate
@@ -177,11 +187,15 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
 
   exposeTotals(metrics.registry, events, rules);
 
-  const ingest = new Ingest({ registry, events, deadLetters, presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...withNow });
+  // Clustered, presence is fed by the event tail (every hub's events), not by this hub's share.
+  const ingest = new Ingest({ registry, events, deadLetters, presence: clustered ? { seen: () => {} } : presence, metrics, log: log.child({ component: 'ingest' }), maxPayloadBytes: config.mqttMaxPayloadBytes, ...withNow });
 
   // One certificate for MQTT over TLS, secure WebSocket and HTTPS (read once, at start).
   const tls = config.tlsCertFile && config.tlsKeyFile ? { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) } : null;
-  const broker = await units.start('broker', () => startBroker(config, { registry, ingest, metrics, log, cluster, tls }), (b) => b.close());
+  const startMqtt = () => units.start('broker', () => startBroker(config, { registry, ingest, metrics, log, cluster, tls }), (b) => b.close());
+  // Behind EMQX the broker asks this hub's hooks who may connect — its own ingest connections
+  // too — so those connect once HTTP is up (and so stop before it).
+  let broker = config.mqttUrl ? null : await startMqtt();
 
   const maintenance = await units.start('store maintenance', () => startMaintenance({
     db, log: log.child({ component: 'maintenance' }), timezone: config.tzReports, configured: config.storeMaintenance,
@@ -210,17 +224,26 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
       // Failing or late TimescaleDB jobs degrade too: compression or refresh silently stopped.
       status: ok && maintenance.status().jobs.length === 0 ? 'ok' : 'degraded',
       store: { kind: db.kind, connected: ok, timescale: db.timescale, pending: events.pending, lastError: events.lastError },
-      broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: broker.clients() },
+      broker: { mode: config.mqttUrl ? 'external' : 'embedded', clients: broker?.clients() ?? 0 },
       uptimeS: Math.round((Date.now() - startedAt) / 1000),
       maintenance: maintenance.status(),
     };
   };
 
+  const liveBus = cluster.owners ? new HubBus(log.child({ component: 'live-bus' })) : bus;
   const live = await units.start('live feed', () => {
-    const feed = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
+    const feed = new LiveFeed({ bus: liveBus, log: log.child({ component: 'live' }) });
     feed.start();
     return feed;
   }, (f) => f.stop());
+  if (cluster.owners && config.databaseUrl) {
+    const databaseUrl = config.databaseUrl;
+    liveSource = await units.start('live cluster source', async () => {
+      const source = new ClusterLiveSource({ db, databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail() });
+      await source.start();
+      return source;
+    }, (src) => src.stop());
+  }
 
   const app = await createHttpApp({
     log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir,
@@ -244,14 +267,21 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(gridRoutes, { registry });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
+  // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
+  if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, log: log.child({ component: 'emqx-auth' }) });
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
   // Stops first: no request starts against units that are stopping (requests in flight finish).
   await units.start('http', () => app.listen({ port: config.httpPort, host: config.httpHost }), () => app.close());
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
+  broker ??= await startMqtt();
 
   await units.start('presence sweep', () => {
     const timer = setInterval(() => {
       presence.sweep(opts.now?.() ?? Date.now());
+      if (cluster.owners) {
+        const notOwned = [...registry.sites.keys()].filter((s) => !ownsSite(s));
+        learnOwnersOffline(db, presence, notOwned).catch((err: Error) => log.warn({ err: err.message }, 'reading other hubs\' offline verdicts failed'));
+      }
       metrics.pending.set(events.pending);
       metrics.storeUp.set(events.healthy ? 1 : 0);
     }, config.deviceOfflineCheckMs);

@@ -67,9 +67,9 @@ describe('docker-compose.yml', () => {
     const text = read('docker-compose.yml');
     // No secret as a literal value (only ${...} references and the env file).
     expect(text).not.toMatch(/^\s*(AUTH_SECRET|POSTGRES_PASSWORD|EMQX_DASHBOARD__DEFAULT_PASSWORD)\s*[:=]/m);
-    for (const name of ['hub', 'hub-worker', 'timescaledb']) expect(compose.services[name]!.env_file, name).toBe('.env');
+    for (const name of ['hub', 'hub-a', 'hub-b', 'emqx', 'timescaledb']) expect(compose.services[name]!.env_file, name).toBe('.env');
     const example = read('deploy/env.example');
-    for (const v of ['POSTGRES_PASSWORD', 'AUTH_SECRET']) expect(example).toMatch(new RegExp(`^${v}=`, 'm'));
+    for (const v of ['POSTGRES_PASSWORD', 'AUTH_SECRET', 'BROKER_HOOK_SECRET', 'COMPOSE_PROFILES']) expect(example).toMatch(new RegExp(`^${v}=`, 'm'));
     for (const [name, s] of services) {
       for (const v of s.volumes ?? []) expect(v, name).not.toMatch(/^\.:|node_modules/);
     }
@@ -87,14 +87,33 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the hub from the image (graceful stop) with a worker serving its own sites', () => {
+  it('runs the hub from the image (graceful stop); the cluster profile puts hubs with their own HUB_ID behind EMQX, which asks them who may connect', () => {
     const hub = compose.services.hub!;
     expect(hub.build).toBeTruthy();
-    const worker = compose.services['hub-worker']!;
-    expect(worker.image).toBe(hub.image);
-    expect(worker.environment?.SITE_FILE).toBeTruthy();
-    expect(worker.environment?.SITE_FILE).not.toBe(hub.environment?.SITE_FILE);
-    for (const s of [hub, worker]) expect(JSON.stringify(s)).not.toMatch(/npm ci|sh -c/);
+    const cluster = ['hub-a', 'hub-b'].map((n) => compose.services[n]!);
+    const ids = new Set<string>();
+    for (const s of cluster) {
+      expect(s.image).toBe(hub.image);
+      expect(s.profiles).toEqual(['cluster']);
+      expect(s.environment?.MQTT_URL).toMatch(/^mqtt:\/\/shaobing-hub:\$\{BROKER_HOOK_SECRET[^}]*\}@emqx:1883$/);
+      expect(s.environment?.DATABASE_URL).toBe(hub.environment?.DATABASE_URL);
+      // The same sites on every hub: the leases decide who acts for which (README "Scaling out").
+      expect(s.environment?.SITE_FILE).toBe(hub.environment?.SITE_FILE);
+      ids.add(String(s.environment?.HUB_ID));
+    }
+    expect(ids.size).toBe(2);
+    const emqx = compose.services.emqx!.environment ?? {};
+    expect(emqx.EMQX_AUTHENTICATION__1__BACKEND).toBe('http');
+    expect(emqx.EMQX_AUTHENTICATION__1__URL).toBe('http://hub-a:8080/api/broker/emqx/authn');
+    expect(emqx.EMQX_AUTHENTICATION__2__URL).toBe('http://hub-b:8080/api/broker/emqx/authn');
+    expect(emqx.EMQX_AUTHORIZATION__SOURCES__1__URL).toBe('http://hub-a:8080/api/broker/emqx/authz');
+    expect(emqx.EMQX_AUTHORIZATION__NO_MATCH).toBe('deny');
+    expect(emqx.EMQX_DURABLE_SESSIONS__ENABLE).toBe('true');
+    expect(String(emqx.EMQX_AUTHENTICATION__1__HEADERS__AUTHORIZATION)).toMatch(/^Bearer \$\{BROKER_HOOK_SECRET/);
+    // `$${x}` reaches EMQX as its `${x}` placeholder; the body is the shape the hook validates.
+    const body = JSON.parse(String(emqx.EMQX_AUTHORIZATION__SOURCES__1__BODY).replaceAll('$${', '${')) as Record<string, string>;
+    expect(Object.keys(body).sort()).toEqual(['action', 'clientid', 'qos', 'retain', 'topic', 'username']);
+    for (const s of [hub, ...cluster]) expect(JSON.stringify(s)).not.toMatch(/npm ci|sh -c/);
   });
 });
 

@@ -46,8 +46,12 @@ export function sharedTopics(group: string, siteIds: readonly string[]): string[
  */
 export async function connectIngestPool(opts: IngestPoolOptions): Promise<IngestPool> {
   const topics = sharedTopics(opts.group, opts.siteIds);
+  // Behind a broker that checks the client-id rule (EMQX calling the hub's hooks), ids are
+  // `<username>#<hubId>-ingest-<i>`, like any credential with several connections.
+  const username = opts.username ?? decodeURIComponent(new URL(opts.url).username);
+  const prefix = username ? `${username}#` : '';
   const clients = await Promise.all(Array.from({ length: opts.connections }, (_, i) =>
-    connectOne(opts, `${opts.hubId}-ingest-${i}`, topics, opts.log.child({ conn: i }))));
+    connectOne(opts, `${prefix}${opts.hubId}-ingest-${i}`, topics, opts.log.child({ conn: i }))));
   opts.log.info({ url: opts.url.replace(/\/\/[^@]*@/, '//***@'), topics, connections: clients.length, persistent: opts.persistent }, 'ingesting from external broker');
   return {
     connected: () => clients.filter((c) => c.connected).length,

@@ -17,6 +17,8 @@ export interface Leases {
   held(name: string): boolean;
   /** Names held now. */
   heldNames(): string[];
+  /** The fencing epoch this hub gained `name` at (cluster_leases.epoch); null when not fenced (embedded) or not held. */
+  epochOf(name: string): number | null;
   /** Releases every lease (no `lost` calls: the caller is shutting down). */
   stop(): Promise<void>;
 }
@@ -33,6 +35,9 @@ export class LocalLeases implements Leases {
   heldNames(): string[] {
     return [...this.names];
   }
+  epochOf(): number | null {
+    return null;
+  }
   async stop(): Promise<void> {}
 }
 
@@ -41,10 +46,16 @@ export class LocalLeases implements Leases {
  * them when that session ends — a killed hub's socket closes and its leases are free at once.
  * Polled every `pollMs`: each poll tries the free ones and doubles as the heartbeat; a failed
  * or timed-out poll, or a connection error, drops every lease (`lost`) before reconnecting.
+ *
+ * A paused or hung hub keeps its socket (the kernel answers for it), so its locks would never
+ * free: each poll also renews this hub's `cluster_hubs` row for `ttlMs`, and a live hub
+ * terminates the lease session of a hub whose row expired. Gaining a lease bumps its epoch
+ * (the fencing token, cluster/fence.ts), so what the old owner writes later is refused.
  */
 export class PgAdvisoryLeases implements Leases {
   private client: pg.Client | null = null;
-  private readonly holding = new Set<string>();
+  /** Lease name → the epoch it was gained at. */
+  private readonly holding = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> = Promise.resolve();
   private events: LeaseEvents | null = null;
@@ -52,6 +63,8 @@ export class PgAdvisoryLeases implements Leases {
 
   constructor(private readonly opts: {
     url: string; hubId: string; names: readonly string[]; pollMs: number; log: Logger;
+    /** A hub silent this long loses its lease session (default max(10 s, 10 polls): a loaded hub is not cut). */
+    ttlMs?: number;
     /** Leases shared out among the live hubs (sites); the others go to whoever asks first (jobs). */
     balanced?: (name: string) => boolean;
   }) {}
@@ -68,7 +81,15 @@ export class PgAdvisoryLeases implements Leases {
   }
 
   heldNames(): string[] {
-    return [...this.holding];
+    return [...this.holding.keys()];
+  }
+
+  epochOf(name: string): number | null {
+    return this.holding.get(name) ?? null;
+  }
+
+  private get ttlMs(): number {
+    return this.opts.ttlMs ?? Math.max(10_000, this.opts.pollMs * 10);
   }
 
   async stop(): Promise<void> {
@@ -85,20 +106,28 @@ export class PgAdvisoryLeases implements Leases {
     if (this.stopped) return;
     try {
       const c = this.client ?? (await this.connect());
-      if (this.holding.size > 0) await c.query('SELECT 1'); // heartbeat: still our session
+      // Heartbeat: still our session, and alive for ttlMs more.
+      await c.query(`INSERT INTO cluster_hubs (hub_id, backend_pid, expires_at) VALUES ($1, pg_backend_pid(), now() + $2 * interval '1 millisecond')
+                     ON CONFLICT (hub_id) DO UPDATE SET backend_pid = EXCLUDED.backend_pid, expires_at = EXCLUDED.expires_at`, [this.opts.hubId, this.ttlMs]);
+      await this.cutExpired(c);
       const fair = await this.fairShare(c);
-      let mine = [...this.holding].filter((n) => this.isBalanced(n)).length;
-      if (mine > fair) await this.handOver(c, [...this.holding].filter((n) => this.isBalanced(n)).sort().at(-1)!);
+      const balancedHeld = () => [...this.holding.keys()].filter((n) => this.isBalanced(n));
+      let mine = balancedHeld().length;
+      if (mine > fair) await this.handOver(c, balancedHeld().sort().at(-1)!);
       for (const name of this.opts.names) {
         if (this.holding.has(name) || this.stopped) continue;
         if (this.isBalanced(name) && mine >= fair) continue;
         const [row] = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`shaobing:${name}`])).rows;
         if (!row?.ok) continue;
-        this.holding.add(name);
+        // The new epoch waits for an old owner's ticket write in flight (it holds the row FOR SHARE).
+        const [lease] = (await c.query<{ epoch: string }>(
+          `INSERT INTO cluster_leases (name, holder, since, epoch) VALUES ($1, $2, now(), 1)
+           ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, since = EXCLUDED.since, epoch = cluster_leases.epoch + 1
+           RETURNING epoch`, [name, this.opts.hubId])).rows;
+        const epoch = Number(lease!.epoch);
+        this.holding.set(name, epoch);
         if (this.isBalanced(name)) mine++;
-        await c.query(`INSERT INTO cluster_leases (name, holder, since) VALUES ($1, $2, now())
-                       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, since = EXCLUDED.since`, [name, this.opts.hubId]);
-        this.opts.log.info({ lease: name }, 'lease gained');
+        this.opts.log.info({ lease: name, epoch }, 'lease gained');
         this.events?.gained(name);
       }
     } catch (err) {
@@ -121,6 +150,20 @@ export class PgAdvisoryLeases implements Leases {
     const [row] = (await c.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'shaobing-lease-%'`)).rows;
     return Math.ceil(total / Math.max(1, row?.n ?? 1));
+  }
+
+  /**
+   * Ends the lease sessions of hubs whose heartbeat expired (paused, hung): the server then
+   * frees their advisory locks, and this poll or the next takes them. Same database role, so
+   * pg_terminate_backend is allowed without superuser.
+   */
+  private async cutExpired(c: pg.Client): Promise<void> {
+    const { rows } = await c.query<{ hub_id: string; pid: number; ok: boolean }>(
+      `SELECT h.hub_id, h.backend_pid AS pid, pg_terminate_backend(h.backend_pid) AS ok
+         FROM cluster_hubs h JOIN pg_stat_activity a ON a.pid = h.backend_pid
+        WHERE h.expires_at < now() AND h.backend_pid <> pg_backend_pid()
+          AND a.application_name = left('shaobing-lease-' || h.hub_id, 63)`);
+    for (const r of rows) this.opts.log.warn({ hub: r.hub_id, pid: r.pid, terminated: r.ok }, 'hub stopped renewing its leases: its lease session is cut');
   }
 
   /** Gives one lease back: the work stops here first (snapshot written), then the lock is freed. */
@@ -152,7 +195,7 @@ export class PgAdvisoryLeases implements Leases {
     const c = this.client;
     this.client = null;
     c?.end().catch(() => {});
-    const lost = [...this.holding];
+    const lost = [...this.holding.keys()];
     this.holding.clear();
     for (const name of lost) {
       this.opts.log.warn({ lease: name }, 'lease lost');

@@ -4,6 +4,7 @@ import type { IngestedEvent } from '../events.ts';
 import { RuleEngine, type DecisionSink } from '../rules/rule-engine.ts';
 import { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
+import { FencedOut, type FenceCheck } from './fence.ts';
 
 interface Owned {
   engine: RuleEngine;
@@ -33,10 +34,22 @@ export class SiteRuleOwners {
   constructor(private readonly opts: {
     db: Queryable; registry: Registry; sink: DecisionSink; log: Logger; rulesFile: string | null; tickMs: number; now?: () => number;
     onOwned?: (siteId: string, ms: number) => void;
+    /** The site lease's fencing check at the epoch held now; null = not fenced (local leases). */
+    fenceOf?: (siteId: string) => FenceCheck | null;
+    /** The ticket sink whose writes run a fence check in their transaction (TicketService.fenced). */
+    fencedSink?: (check: FenceCheck) => DecisionSink;
   }) {}
+
+  /** Sites whose ticket writes the database refused because a newer owner holds them. */
+  readonly fencedOut: string[] = [];
 
   owned(): string[] {
     return [...this.sites.entries()].filter(([, o]) => o.live).map(([s]) => s);
+  }
+
+  /** This hub holds the site's lease (its engine may still be restoring). */
+  owns(siteId: string): boolean {
+    return this.sites.has(siteId);
   }
 
   gained(siteId: string): void {
@@ -45,9 +58,10 @@ export class SiteRuleOwners {
     const replayed = new Set<string>();
     const bus = new HubBus();
     const file = this.opts.registry.file;
+    const fence = this.opts.fenceOf?.(siteId) ?? null;
     const engine = new RuleEngine({
-      db: capturing(this.opts.db, replayed), registry: new Registry({ ...file, sites: file.sites.filter((s) => s.id === siteId) }),
-      bus, sink: this.opts.sink, log: this.opts.log.child({ site: siteId }), rulesFile: this.opts.rulesFile, tickMs: this.opts.tickMs,
+      db: capturing(this.opts.db, replayed, fence), registry: new Registry({ ...file, sites: file.sites.filter((s) => s.id === siteId) }),
+      bus, sink: fence ? this.fencedSink(siteId, fence) : this.opts.sink, log: this.opts.log.child({ site: siteId }), rulesFile: this.opts.rulesFile, tickMs: this.opts.tickMs,
       ...(this.opts.now ? { now: this.opts.now } : {}),
     });
     const owned: Owned = { engine, bus, live: false, buffer: [], replayed };
@@ -67,6 +81,30 @@ export class SiteRuleOwners {
       this.opts.log.error({ err, site: siteId }, 'site rules failed to start');
       if (this.sites.get(siteId) === owned) this.sites.delete(siteId);
     });
+  }
+
+  /**
+   * Decisions of this site written under its fencing token. A refused write means another hub
+   * owns the site now (this one was paused or cut off and has not noticed yet): the site stops
+   * here, and the refused decisions are dropped — the new owner replays the same events.
+   */
+  private fencedSink(siteId: string, fence: FenceCheck): DecisionSink {
+    let refused: FencedOut | null = null;
+    const inner = this.opts.fencedSink!(async (tx) => {
+      try { await fence(tx); } catch (err) { if (err instanceof FencedOut) refused = err; throw err; }
+    });
+    return {
+      applyDecisions: async (decisions, now) => {
+        if (refused) return { failed: 0 };
+        const r = await inner.applyDecisions(decisions, now);
+        if (!refused) return r;
+        this.opts.log.warn({ site: siteId, err: (refused as FencedOut).message }, 'ticket writes refused by the database: a newer owner holds the site');
+        this.fencedOut.push(siteId);
+        void this.lost(siteId);
+        return { failed: 0 };
+      },
+      liveDedupKeys: (siteIds) => inner.liveDedupKeys(siteIds),
+    };
   }
 
   /** Resolves when the site's engine has stopped (final snapshot written). */
@@ -107,10 +145,16 @@ export class SiteRuleOwners {
   }
 }
 
-/** A Queryable that remembers the keys of the event rows it returned (the engine's restore reads). */
-function capturing(db: Queryable, into: Set<string>): Queryable {
+/**
+ * A Queryable that remembers the keys of the event rows it returned (the engine's restore
+ * reads) and, fenced, skips the rule-state snapshot once a newer owner holds the site.
+ */
+function capturing(db: Queryable, into: Set<string>, fence: FenceCheck | null): Queryable {
   return {
     async query<R extends Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+      if (fence && /^\s*INSERT INTO rule_state\b/.test(sql)) {
+        try { await fence(db); } catch (err) { if (err instanceof FencedOut) return []; throw err; }
+      }
       const rows = await db.query<R>(sql, params);
       if (/\bFROM events\b/.test(sql)) {
         for (const r of rows) {

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
 import type { HubConfig } from '../config.ts';
+import type { IngestedEvent } from '../events.ts';
 import type { DecisionSink } from '../rules/rule-engine.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import { EventTail } from './event-tail.ts';
+import { fenceCheck, type FenceCheck } from './fence.ts';
 import { resolveHubId } from './hub-id.ts';
 import { LeasedJob, type Stoppable } from './leased-job.ts';
 import { LocalLeases, PgAdvisoryLeases, type Leases } from './leases.ts';
@@ -23,6 +25,10 @@ export interface Cluster {
   readonly owners: SiteRuleOwners | null;
   /** Starts the event tail, then competes for the leases (embedded: takes them all). */
   startLeases(): Promise<void>;
+  /** A cluster-once job ran here (clustered: logged, so "once per period" can be checked across hubs). */
+  ran(job: ClusterJob, at: number): void;
+  /** Polls the event tail now (another hub's NOTIFY). */
+  wakeTail(): void;
   /** Stops the cluster-once jobs (waits for a run in flight). */
   stopJobs(): Promise<void>;
   stop(): Promise<void>;
@@ -39,6 +45,10 @@ const SITE = 'site:';
 export async function startCluster(opts: {
   config: HubConfig; db: Db; registry: Registry; sink: DecisionSink; log: Logger; clustered: boolean;
   jobs: Record<ClusterJob, () => Stoppable>; now?: () => number;
+  /** The ticket sink of a fenced site owner (TicketService.fenced); without it, writes are not fenced. */
+  fencedSink?: (check: FenceCheck) => DecisionSink;
+  /** Every event any hub stored, in commit order (clustered only): presence is fed from here. */
+  onEvents?: (events: IngestedEvent[]) => void;
 }): Promise<Cluster> {
   const { config, log } = opts;
   const { id: hubId, stable } = resolveHubId(config.hubId);
@@ -49,9 +59,12 @@ export async function startCluster(opts: {
     ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
     : new LocalLeases(names);
   const owners = opts.clustered
-    ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}) })
+    ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}),
+      ...(opts.fencedSink ? { fencedSink: opts.fencedSink } : {}),
+      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch); },
+    })
     : null;
-  const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => owners.deliver(e) }) : null;
+  const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => { owners.deliver(e); opts.onEvents?.(e); } }) : null;
   log.info({ hubId, stableId: stable, clustered: opts.clustered, sites: opts.clustered ? serve : 'all (local)' }, 'cluster identity');
 
   return {
@@ -62,6 +75,12 @@ export async function startCluster(opts: {
         gained: (name) => (name.startsWith(SITE) ? owners?.gained(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.gained()),
         lost: (name) => (name.startsWith(SITE) ? owners?.lost(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.lost()),
       });
+    },
+    wakeTail() {
+      tail?.wake();
+    },
+    ran(job, at) {
+      if (opts.clustered) log.info({ job, at: new Date(at).toISOString() }, 'cluster-once job ran');
     },
     async stopJobs() {
       await Promise.all(jobs.map((j) => j.stop()));

@@ -35,7 +35,17 @@ export class Presence {
     onChange?: (c: PresenceChange) => void;
     /** Silence before a device counts offline; undefined = never by silence alone. */
     offlineAfterMs: (siteId: string, family: Family) => number | undefined;
+    /**
+     * Scaling out: whether this hub owns the site (holds its lease). Only the owner marks a
+     * site's devices offline by silence and persists their state; the others learn it from
+     * the owner's device_state rows (`learnOffline`). Default: every site is this hub's.
+     */
+    owns?: (siteId: string) => boolean;
   }) {}
+
+  private owned(siteId: string): boolean {
+    return this.opts.owns?.(siteId) ?? true;
+  }
 
   /** Seeds state from the store at start-up so last-seen survives a restart. */
   restore(rows: DeviceState[]): void {
@@ -81,6 +91,10 @@ export class Presence {
       this.scheduled.delete(key);
       const s = this.states.get(key);
       if (!s?.online) continue; // seen() schedules it again when it is back
+      if (!this.owned(s.siteId)) {
+        this.schedule(key, s, now); // another hub's verdict; looked at again should this hub take the site over
+        continue;
+      }
       const limit = this.opts.offlineAfterMs(s.siteId, s.family);
       if (limit !== undefined && s.lastSeen !== null && now - s.lastSeen > limit) {
         s.online = false;
@@ -104,6 +118,22 @@ export class Presence {
     this.scheduled.add(key);
   }
 
+  /**
+   * Offline verdicts of the owning hub (its device_state rows): a device this hub still
+   * shows online goes offline when the owner's verdict covers the last message seen here.
+   */
+  learnOffline(rows: readonly DeviceState[]): number {
+    let n = 0;
+    for (const r of rows) {
+      const s = this.states.get(`${r.siteId}/${r.deviceId}`);
+      if (r.online || !s?.online || this.owned(r.siteId) || r.lastSeen === null || (s.lastSeen ?? 0) > r.lastSeen) continue;
+      s.online = false;
+      n++;
+      this.opts.onChange?.({ state: { ...s }, reason: 'timeout' });
+    }
+    return n;
+  }
+
   get(siteId: string, deviceId: string): DeviceState | undefined {
     return this.states.get(`${siteId}/${deviceId}`);
   }
@@ -118,7 +148,7 @@ export class Presence {
     const out: DeviceState[] = [];
     for (const key of this.dirty) {
       const s = this.states.get(key);
-      if (s) out.push({ ...s });
+      if (s && this.owned(s.siteId)) out.push({ ...s });
     }
     this.dirty.clear();
     return out;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
 import {
@@ -104,6 +104,19 @@ export class TicketService {
    */
   applyDecisions(decisions: readonly RuleDecision[], now: number = Date.now()): Promise<DecisionSummary> {
     return applyDecisions(this.ctx, decisions, now);
+  }
+
+  /**
+   * The decisions of one site owner (cluster/site-owners.ts): every ticket write first runs
+   * `check` in its own transaction — the lease's fencing token — and a throw rolls it back.
+   */
+  fenced(check: (tx: Queryable) => Promise<void>): Pick<TicketService, 'applyDecisions' | 'liveDedupKeys'> {
+    const outbox = this.ctx.outbox;
+    const ctx: TicketContext = { ...this.ctx, outbox: async (tx, landed) => { await check(tx); await outbox?.(tx, landed); } };
+    return {
+      applyDecisions: (decisions, now = Date.now()) => applyDecisions(ctx, decisions, now),
+      liveDedupKeys: (siteIds) => this.liveDedupKeys(siteIds),
+    };
   }
 
   /**

@@ -146,7 +146,7 @@ export async function leaseHolders(db: Db, prefix: string): Promise<Map<string, 
   const { rows } = await db.query<{ name: string; holder: string }>(
     `SELECT c.name, substr(a.application_name, length('shaobing-lease-') + 1) AS holder
        FROM cluster_leases c
-       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted
+       JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         AND ((l.classid::int8 << 32) | l.objid::int8) = hashtextextended('shaobing:' || c.name, 0)
        JOIN pg_stat_activity a ON a.pid = l.pid
       WHERE starts_with(c.name, '${prefix.replace(/'/g, "''")}')`);
