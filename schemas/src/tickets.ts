@@ -147,6 +147,21 @@ export const Ticket = Type.Object({
 });
 export type Ticket = Static<typeof Ticket>;
 
+/**
+ * Why an audit row says what it says, as data (the dashboard renders it in the reader's language;
+ * `note` keeps the English line for logs and older rows). `text` is the operator's own words.
+ */
+export const AUDIT_REASON_CODES = [
+  'rated', 'dismiss_requested', 'dismiss_approved', 'sla_warning', 'linked', 'escalated', 'arrived',
+  'awaiting_device', 'device_confirmed', 'resolved_by_device', 'device_not_confirmed', 'recurred', 'second_handling',
+] as const;
+export const AuditReason = Type.Object({
+  code: lit(AUDIT_REASON_CODES),
+  params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 500 }), Type.Number()]))),
+  text: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+export type AuditReason = Static<typeof AuditReason>;
+
 export const AuditEntry = Type.Object({
   ticketId: Type.String(),
   at: Iso,
@@ -156,6 +171,7 @@ export const AuditEntry = Type.Object({
   from: Type.Union([TicketStatus, Type.Null()]),
   to: TicketStatus,
   note: Type.Optional(Type.String({ maxLength: 2000 })),
+  reason: Type.Optional(AuditReason),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 
