@@ -361,5 +361,11 @@ export const en: Record<MessageKey, string> = {
   'channel.email': 'Email',
   'deliveryStatus.pending': 'pending',
   'deliveryStatus.sent': 'sent',
+  'team.cleaning': 'cleaning',
+  'team.security': 'security',
+  'team.maintenance': 'maintenance',
+  'team.care': 'care',
+  'dispatch.load': '{n} open',
+  'board.severity.all': 'All severities',
   'deliveryStatus.failed': 'failed',
 };

@@ -363,6 +363,12 @@ export const zhCN = {
   'channel.email': '邮件',
   'deliveryStatus.pending': '待发送',
   'deliveryStatus.sent': '已送达',
+  'team.cleaning': '保洁',
+  'team.security': '安保',
+  'team.maintenance': '维修',
+  'team.care': '关爱',
+  'dispatch.load': '在办 {n}',
+  'board.severity.all': '全部级别',
   'deliveryStatus.failed': '发送失败',
 } as const;
 

@@ -4,7 +4,7 @@
  * doesn't need. Types are erased; the constants are small.
  */
 export { FAMILIES, type Family } from '../../../schemas/src/common.ts';
-export { SEVERITIES, CATEGORIES, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
+export { SEVERITIES, CATEGORIES, CATEGORY_TEAM, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
 export {
   TICKET_STATUSES, ACTIVE_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS,
   type Ticket, type TicketStatus, type TicketDetail, type AuditEntry, type KpiSnapshot, type Rate, type OperatorAction,
