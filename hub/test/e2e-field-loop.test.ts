@@ -113,7 +113,7 @@ describe('the field loop on a phone', () => {
     await phone.waitForSelector('[data-testid=m-detail][data-status=dispatched]');
     expect(await phone.textContent('[data-testid=m-location]')).toBe(ticket.locationLabel);
     await phone.waitForSelector('[data-testid=m-reading]');
-    expect(await phone.textContent('[data-testid=m-reading]')).toMatch(/fill_pct (85|90)/);
+    expect(await phone.textContent('[data-testid=m-reading]')).toMatch(/满溢度 (85|90)/);
   }, 60_000);
 
   it('accepts, arrives, uploads a photo and resolves: awaiting the bin; the bin reports 12 % → closed', async () => {

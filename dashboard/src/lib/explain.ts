@@ -120,3 +120,10 @@ export function auditNote(a: Pick<AuditEntry, 'note' | 'reason'>, t: Translate, 
   }
   return r.text ? `${line} · ${r.text}` : line;
 }
+
+/** Who did it: a person's username as is; the hub's own steps named (the rule id is a code). */
+export function actorText(actor: string, t: Translate): string {
+  if (!actor.startsWith('system')) return actor;
+  const part = actor.slice(7);
+  return `${t('detail.system')}（${tryKey(`actor.${part}`, t, t('actor.rule'))}）`;
+}
