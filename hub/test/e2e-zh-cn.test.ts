@@ -1,8 +1,11 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { Category, RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { DEMO_SITE_FILE, loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
 import { eventEvidence } from '../src/rules/core/emit.ts';
 import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot } from './live-browser.ts';
@@ -161,5 +164,66 @@ describe('zh-CN everywhere (real browser)', () => {
     expect(leaks(text)).toEqual([]);
     await phone.close();
     expect(errors).toEqual([]);
+  }, 60_000);
+});
+
+describe('board fixes (real browser)', () => {
+  it('escalation-level column, severity filter, dispatch list with team, cell and load, no chart without readings', async () => {
+    await page.goto(hub.httpUrl);
+    await page.waitForSelector(`[data-testid=ticket-row][data-ticket-id="${ids.bin}"]`);
+    const esc = page.locator(`[data-testid=ticket-row][data-ticket-id="${ids.bin}"] [data-testid=ticket-escalation]`);
+    expect(await esc.getAttribute('data-level')).toBe('1');
+    expect(await esc.textContent()).toBe('社区');
+
+    await page.selectOption('[data-testid=board-severity]', 'critical');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ticket-row]').length === 1);
+    expect(await page.getAttribute('[data-testid=ticket-row]', 'data-ticket-id')).toBe(ids.door);
+    await page.selectOption('[data-testid=board-severity]', 'all');
+    await page.waitForSelector(`[data-testid=ticket-row][data-ticket-id="${ids.camera}"]`);
+
+    // The door never sent a battery level: its ticket shows no readings chart at all.
+    await page.click(`[data-testid=ticket-row][data-ticket-id="${ids.door}"]`);
+    await page.waitForSelector('[data-testid=audit-entry]');
+    await page.waitForTimeout(500);
+    expect(await page.locator('[data-testid=readings-metrics]').count()).toBe(0);
+    await page.click('[data-testid=detail-close]');
+
+    await page.click(`[data-testid=ticket-row][data-ticket-id="${ids.camera}"]`);
+    await page.click('[data-testid=action-dispatch]');
+    const options = await page.$$eval('[data-testid=dispatch-option]', (os) => os.map((o) => ({ text: o.textContent ?? '', load: Number((o as HTMLElement).dataset.load) })));
+    const site = hub.registry.file.sites[0]!;
+    expect(options.length).toBe(site.workers.length);
+    const worker = site.workers.find((w) => w.id === (globalThis as { zhWorker?: string }).zhWorker)!;
+    const line = options.find((o) => o.text.includes(worker.name))!;
+    // Team(s) and cell by name, and the reopened door ticket they still carry.
+    expect(line.load).toBe(1);
+    expect(line.text).toContain(site.grid.find((c) => c.id === worker.cellId)!.name);
+    expect(line.text).toContain('在办 1');
+    expect(line.text).toMatch(/保洁|安保|维修|关爱/);
+    // Suggested (right team, covering cell) first, then by load.
+    expect(options[0]!.text.startsWith('★')).toBe(true);
+    await page.click('[data-testid=detail-close]');
+  }, 60_000);
+
+  it('demo passwords only on a hub that runs the demo site', async () => {
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(hub.httpUrl);
+    await page.waitForSelector('[data-testid=login-demo]');
+    expect(await page.textContent('[data-testid=login-demo]')).toContain('admin123');
+
+    const dir = await mkdtemp(join(tmpdir(), 'shaobing-site-'));
+    const siteFile = join(dir, 'site.json');
+    await copyFile(DEMO_SITE_FILE, siteFile);
+    const other = await startHub(loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', siteFile }), { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+    try {
+      await page.goto(other.httpUrl);
+      await page.waitForSelector('[data-testid=login-form]');
+      await page.waitForLoadState('networkidle');
+      expect(await page.locator('[data-testid=login-demo]').count()).toBe(0);
+      expect(await page.textContent('body')).not.toContain('admin123');
+    } finally {
+      await other.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
