@@ -62,11 +62,20 @@ export type Dismissal = Static<typeof Dismissal>;
 export const EscalationLadder = Type.Object({ grid: IdOrNull, community: IdOrNull, street: IdOrNull });
 export type EscalationLadder = Static<typeof EscalationLadder>;
 
+/** The resident's contact for the 回访 follow-up (and Open311's first_name/last_name/phone/email). */
+export const ComplaintContact = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 100 })),
+  phone: Type.Optional(Type.String({ maxLength: 32 })),
+  email: Type.Optional(Type.String({ maxLength: 200 })),
+}, { additionalProperties: false });
+export type ComplaintContact = Static<typeof ComplaintContact>;
+
 export const ComplaintInfo = Type.Object({
   source: ComplaintSource,
   text: Type.String({ maxLength: 2000 }),
   externalRef: Type.Optional(Type.String({ maxLength: 100 })),
   reportedAt: Iso,
+  contact: Type.Optional(ComplaintContact),
 });
 export type ComplaintInfo = Static<typeof ComplaintInfo>;
 
@@ -249,6 +258,12 @@ export const ComplaintInput = Type.Object({
   source: ComplaintSource,
   externalRef: Type.Optional(Type.String({ maxLength: 100, description: 'e.g. the 12345 hotline case number' })),
   reportedAt: Type.Optional(Iso),
+  contact: Type.Optional(ComplaintContact),
+  /**
+   * The dispatcher's word on the link: a candidate's ticket id confirms that link (it must be
+   * eligible), null rejects linking; absent = the matcher's choice.
+   */
+  linkTo: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
 }, { additionalProperties: false });
 export type ComplaintInput = Static<typeof ComplaintInput>;
 
