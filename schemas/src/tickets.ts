@@ -263,7 +263,8 @@ export const ComplaintInput = Type.Object({
    * The dispatcher's word on the link: a candidate's ticket id confirms that link (it must be
    * eligible), null rejects linking; absent = the matcher's choice.
    */
-  linkTo: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+  // Null first: the API's ajv coerces types, and would turn null into '' for a string branch tried first.
+  linkTo: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 64 })])),
 }, { additionalProperties: false });
 export type ComplaintInput = Static<typeof ComplaintInput>;
 

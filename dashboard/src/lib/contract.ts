@@ -19,4 +19,6 @@ export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, Event
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
 } from '../../../schemas/src/live.ts';
+export { COMPLAINT_SOURCES, type ComplaintInput, type ComplaintSource } from '../../../schemas/src/tickets.ts';
+export { FOLLOW_UP_OUTCOMES, type FollowUp, type FollowUpBody, type FollowUpOutcome } from '../../../schemas/src/kpi.ts';
 export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';

@@ -166,7 +166,7 @@ export function explainComplaintMatch(
     const onTopic = ruleIn(t.ruleId, rules);
     // Ruled out only when the ticket is known to be about something else; a custom rule of no
     // known topic stays eligible, behind any on-topic ticket.
-    if (rules.length > 0 && !onTopic && ruleIn(t.ruleId, KNOWN_RULES)) { out(t, `诉求内容与该工单（${t.ruleId ?? '无规则'}）不符`, `the complaint is about something else than this ticket (${t.ruleId ?? 'no rule'})`); continue; }
+    if (rules.length > 0 && !onTopic && ruleIn(t.ruleId, KNOWN_RULES)) { out(t, '诉求内容与该工单所报问题不符', `the complaint is about something else than this ticket (${t.ruleId ?? 'no rule'})`); continue; }
     const cell = index.cells.get(t.cellId);
     const lvl = cell === undefined ? ['网格', 'cell'] : LEVEL_LABEL[cell.level];
     const where = place === 3 ? ['同一网格', 'the same cell'] : place === 2 ? [`所在${lvl[0]}内`, `inside it (${lvl[1]})`] : [`覆盖整个${lvl[0]}`, `covers the whole ${lvl[1]}`];
