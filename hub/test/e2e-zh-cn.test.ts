@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SITE_FILE, loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
 import { eventEvidence } from '../src/rules/core/emit.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot } from './live-browser.ts';
 
 /*
  * zh-CN everywhere: the board, ticket details, the report screen and the phone page rendered in
@@ -225,5 +225,27 @@ describe('board fixes (real browser)', () => {
       await other.stop();
       await rm(dir, { recursive: true, force: true });
     }
+  }, 60_000);
+});
+
+describe('wall display (real browser, 1920×1080)', () => {
+  it('?wall shows the board and ticker in large type, no tabs; the toggle leaves it', async () => {
+    const wall = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+    await login(wall, `${hub.httpUrl}/?wall`, 'viewer', 'viewer123');
+    await wall.waitForSelector('[data-testid=shell][data-wall=true]');
+    expect(await wall.locator('[data-testid=nav-reports]').count()).toBe(0);
+    await wall.waitForSelector(`[data-testid=ticket-row][data-ticket-id="${ids.door}"]`);
+    const px = (sel: string) => wall.$eval(sel, (el) => parseFloat(getComputedStyle(el).fontSize));
+    // ~13–15 px is unreadable at 5 m; the wall uses at least 24 px for rows, 20 px for the ticker.
+    expect(await px('[data-testid=ticket-row] .title')).toBeGreaterThanOrEqual(24);
+    expect(await px('[data-testid=ticker] li')).toBeGreaterThanOrEqual(20);
+    const rowHeight = await wall.$eval('[data-testid=ticket-row]', (el) => el.getBoundingClientRect().height);
+    expect(rowHeight).toBeGreaterThanOrEqual(70);
+    expect(leaks(await visibleText(wall))).toEqual([]);
+    await wall.screenshot({ path: `${ROOT}dashboard/docs/wall-display.png` });
+    await wall.click('[data-testid=wall-toggle]');
+    await wall.waitForSelector('[data-testid=nav-reports]');
+    expect(await px('[data-testid=ticket-row] .title')).toBeLessThan(20);
+    await wall.close();
   }, 60_000);
 });

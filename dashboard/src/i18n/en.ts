@@ -406,6 +406,8 @@ export const en: Record<MessageKey, string> = {
   'secondHandling.title': 'Second handling today (not both yes, or neither)',
   'secondHandling.outcome': 'Follow-up',
   'secondHandling.none': 'Nothing needs a second handling today',
+  'wall.enter': 'Wall display',
+  'wall.exit': 'Exit wall display',
   'board.severity.all': 'All severities',
   'deliveryStatus.failed': 'failed',
 };

@@ -408,6 +408,8 @@ export const zhCN = {
   'secondHandling.title': '今日二次办理（非双是、双否）',
   'secondHandling.outcome': '回访结果',
   'secondHandling.none': '今日没有需二次办理的工单',
+  'wall.enter': '大屏模式',
+  'wall.exit': '退出大屏',
   'board.severity.all': '全部级别',
   'deliveryStatus.failed': '发送失败',
 } as const;

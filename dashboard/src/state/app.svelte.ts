@@ -27,6 +27,8 @@ class AppState {
   siteId = $state<string | undefined>(undefined);
   sites = $state<string[]>([]);
   view = $state<View>('overview');
+  /** Wall display (control-room big screen): `?wall` in the URL or the top bar's toggle. */
+  wall = $state(typeof location !== 'undefined' && new URLSearchParams(location.search).has('wall'));
   conn = $state<LiveStatus>('offline');
   now = $state(Date.now());
   rev = $state(0);
