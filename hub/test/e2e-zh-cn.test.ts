@@ -139,7 +139,7 @@ describe('zh-CN everywhere (real browser)', () => {
   }, 120_000);
 
   it('the report screen and the other tabs', async () => {
-    for (const tab of ['reports', 'complaints', 'devices', 'charts'] as const) {
+    for (const tab of ['reports', 'complaints', 'insights', 'devices', 'charts'] as const) {
       await page.click(`[data-testid=nav-${tab}]`);
       if (tab === 'reports') await page.waitForSelector('[data-testid=report-sheet]');
       await page.waitForTimeout(300);

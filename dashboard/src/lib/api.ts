@@ -1,7 +1,7 @@
 import type {
   DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
   Ticket, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
-  ComplaintInput, FollowUp, FollowUpBody, Localized,
+  ComplaintInput, FollowUp, FollowUpBody, Localized, ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning,
 } from './contract.ts';
 
 // Reply types come from the contract (schemas/src/replies.ts); these names are the client's.
@@ -75,6 +75,12 @@ export class Api {
     return this.request('POST', `/api/tickets/${encodeURIComponent(ticketId)}/follow-up`, undefined, body);
   }
   secondHandling(siteId?: string): Promise<{ items: Array<{ followUp: FollowUp; ticket: Ticket }> }> { return this.get('/api/follow-ups/second-handling', { siteId }); }
+  // ---- 每月一题, seasonal warnings (issue 10) ----
+  monthlyProblem(siteId: string, month: string): Promise<{ candidates: ProblemCandidate[]; adopted: AdoptedProblem[] }> {
+    return this.get('/api/insights/monthly-problem', { siteId, month });
+  }
+  adoptProblem(body: AdoptProblemBody): Promise<AdoptedProblem> { return this.request('POST', '/api/insights/monthly-problem/adopt', undefined, body); }
+  seasonal(siteId: string): Promise<{ items: SeasonalWarning[] }> { return this.get('/api/insights/seasonal', { siteId }); }
   /** A file download with the bearer token (a plain link could not carry it). */
   async download(path: string, query: Query, filename: string): Promise<void> {
     const res = await fetch(this.base + path + queryString(query), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });

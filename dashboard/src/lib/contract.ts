@@ -21,4 +21,5 @@ export type {
 } from '../../../schemas/src/live.ts';
 export { COMPLAINT_SOURCES, type ComplaintInput, type ComplaintSource } from '../../../schemas/src/tickets.ts';
 export { FOLLOW_UP_OUTCOMES, type FollowUp, type FollowUpBody, type FollowUpOutcome } from '../../../schemas/src/kpi.ts';
+export type { ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning } from '../../../schemas/src/insights.ts';
 export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';

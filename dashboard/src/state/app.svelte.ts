@@ -14,7 +14,7 @@ const ALARM_REPEAT_MS = 20_000;
 const OFFLINE_POLL_MS = 30_000;
 const DONE_STATUSES = ['resolved', 'closed', 'dismissed'] as const;
 
-export type View = 'overview' | 'devices' | 'charts' | 'reports' | 'complaints';
+export type View = 'overview' | 'devices' | 'charts' | 'reports' | 'complaints' | 'insights';
 
 /**
  * The dashboard's state and its wiring to the hub: REST snapshots, the live stream (applied
