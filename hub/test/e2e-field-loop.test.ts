@@ -140,7 +140,7 @@ describe('the field loop on a phone', () => {
     // The board's open detail followed live: closed, with the worker's photo and the notification's delivery.
     await board.waitForSelector('[data-testid=detail-status][data-status=closed]', { timeout: 10_000 });
     await board.waitForSelector('[data-testid=detail-photo]');
-    expect(await board.textContent('[data-testid=detail-deliveries]')).toContain('sent');
+    expect(await board.textContent('[data-testid=detail-deliveries]')).toContain('已送达'); // deliveryStatus.sent in zh-CN
     expect(errors).toEqual([]);
   }, 60_000);
 });
