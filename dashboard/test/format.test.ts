@@ -46,7 +46,7 @@ describe('other formats', () => {
 
   it('summarises events with units and translated alert kinds', () => {
     expect(eventSummary({ type: 'bin.telemetry', data: { fillPct: 85, temperatureC: 23.456 } }, tZh)).toBe('85% · 23.5°C');
-    expect(eventSummary({ type: 'camera.alert', data: { kind: 'smoke_fire', confidence: 0.93, snapshotUrl: 'http://x/y.jpg' } }, tZh)).toBe('烟火 · confidence 0.93');
+    expect(eventSummary({ type: 'camera.alert', data: { kind: 'smoke_fire', confidence: 0.93, snapshotUrl: 'http://x/y.jpg' } }, tZh)).toBe('烟火 · 置信度 0.93');
   });
 
   it('labels fall back to the raw value', () => {

@@ -1,15 +1,17 @@
+import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Health } from '@shaobing/schemas';
 import type { Logger } from 'pino';
-import type { HubConfig } from './config.ts';
+import { DEMO_SITE_FILE, type HubConfig } from './config.ts';
 import { authPlugin } from './api/auth.ts';
 import { deadLetterRoutes } from './api/routes/dead-letters.ts';
 import { complaintRoutes } from './api/routes/complaints.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { gridRoutes } from './api/routes/grid.ts';
+import { aboutRoutes } from './api/routes/about.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { followUpRoutes } from './api/routes/follow-ups.ts';
@@ -265,6 +267,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...withNow });
   await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...withNow });
   await app.register(gridRoutes, { registry });
+  await app.register(aboutRoutes, { demo: resolvePath(config.siteFile) === DEMO_SITE_FILE });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
   // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.

@@ -113,7 +113,7 @@ describe('the field loop on a phone', () => {
     await phone.waitForSelector('[data-testid=m-detail][data-status=dispatched]');
     expect(await phone.textContent('[data-testid=m-location]')).toBe(ticket.locationLabel);
     await phone.waitForSelector('[data-testid=m-reading]');
-    expect(await phone.textContent('[data-testid=m-reading]')).toMatch(/fill_pct (85|90)/);
+    expect(await phone.textContent('[data-testid=m-reading]')).toMatch(/满溢度 (85|90)/);
   }, 60_000);
 
   it('accepts, arrives, uploads a photo and resolves: awaiting the bin; the bin reports 12 % → closed', async () => {
@@ -140,7 +140,7 @@ describe('the field loop on a phone', () => {
     // The board's open detail followed live: closed, with the worker's photo and the notification's delivery.
     await board.waitForSelector('[data-testid=detail-status][data-status=closed]', { timeout: 10_000 });
     await board.waitForSelector('[data-testid=detail-photo]');
-    expect(await board.textContent('[data-testid=detail-deliveries]')).toContain('sent');
+    expect(await board.textContent('[data-testid=detail-deliveries]')).toContain('已送达'); // deliveryStatus.sent in zh-CN
     expect(errors).toEqual([]);
   }, 60_000);
 });

@@ -71,6 +71,7 @@ describe('Open311 GeoReport v2', () => {
   it('POST requests.json (form-encoded) files a complaint placed by lat/long and linked to the proactive ticket', async () => {
     const res = await fetch(url('/open311/v2/requests.json'), form({
       api_key: KEY, service_code: 'fire_safety', lat: String(CAM.lat + 0.0001), long: String(CAM.lng), description: '有人把电动车推进电梯', account_id: 'resident-7',
+      first_name: '小红', last_name: '李', phone: '13800000007', email: 'li@example.org',
     }));
     expect(res.status).toBe(201);
     const body = (await res.json()) as Array<{ service_request_id: string; service_notice: string | null; account_id: string | null }>;
@@ -80,6 +81,8 @@ describe('Open311 GeoReport v2', () => {
     expect(body[0]!.account_id).toBe('resident-7');
     const ticket = (await hub.tickets.get(created))!;
     expect(ticket).toMatchObject({ origin: 'complaint', cellId: 'yard-1', category: 'fire_safety', preempted: true, linkedTicketIds: [proactive.id] });
+    // The requester's contact is kept for the 回访.
+    expect(ticket.complaint?.contact).toEqual({ name: '李 小红', phone: '13800000007', email: 'li@example.org' });
   });
 
   it('GET requests/{id}.json gives one request with exactly the spec fields, SLA deadline as expected_datetime', async () => {

@@ -27,6 +27,10 @@ export type DedupScope = Static<typeof DedupScope>;
 export const Localized = Type.Object({ 'zh-CN': Type.String({ maxLength: 500 }), en: Type.String({ maxLength: 500 }) });
 export type Localized = Static<typeof Localized>;
 
+/** What an evidence line records (its `detail.cause`). */
+export const EVIDENCE_CAUSES = ['event', 'held', 'count', 'no_stop', 'offline', 'absence', 'quiet', 'back_online'] as const;
+export type EvidenceCause = (typeof EVIDENCE_CAUSES)[number];
+
 export const Evidence = Type.Object({
   eventKey: Type.String({ description: 'siteId/deviceId/msgId of the event, or tick:<iso> for clock-driven rules' }),
   ts: Type.String({ format: 'date-time' }),
@@ -34,6 +38,18 @@ export const Evidence = Type.Object({
   deviceId: Type.Optional(Id),
   summary: Type.String({ maxLength: 500 }),
   snapshotUrl: Type.Optional(Type.String({ maxLength: 1024 })),
+  /** `summary` as data, for the reader's language (absent on evidence from before it existed). */
+  detail: Type.Optional(Type.Object({
+    cause: Type.Union(EVIDENCE_CAUSES.map((c) => Type.Literal(c))),
+    /** The event's scalar fields (kind=smoke_fire, confidence=0.93), as describeEvent lists them. */
+    fields: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 200 }), Type.Number(), Type.Boolean()]))),
+    forMs: Type.Optional(Type.Number()),
+    count: Type.Optional(Type.Integer()),
+    windowMs: Type.Optional(Type.Number()),
+    /** Event types that would have ended the condition (duration), or the silent ones (absence). */
+    types: Type.Optional(Type.Array(Type.String({ maxLength: 100 }), { maxItems: 20 })),
+    lastAt: Type.Optional(Type.String()),
+  })),
 });
 export type Evidence = Static<typeof Evidence>;
 

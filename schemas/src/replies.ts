@@ -64,3 +64,10 @@ export const Readings = Type.Object({
 export type EventStats = Static<typeof EventStats>;
 export type TicketStats = Static<typeof TicketStats>;
 export type Readings = Static<typeof Readings>;
+
+/** GET /api/about (public, before login): what the login page may show. */
+export const AboutReply = Type.Object({
+  /** The hub runs the bundled demo site, whose demo operator passwords work: the login page lists them. */
+  demo: Type.Boolean(),
+});
+export type AboutReply = Static<typeof AboutReply>;

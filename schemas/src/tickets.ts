@@ -62,11 +62,20 @@ export type Dismissal = Static<typeof Dismissal>;
 export const EscalationLadder = Type.Object({ grid: IdOrNull, community: IdOrNull, street: IdOrNull });
 export type EscalationLadder = Static<typeof EscalationLadder>;
 
+/** The resident's contact for the 回访 follow-up (and Open311's first_name/last_name/phone/email). */
+export const ComplaintContact = Type.Object({
+  name: Type.Optional(Type.String({ maxLength: 100 })),
+  phone: Type.Optional(Type.String({ maxLength: 32 })),
+  email: Type.Optional(Type.String({ maxLength: 200 })),
+}, { additionalProperties: false });
+export type ComplaintContact = Static<typeof ComplaintContact>;
+
 export const ComplaintInfo = Type.Object({
   source: ComplaintSource,
   text: Type.String({ maxLength: 2000 }),
   externalRef: Type.Optional(Type.String({ maxLength: 100 })),
   reportedAt: Iso,
+  contact: Type.Optional(ComplaintContact),
 });
 export type ComplaintInfo = Static<typeof ComplaintInfo>;
 
@@ -147,6 +156,21 @@ export const Ticket = Type.Object({
 });
 export type Ticket = Static<typeof Ticket>;
 
+/**
+ * Why an audit row says what it says, as data (the dashboard renders it in the reader's language;
+ * `note` keeps the English line for logs and older rows). `text` is the operator's own words.
+ */
+export const AUDIT_REASON_CODES = [
+  'rated', 'dismiss_requested', 'dismiss_approved', 'sla_warning', 'linked', 'escalated', 'arrived',
+  'awaiting_device', 'device_confirmed', 'resolved_by_device', 'device_not_confirmed', 'recurred', 'second_handling',
+] as const;
+export const AuditReason = Type.Object({
+  code: lit(AUDIT_REASON_CODES),
+  params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String({ maxLength: 500 }), Type.Number()]))),
+  text: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+export type AuditReason = Static<typeof AuditReason>;
+
 export const AuditEntry = Type.Object({
   ticketId: Type.String(),
   at: Iso,
@@ -156,6 +180,7 @@ export const AuditEntry = Type.Object({
   from: Type.Union([TicketStatus, Type.Null()]),
   to: TicketStatus,
   note: Type.Optional(Type.String({ maxLength: 2000 })),
+  reason: Type.Optional(AuditReason),
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 
@@ -233,6 +258,13 @@ export const ComplaintInput = Type.Object({
   source: ComplaintSource,
   externalRef: Type.Optional(Type.String({ maxLength: 100, description: 'e.g. the 12345 hotline case number' })),
   reportedAt: Type.Optional(Iso),
+  contact: Type.Optional(ComplaintContact),
+  /**
+   * The dispatcher's word on the link: a candidate's ticket id confirms that link (it must be
+   * eligible), null rejects linking; absent = the matcher's choice.
+   */
+  // Null first: the API's ajv coerces types, and would turn null into '' for a string branch tried first.
+  linkTo: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1, maxLength: 64 })])),
 }, { additionalProperties: false });
 export type ComplaintInput = Static<typeof ComplaintInput>;
 

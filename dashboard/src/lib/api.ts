@@ -1,6 +1,7 @@
 import type {
   DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
   Ticket, TicketActionReply, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
+  ComplaintInput, FollowUp, FollowUpBody, Localized, ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning,
 } from './contract.ts';
 import { isApiErrorCode, type ApiErrorCode } from './contract.ts';
 
@@ -13,6 +14,15 @@ export type Bucket = Readings['bucket'];
 export type EventStatsView = EventStats;
 export type TicketStatsView = TicketStats;
 export type ReadingsView = Readings;
+
+/** POST /api/complaints(/match): the complaint ticket, the chosen link and every candidate's verdict. */
+export interface ComplaintView {
+  ticket: Ticket;
+  linked: Ticket | null;
+  preempted: boolean;
+  reason: Localized | null;
+  candidates: Array<{ ticketId: string; verdict: 'chosen' | 'eligible' | 'ruled_out'; reason: Localized }>;
+}
 
 export type ReportKind = 'daily' | 'weekly' | 'monthly';
 export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
@@ -63,6 +73,19 @@ export class Api {
   drill(q: { siteId?: string; from: string; to: string; dimension: string; id: string; figure: KpiDrillName }): Promise<{ ticketIds: string[] }> {
     return this.get('/api/kpi/drill', q);
   }
+  // ---- complaint intake, 回访, 二次办理 (issue 10) ----
+  complaintMatch(body: ComplaintInput): Promise<ComplaintView> { return this.request('POST', '/api/complaints/match', undefined, body); }
+  complaint(body: ComplaintInput): Promise<ComplaintView> { return this.request('POST', '/api/complaints', undefined, body); }
+  followUp(ticketId: string, body: FollowUpBody): Promise<{ ticket: Ticket; followUp: FollowUp }> {
+    return this.request('POST', `/api/tickets/${encodeURIComponent(ticketId)}/follow-up`, undefined, body);
+  }
+  secondHandling(siteId?: string): Promise<{ items: Array<{ followUp: FollowUp; ticket: Ticket }> }> { return this.get('/api/follow-ups/second-handling', { siteId }); }
+  // ---- 每月一题, seasonal warnings (issue 10) ----
+  monthlyProblem(siteId: string, month: string): Promise<{ candidates: ProblemCandidate[]; adopted: AdoptedProblem[] }> {
+    return this.get('/api/insights/monthly-problem', { siteId, month });
+  }
+  adoptProblem(body: AdoptProblemBody): Promise<AdoptedProblem> { return this.request('POST', '/api/insights/monthly-problem/adopt', undefined, body); }
+  seasonal(siteId: string): Promise<{ items: SeasonalWarning[] }> { return this.get('/api/insights/seasonal', { siteId }); }
   /** A file download with the bearer token (a plain link could not carry it). */
   async download(path: string, query: Query, filename: string): Promise<void> {
     const res = await fetch(this.base + path + queryString(query), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });

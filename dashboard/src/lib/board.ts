@@ -57,10 +57,15 @@ export function compareTickets(a: Ticket, b: Ticket, nowMs: number): number {
   return ka.opened - kb.opened || cmp(a.id, b.id);
 }
 
-export function sortBoard(tickets: Iterable<Ticket>, filter: BoardFilter, nowMs: number, query = ''): Ticket[] {
+/** The board's severity chip: every severity, or one. */
+export type SeverityFilter = Severity | 'all';
+
+export function sortBoard(tickets: Iterable<Ticket>, filter: BoardFilter, nowMs: number, query = '', severity: SeverityFilter = 'all'): Ticket[] {
   const out: Ticket[] = [];
   const q = query.trim().toLowerCase();
-  for (const t of tickets) if (matchesFilter(t, filter) && (!q || matchesQuery(t, q))) out.push(t);
+  for (const t of tickets) {
+    if (matchesFilter(t, filter) && (severity === 'all' || t.severity === severity) && (!q || matchesQuery(t, q))) out.push(t);
+  }
   return out.sort((a, b) => compareTickets(a, b, nowMs));
 }
 

@@ -4,7 +4,7 @@
  * doesn't need. Types are erased; the constants are small.
  */
 export { FAMILIES, type Family } from '../../../schemas/src/common.ts';
-export { SEVERITIES, CATEGORIES, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
+export { SEVERITIES, CATEGORIES, CATEGORY_TEAM, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
 export {
   TICKET_STATUSES, ACTIVE_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS, TICKET_ACTION_BODIES,
   type Ticket, type TicketStatus, type TicketDetail, type AuditEntry, type KpiSnapshot, type Rate, type OperatorAction,
@@ -20,4 +20,7 @@ export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, Event
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
 } from '../../../schemas/src/live.ts';
+export { COMPLAINT_SOURCES, type ComplaintInput, type ComplaintSource } from '../../../schemas/src/tickets.ts';
+export { FOLLOW_UP_OUTCOMES, type FollowUp, type FollowUpBody, type FollowUpOutcome } from '../../../schemas/src/kpi.ts';
+export type { ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning } from '../../../schemas/src/insights.ts';
 export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';

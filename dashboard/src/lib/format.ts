@@ -1,6 +1,7 @@
 import type { Rate, StoredEvent, Ticket } from './contract.ts';
 import { FAMILY_DEFINITIONS } from './contract.ts';
 import { hasKey, translate, type Locale, type MessageKey, type Params } from '../i18n/index.ts';
+import { fieldText } from './explain.ts';
 
 export type Translate = (key: MessageKey, params?: Params) => string;
 
@@ -89,13 +90,12 @@ export function eventSummary(e: Pick<StoredEvent, 'type' | 'data'>, t: Translate
   if (typeof kind === 'string' && hasKey(`alertKind.${kind}`)) parts.push(t(`alertKind.${kind}` as MessageKey));
   for (const [k, v] of Object.entries(e.data)) {
     if (k === 'kind' || parts.length >= 3) continue;
-    if (typeof v === 'number') {
-      const unit = UNITS.get(`${e.type}/${k}`);
-      parts.push(unit ? `${round(v)}${unit}` : `${k} ${round(v)}`);
-    } else if (typeof v === 'string' && v.length <= 24 && !/^https?:/.test(v)) {
-      parts.push(`${k} ${v}`);
-    } else if (typeof v === 'boolean') {
-      parts.push(`${k} ${v ? '✓' : '✗'}`);
+    const unit = typeof v === 'number' ? UNITS.get(`${e.type}/${k}`) : undefined;
+    if (unit !== undefined) parts.push(`${round(v as number)}${unit}`);
+    else if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') {
+      // Field names and coded values from the catalogue ("置信度 0.93", "人脸"), never the raw key.
+      const s = fieldText(k, v, t);
+      if (s !== null) parts.push(s);
     }
   }
   return parts.join(' · ');

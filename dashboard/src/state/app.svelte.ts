@@ -14,7 +14,7 @@ const ALARM_REPEAT_MS = 20_000;
 const OFFLINE_POLL_MS = 30_000;
 const DONE_STATUSES = ['resolved', 'closed', 'dismissed'] as const;
 
-export type View = 'overview' | 'devices' | 'charts' | 'reports';
+export type View = 'overview' | 'devices' | 'charts' | 'reports' | 'complaints' | 'insights';
 
 /**
  * The dashboard's state and its wiring to the hub: REST snapshots, the live stream (applied
@@ -27,6 +27,8 @@ class AppState {
   siteId = $state<string | undefined>(undefined);
   sites = $state<string[]>([]);
   view = $state<View>('overview');
+  /** Wall display (control-room big screen): `?wall` in the URL or the top bar's toggle. */
+  wall = $state(typeof location !== 'undefined' && new URLSearchParams(location.search).has('wall'));
   conn = $state<LiveStatus>('offline');
   now = $state(Date.now());
   rev = $state(0);

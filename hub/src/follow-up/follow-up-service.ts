@@ -33,7 +33,7 @@ export class FollowUpService {
       if (!rated.ok) throw hubErrorOf(rated.error);
       let write = writeOf(t, rated, 'rate');
       if (outcome !== 'double_yes' && write.ticket.status !== 'reopened') {
-        const again = applyAction(write.ticket, { kind: 'reopen', note: SECOND_HANDLING_NOTE }, who, now, this.opts.policy());
+        const again = applyAction(write.ticket, { kind: 'reopen', note: SECOND_HANDLING_NOTE, reason: { code: 'second_handling' } }, who, now, this.opts.policy());
         if (!again.ok) throw hubErrorOf(again.error);
         write = chain(write, again, 'reopen');
       }

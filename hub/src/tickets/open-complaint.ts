@@ -29,7 +29,7 @@ const MAX_ATTEMPTS = 8;
  *
  * The intake operator is the audit actor of the opening; the links are `system:complaint`.
  */
-export async function openComplaint(ctx: TicketContext, input: ComplaintInput, operator: string, now: number): Promise<ComplaintResult> {
+export async function openComplaint(ctx: TicketContext, input: ComplaintInput, operator: string, now: number, opts: { dryRun?: boolean } = {}): Promise<ComplaintResult> {
   const index = ctx.indexes.get(input.siteId);
   if (index === undefined) throw new HubError('HUB_ERR_UNKNOWN_SITE', `no site ${input.siteId}`);
   if (!index.cells.has(input.cellId)) throw new HubError('HUB_ERR_UNKNOWN_CELL', `no grid cell ${input.cellId} in site ${input.siteId}`);
@@ -46,7 +46,14 @@ export async function openComplaint(ctx: TicketContext, input: ComplaintInput, o
     const writes: TicketWrite[] = [];
 
     const candidates = await complaintCandidates(ctx.db, input.siteId, input.category, nearby, since);
-    const { match, candidates: judged } = explainComplaintMatch(ticket, candidates, index, now);
+    const { match, candidates: judged } = explainComplaintMatch(ticket, candidates, index, now, undefined, input.linkTo);
+    if (typeof input.linkTo === 'string' && match === null) {
+      throw new HubError('HUB_ERR_VALIDATION', `ticket ${input.linkTo} is not an eligible match for this complaint`);
+    }
+    // The intake screen's preview: what would be linked and why, nothing stored.
+    if (opts.dryRun === true) {
+      return { ticket, linked: match?.proactive ?? null, preempted: match?.preempted ?? false, reason: match?.reason ?? null, candidates: judged };
+    }
     if (match !== null) {
       const [toComplaint, toProactive] = match.links;
       const a = applyAction(own.ticket, toComplaint!.action, COMPLAINT_ACTOR, now, ctx.policy);

@@ -1,5 +1,5 @@
 import { ACTIVE_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
-import type { AuditEntry, Category, Severity, Ticket } from '@shaobing/schemas';
+import type { AuditEntry, AuditReason, Category, Severity, Ticket } from '@shaobing/schemas';
 import type { SlaPolicy } from './core/index.ts';
 import type { Queryable } from '../store/db.ts';
 
@@ -73,11 +73,13 @@ export async function updateTickets(q: Queryable, updates: readonly VersionedUpd
 export async function insertAudit(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   await q.query(
-    `INSERT INTO ticket_audit (ticket_id, at, actor, action, from_status, to_status, note)
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+    `INSERT INTO ticket_audit (ticket_id, at, actor, action, from_status, to_status, note, reason)
+       SELECT u.t, u.a, u.c, u.x, u.f, u.o, u.n, u.r::jsonb
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(t, a, c, x, f, o, n, r)`,
     [
       entries.map((e) => e.ticketId), entries.map((e) => e.at), entries.map((e) => e.actor), entries.map((e) => e.action),
       entries.map((e) => e.from), entries.map((e) => e.to), entries.map((e) => e.note ?? null),
+      entries.map((e) => (e.reason !== undefined ? JSON.stringify(e.reason) : null)),
     ]);
 }
 
@@ -157,11 +159,12 @@ export async function complaintCandidates(q: Queryable, siteId: string, category
 }
 
 export async function auditOf(q: Queryable, ticketId: string): Promise<AuditEntry[]> {
-  const rows = await q.query<{ at: Date; actor: string; action: string; from_status: string | null; to_status: string; note: string | null }>(
-    'SELECT at, actor, action, from_status, to_status, note FROM ticket_audit WHERE ticket_id = $1 ORDER BY id', [ticketId]);
+  const rows = await q.query<{ at: Date; actor: string; action: string; from_status: string | null; to_status: string; note: string | null; reason: AuditReason | null }>(
+    'SELECT at, actor, action, from_status, to_status, note, reason FROM ticket_audit WHERE ticket_id = $1 ORDER BY id', [ticketId]);
   return rows.map((r) => ({
     ticketId, at: r.at.toISOString(), actor: r.actor, action: r.action,
     from: r.from_status as AuditEntry['from'], to: r.to_status as AuditEntry['to'],
     ...(r.note !== null ? { note: r.note } : {}),
+    ...(r.reason !== null ? { reason: r.reason } : {}),
   }));
 }

@@ -153,6 +153,12 @@ export class TicketService {
     };
   }
 
+  /** The matcher's verdict for a complaint not yet recorded (the intake screen's preview). */
+  async previewComplaint(input: ComplaintInput, actor: TicketActor, now: number = Date.now()): Promise<ComplaintResult> {
+    if (actor.sites && !actor.sites.includes(input.siteId)) throw new HubError('HUB_ERR_UNKNOWN_SITE', `no site ${input.siteId}`);
+    return openComplaint(this.ctx, input, actor.username, now, { dryRun: true });
+  }
+
   /** POST /api/complaints: a reactive ticket, linked to the proactive one that covered it. */
   async openComplaint(input: ComplaintInput, actor: TicketActor, now: number = Date.now()): Promise<ComplaintResult> {
     if (actor.sites && !actor.sites.includes(input.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `you may not file complaints for site ${input.siteId}`);

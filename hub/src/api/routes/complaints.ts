@@ -34,4 +34,11 @@ export async function complaintRoutes(app: FastifyInstance, opts: { tickets: Tic
     const result = await opts.tickets.openComplaint(req.body, actorOf(req), now());
     return reply.code(201).send(result);
   });
+  api.post('/api/complaints/match', {
+    schema: {
+      tags: ['complaints'], body: ComplaintInput, response: { 200: ComplaintReply },
+      description: 'Preview for the intake screen: the proactive tickets this complaint would match, each with the reason for its verdict; nothing is stored.',
+    },
+    onRequest: app.requireRole('dispatcher'),
+  }, async (req) => opts.tickets.previewComplaint(req.body, actorOf(req), now()));
 }

@@ -152,9 +152,15 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
     }
     const text = [b.description, b.address_string].filter((x) => x !== undefined && x.trim() !== '').join(' — ') || open311Services().find((x) => x.service_code === b.service_code)!.service_name;
     const ref = b.account_id ?? b.device_id;
+    // The requester's contact, kept on the complaint for the 回访 follow-up.
+    const name = [b.last_name, b.first_name].filter((x) => x !== undefined && x.trim() !== '').join(' ').slice(0, 100);
+    const contact = {
+      ...(name !== '' ? { name } : {}), ...(b.phone ? { phone: b.phone.slice(0, 32) } : {}), ...(b.email ? { email: b.email } : {}),
+    };
     const result = await opts.tickets.openComplaint({
       siteId: s.id, cellId, category: b.service_code, text: text.slice(0, 2000), source: 'app',
       ...(ref !== undefined ? { externalRef: `open311:${ref}`.slice(0, 100) } : {}),
+      ...(Object.keys(contact).length > 0 ? { contact } : {}),
     }, OPEN311_ACTOR, now());
     const notice = result.linked === null ? null : `已关联主动发现工单 ${result.linked.id}${result.preempted ? '（未诉先办）' : ''}`;
     return reply.code(201).send([{ service_request_id: result.ticket.id, service_notice: notice, account_id: b.account_id ?? null }]);

@@ -45,11 +45,27 @@ export function eventRef(e: IngestedEvent): EventRef {
 const iso = (ms: number): string => new Date(ms).toISOString();
 const cut = (s: string): string => (s.length > 500 ? `${s.slice(0, 497)}...` : s);
 
-export function eventEvidence(ref: EventRef, deviceId: string, summary: string): Evidence {
+type EvidenceDetail = NonNullable<Evidence['detail']>;
+
+/** The event's scalar fields, the ones describeEvent prints (the dashboard translates them). */
+export function eventFields(ref: EventRef): NonNullable<EvidenceDetail['fields']> {
+  const out: NonNullable<EvidenceDetail['fields']> = {};
+  for (const k in ref.data) {
+    if (k === 'snapshotUrl') continue;
+    const v = ref.data[k];
+    if (typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else if (typeof v === 'string') out[k] = v.slice(0, 200);
+  }
+  return out;
+}
+
+/** `detail` (cause and figures) travels beside the English `summary`, so any language can render it. */
+export function eventEvidence(ref: EventRef, deviceId: string, summary: string, detail: Omit<EvidenceDetail, 'fields'> = { cause: 'event' }): Evidence {
   const snap = ref.data.snapshotUrl;
   return {
     eventKey: ref.key, ts: iso(ref.ts), type: ref.type, deviceId, summary: cut(summary),
     ...(typeof snap === 'string' ? { snapshotUrl: snap } : {}),
+    detail: { ...detail, fields: eventFields(ref) },
   };
 }
 
@@ -57,8 +73,8 @@ export function eventEvidence(ref: EventRef, deviceId: string, summary: string):
  * Evidence of a clock-driven condition (silence). Its time is when the condition was met, not
  * when a tick noticed, so a replay after a restart produces the identical evidence.
  */
-export function clockEvidence(at: number, deviceId: string | undefined, summary: string): Evidence {
-  return { eventKey: `tick:${iso(at)}`, ts: iso(at), type: 'tick', ...(deviceId ? { deviceId } : {}), summary: cut(summary) };
+export function clockEvidence(at: number, deviceId: string | undefined, summary: string, detail?: EvidenceDetail): Evidence {
+  return { eventKey: `tick:${iso(at)}`, ts: iso(at), type: 'tick', ...(deviceId ? { deviceId } : {}), summary: cut(summary), ...(detail ? { detail } : {}) };
 }
 
 export function canOpenAt(c: CompiledRule, t: number): boolean {

@@ -51,6 +51,7 @@ export function ticketFromComplaint(input: ComplaintInput, ctx: ComplaintContext
       text: input.text,
       ...(input.externalRef !== undefined ? { externalRef: input.externalRef } : {}),
       reportedAt: input.reportedAt ?? toIso(now),
+      ...(input.contact !== undefined ? { contact: input.contact } : {}),
     },
   }, route, now, ctx.policy ?? DEFAULT_SLA_POLICY);
 }
@@ -141,6 +142,8 @@ function placeScore(index: GridIndex, complaintCell: string, ticketCell: string)
  */
 export function explainComplaintMatch(
   complaint: ComplaintLike, candidates: readonly Ticket[], index: GridIndex, now: EpochMs, windowMs = COMPLAINT_MATCH_WINDOW_MS,
+  /** The dispatcher's decision: link this eligible ticket instead, or (null) none; undefined = the best. */
+  prefer?: string | null,
 ): { match: ComplaintMatch | null; candidates: MatchCandidate[] } {
   const topics = complaintTopics(complaint.complaint?.text ?? '');
   const rules = topicRules(topics);
@@ -163,7 +166,7 @@ export function explainComplaintMatch(
     const onTopic = ruleIn(t.ruleId, rules);
     // Ruled out only when the ticket is known to be about something else; a custom rule of no
     // known topic stays eligible, behind any on-topic ticket.
-    if (rules.length > 0 && !onTopic && ruleIn(t.ruleId, KNOWN_RULES)) { out(t, `诉求内容与该工单（${t.ruleId ?? '无规则'}）不符`, `the complaint is about something else than this ticket (${t.ruleId ?? 'no rule'})`); continue; }
+    if (rules.length > 0 && !onTopic && ruleIn(t.ruleId, KNOWN_RULES)) { out(t, '诉求内容与该工单所报问题不符', `the complaint is about something else than this ticket (${t.ruleId ?? 'no rule'})`); continue; }
     const cell = index.cells.get(t.cellId);
     const lvl = cell === undefined ? ['网格', 'cell'] : LEVEL_LABEL[cell.level];
     const where = place === 3 ? ['同一网格', 'the same cell'] : place === 2 ? [`所在${lvl[0]}内`, `inside it (${lvl[1]})`] : [`覆盖整个${lvl[0]}`, `covers the whole ${lvl[1]}`];
@@ -183,6 +186,7 @@ export function explainComplaintMatch(
   };
   let best: (typeof judged)[number] | null = null;
   for (const j of judged) if (j.verdict === 'eligible' && (best === null || better(j.score, best.score))) best = j;
+  if (prefer !== undefined) best = prefer === null ? null : judged.find((j) => j.ticketId === prefer && j.verdict === 'eligible') ?? null;
   const list: MatchCandidate[] = judged.map((j) => ({ ticketId: j.ticketId, verdict: j === best ? 'chosen' : j.verdict, reason: j.reason }));
   if (best === null) return { match: null, candidates: list };
   const proactive = best.ticket;

@@ -16,7 +16,7 @@ export function unconfirmedResolutions(
     if (t.status !== 'resolved' || r?.awaitingDevice !== true || r.confirmBy === undefined || toMs(r.confirmBy) > now) continue;
     const reading = readingOf(t);
     const note = `device did not confirm the resolution by ${r.confirmBy}${reading ? `; it still reports ${reading}` : ''}: reopened (再派件)`;
-    out.push({ ticketId: t.id, action: { kind: 'reopen', note, version: t.version } });
+    out.push({ ticketId: t.id, action: { kind: 'reopen', note, version: t.version, reason: { code: 'device_not_confirmed', params: { confirmBy: r.confirmBy, ...(reading ? { reading } : {}) } } } });
   }
   return out;
 }

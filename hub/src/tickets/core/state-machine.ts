@@ -1,5 +1,5 @@
 import { MAX_TICKET_EVIDENCE } from '@shaobing/schemas';
-import type { AuditEntry, Evidence, Ticket, TicketChange } from '@shaobing/schemas';
+import type { AuditEntry, AuditReason, Evidence, Ticket, TicketChange } from '@shaobing/schemas';
 import { precheck, roleMayTake } from './permissions.ts';
 import { computeDeadlines, DEFAULT_SLA_POLICY, type SlaPolicy } from './sla.ts';
 import { toIso, type Actor, type ApplyResult, type EpochMs, type TicketAction, type TicketError } from './types.ts';
@@ -9,6 +9,8 @@ interface Change {
   next: Ticket;
   kind: ChangeKind;
   note?: string | undefined;
+  /** The note as data (translated by the dashboard); `note` stays the English line. */
+  reason?: AuditReason;
   /** Occurrences are not transitions: the evidence list records them, the audit would drown. */
   audit?: boolean;
   deadline?: 'respond' | 'resolve';
@@ -59,6 +61,7 @@ function finish(prev: Ticket | null, c: Change, action: TicketAction, actor: Act
   const audit: AuditEntry[] = c.audit === false ? [] : [{
     ticketId: next.id, at, actor: actor.id, action: action.kind, from, to: next.status,
     ...(c.note !== undefined ? { note: c.note } : {}),
+    ...(c.reason !== undefined ? { reason: c.reason } : {}),
   }];
   const event: TicketChange = {
     kind: c.kind, ticket: next, from, at, actor: actor.id,
@@ -100,6 +103,8 @@ export function applyAction(
   const needsNote = (): ApplyResult | null =>
     note === undefined ? fail('HUB_ERR_NOTE_REQUIRED', `${action.kind} needs a note`) : null;
   const done = (c: Change): ApplyResult => finish(ticket, c, action, actor, at);
+  const why = (code: AuditReason['code'], params?: AuditReason['params'], text = note): AuditReason =>
+    ({ code, ...(params !== undefined ? { params } : {}), ...(text !== undefined ? { text } : {}) });
   const t = ticket;
 
   switch (action.kind) {
@@ -116,7 +121,7 @@ export function applyAction(
     }
     case 'arrive':
       if (t.arrivedAt) return unchanged(t);
-      return done({ next: { ...t, arrivedAt: at }, kind: 'arrived', note: note ?? 'arrived on site (到场)' });
+      return done({ next: { ...t, arrivedAt: at }, kind: 'arrived', note: note ?? 'arrived on site (到场)', reason: why('arrived') });
     case 'comment':
       return needsNote() ?? done({ next: t, kind: 'comment', note });
     case 'resolve': {
@@ -134,14 +139,15 @@ export function applyAction(
         by: 'operator' as const, ...(note !== undefined ? { note } : {}), ...(action.photoUrl !== undefined ? { photoUrl: action.photoUrl } : {}),
         ...(photos.length > 0 ? { photos } : {}), ...proof,
       };
-      return done({ next: { ...t, status: 'resolved', resolvedAt: at, resolution }, kind: 'status', note: t.deviceVerifiable ? `${note ?? ''} (awaiting device confirmation)` : note });
+      return done({ next: { ...t, status: 'resolved', resolvedAt: at, resolution }, kind: 'status', note: t.deviceVerifiable ? `${note ?? ''} (awaiting device confirmation)` : note,
+        ...(t.deviceVerifiable ? { reason: why('awaiting_device') } : {}) });
     }
     case 'confirm_by_device': {
       const summary = action.evidence.summary.slice(0, 2000);
       const resolution = { ...t.resolution!, awaitingDevice: false, verification: 'device' as const };
       return done({
         next: { ...t, status: 'closed', closedAt: at, resolution, evidence: appendEvidence(t.evidence, action.evidence) },
-        kind: 'status', note: `device confirmed: ${summary}`,
+        kind: 'status', note: `device confirmed: ${summary}`, reason: why('device_confirmed', undefined, undefined),
       });
     }
     case 'resolve_by_device': {
@@ -149,15 +155,16 @@ export function applyAction(
       const resolution = { by: 'device' as const, ...(summary !== '' ? { note: summary } : {}), verification: 'device' as const };
       return done({
         next: { ...t, status: 'resolved', resolvedAt: at, resolution, evidence: appendEvidence(t.evidence, action.evidence) },
-        kind: 'status', note: summary || undefined,
+        kind: 'status', note: summary || undefined, reason: why('resolved_by_device', undefined, undefined),
       });
     }
     case 'rate': {
       const rated = action.rating;
       const label = note === undefined ? rated : `${rated}: ${note}`;
-      if (rated === 'unsatisfied') return done({ next: { ...reopenTicket(t, now, policy), rating: rated }, kind: 'status', note: label });
+      const reason = why('rated', { rating: rated });
+      if (rated === 'unsatisfied') return done({ next: { ...reopenTicket(t, now, policy), rating: rated }, kind: 'status', note: label, reason });
       const closedAt = t.status === 'closed' ? t.closedAt : at;
-      return done({ next: { ...t, status: 'closed', closedAt, rating: rated }, kind: 'status', note: label });
+      return done({ next: { ...t, status: 'closed', closedAt, rating: rated }, kind: 'status', note: label, reason });
     }
     case 'close':
       return done({ next: { ...t, status: 'closed', closedAt: at }, kind: 'status', note });
@@ -167,17 +174,19 @@ export function applyAction(
       if (action.evidence !== undefined) {
         next = { ...next, occurrences: t.occurrences + 1, evidence: appendEvidence(t.evidence, action.evidence) };
       }
-      return done({ next, kind: 'status', note: note ?? (action.evidence ? `recurred: ${action.evidence.summary}` : undefined) });
+      const reason = action.reason !== undefined ? action.reason
+        : action.evidence && note === undefined ? why('recurred') : undefined;
+      return done({ next, kind: 'status', note: note ?? (action.evidence ? `recurred: ${action.evidence.summary}` : undefined), ...(reason ? { reason } : {}) });
     }
     case 'request_dismiss': {
       const missing = needsNote();
       if (missing) return missing;
       const dismissal = { requestedBy: actor.id, requestedAt: at, reasonCategory: action.reasonCategory, note: note ?? '' };
-      return done({ next: { ...t, dismissal }, kind: 'dismissal', note: `${action.reasonCategory}: ${note ?? ''}` });
+      return done({ next: { ...t, dismissal }, kind: 'dismissal', note: `${action.reasonCategory}: ${note ?? ''}`, reason: why('dismiss_requested', { reason: action.reasonCategory }) });
     }
     case 'approve_dismiss': {
       const dismissal = { ...t.dismissal!, approvedBy: actor.id, approvedAt: at };
-      return done({ next: { ...t, status: 'dismissed', dismissal }, kind: 'status', note: note ?? t.dismissal!.reasonCategory });
+      return done({ next: { ...t, status: 'dismissed', dismissal }, kind: 'status', note: note ?? t.dismissal!.reasonCategory, reason: why('dismiss_approved', { reason: t.dismissal!.reasonCategory }) });
     }
     case 'reject_dismiss': {
       const missing = needsNote();
@@ -190,19 +199,20 @@ export function applyAction(
       const level = t.escalationLevel + 1;
       const notify = level === 1 ? t.ladder.community : t.ladder.street;
       const rung = level === 1 ? 'community (社区)' : 'street (街道, 吹哨报到)';
-      return done({ next: { ...t, escalationLevel: level, escalatedAt: at }, kind: 'escalated', note: note ?? `overdue: escalated to ${rung}`, notify });
+      return done({ next: { ...t, escalationLevel: level, escalatedAt: at }, kind: 'escalated', note: note ?? `overdue: escalated to ${rung}`, notify, reason: why('escalated', { level }) });
     }
     case 'add_occurrence':
       return done({ next: { ...t, occurrences: t.occurrences + 1, evidence: appendEvidence(t.evidence, action.evidence) }, kind: 'occurrence', audit: false });
     case 'sla_warn': {
       const flag = action.deadline === 'respond' ? 'warnedRespond' : 'warnedResolve';
       if (t[flag]) return unchanged(t);
-      return done({ next: { ...t, [flag]: true }, kind: 'sla_warning', deadline: action.deadline, note: `${action.deadline} deadline ${Math.round(policy.warnRatio * 100)} % elapsed (催办)` });
+      return done({ next: { ...t, [flag]: true }, kind: 'sla_warning', deadline: action.deadline, note: `${action.deadline} deadline ${Math.round(policy.warnRatio * 100)} % elapsed (催办)`,
+        reason: why('sla_warning', { deadline: action.deadline, percent: Math.round(policy.warnRatio * 100) }, undefined) });
     }
     case 'link': {
       if (t.linkedTicketIds.includes(action.ticketId)) return unchanged(t);
       const next = { ...t, linkedTicketIds: [...t.linkedTicketIds, action.ticketId], preempted: t.preempted || action.preempted === true };
-      return done({ next, kind: 'linked', note: `linked ${action.ticketId}` });
+      return done({ next, kind: 'linked', note: `linked ${action.ticketId}`, reason: why('linked', { ticketId: action.ticketId }, undefined) });
     }
   }
 }

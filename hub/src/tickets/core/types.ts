@@ -1,4 +1,5 @@
 import type {
+  AuditReason,
   Evidence, UserRole, Team, Rating, DismissReason, Ticket, AuditEntry, TicketChange, TicketErrorCode,
 } from '@shaobing/schemas';
 
@@ -46,7 +47,7 @@ export type OperatorTicketAction =
   /** Operators must give a note; the SLA sweep (system) may not. */
   | Base & { kind: 'escalate'; note?: string }
   /** Operators must give a note; a recurrence (system) brings evidence instead. */
-  | Base & { kind: 'reopen'; note?: string; evidence?: Evidence };
+  | Base & { kind: 'reopen'; note?: string; evidence?: Evidence; /** Why the system reopened it (再派件 by the sweep, 二次办理), as data. */ reason?: AuditReason };
 
 /** Actions only the hub itself takes. */
 export type SystemTicketAction =

@@ -43,6 +43,7 @@ export const absenceHandler: KindHandler<CompiledAbsence> = {
 function fire(c: CompiledAbsence, slot: Slot, dk: string, s: Subject, dev: DeviceContext, x: Sink): void {
   const seen = s.seen ?? 0;
   const what = [...c.activity].join('/');
-  const ev = clockEvidence(seen + c.forMs, dev.deviceId, `no ${what} for ${formatDuration(c.forMs, 'en')} (last at ${new Date(seen).toISOString()})`);
+  const ev = clockEvidence(seen + c.forMs, dev.deviceId, `no ${what} for ${formatDuration(c.forMs, 'en')} (last at ${new Date(seen).toISOString()})`,
+    { cause: 'absence', forMs: c.forMs, types: [...c.activity], lastAt: new Date(seen).toISOString() });
   startEpisode(x, slot, dk, s, openDecision(c, subjectCtx(c, dev, ''), ev, {}));
 }

@@ -31,7 +31,7 @@ export const countHandler: KindHandler<CompiledCount> = {
     if (i < 0 || !burstAround(times, i, c.minCount, c.windowMs) || !canOpenAt(c, t)) return;
     const count = countWithin(times, t, c.windowMs);
     const ref = eventRef(ev);
-    x.out.push(openDecision(c, subjectCtx(c, dev, parts), eventEvidence(ref, dev.deviceId, `${describeEvent(ref)} (${count} within ${c.windowMs} ms)`), { count, data: ev.data }));
+    x.out.push(openDecision(c, subjectCtx(c, dev, parts), eventEvidence(ref, dev.deviceId, `${describeEvent(ref)} (${count} within ${c.windowMs} ms)`, { cause: 'count', count, windowMs: c.windowMs }), { count, data: ev.data }));
   },
 
   /** Forgets subjects whose newest event has left the window. */

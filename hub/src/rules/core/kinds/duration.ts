@@ -63,7 +63,7 @@ function fire(c: CompiledDuration, slot: Slot, sk: string, s: Subject, x: Sink):
   const ctx = s.ctx;
   if (ev === undefined || ctx === undefined) return;
   const stops = c.stop.map((m) => m.type).join('/');
-  const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)} with no ${stops} for ${formatDuration(c.forMs, 'en')}`), { data: ev.data });
+  const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)} with no ${stops} for ${formatDuration(c.forMs, 'en')}`, { cause: 'no_stop', forMs: c.forMs, types: c.stop.map((m) => m.type) }), { data: ev.data });
   openRun(x, slot, sk, s, d);
 }
 

@@ -50,7 +50,7 @@ export const matchHandler: KindHandler<CompiledMatch> = {
     const at = s.last + c.quietMs;
     if (now < at) { slot.due[sk] = at; return; }
     delete slot.due[sk];
-    endEpisode(x, c, slot, sk, s, clockEvidence(at, s.open.deviceId, `no repeat for ${formatDuration(c.quietMs, 'en')}`));
+    endEpisode(x, c, slot, sk, s, clockEvidence(at, s.open.deviceId, `no repeat for ${formatDuration(c.quietMs, 'en')}`, { cause: 'quiet', forMs: c.quietMs }));
   },
 };
 

@@ -61,10 +61,11 @@ function fire(c: CompiledOffline, slot: Slot, sk: string, s: Subject, dev: Devic
   const why = s.will !== undefined && due < (s.seen ?? 0) + c.forMs
     ? `Last Will / offline status at ${new Date(s.will).toISOString()}; last message ${last}`
     : `no message for ${formatDuration(c.forMs, 'en')} (last ${last})`;
-  startEpisode(x, slot, sk, s, openDecision(c, subjectCtx(c, dev, ''), clockEvidence(due, dev.deviceId, why), {}));
+  const detail = { cause: 'offline' as const, forMs: c.forMs, lastAt: last };
+  startEpisode(x, slot, sk, s, openDecision(c, subjectCtx(c, dev, ''), clockEvidence(due, dev.deviceId, why, detail), {}));
 }
 
 function resolve(c: CompiledOffline, slot: Slot, sk: string, s: Subject, ev: IngestedEvent, dev: DeviceContext, x: Sink): void {
   const ref = eventRef(ev);
-  endEpisode(x, c, slot, sk, s, eventEvidence(ref, dev.deviceId, `back online: ${describeEvent(ref)}`), () => dedupKey(c, dev, ''));
+  endEpisode(x, c, slot, sk, s, eventEvidence(ref, dev.deviceId, `back online: ${describeEvent(ref)}`, { cause: 'back_online' }), () => dedupKey(c, dev, ''));
 }

@@ -62,7 +62,7 @@ function fire(c: CompiledThreshold, slot: Slot, sk: string, s: Subject, x: Sink)
   delete slot.due[sk];
   if (ev === undefined || ctx === undefined) return;
   const held = c.forMs > 0 ? ` held ${formatDuration(c.forMs, 'en')}` : '';
-  const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)}${held}`), {
+  const d = openDecision(c, ctx, eventEvidence(ev, ctx.dev, `${describeEvent(ev)}${held}`, c.forMs > 0 ? { cause: 'held', forMs: c.forMs } : { cause: 'event' }), {
     value: c.valueField === null ? undefined : ev.data[c.valueField], data: ev.data,
   });
   openRun(x, slot, sk, s, d);
