@@ -319,6 +319,10 @@ export const KpiSnapshot = Type.Object({
   complaintsPreempted: Type.Integer({ minimum: 0 }),
   /** 自动核销: cohort tickets the device cleared before anyone responded (not responses). Absent in reports stored before it existed. */
   autoResolved: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Resolutions of the cohort by proof (the 解决率 counts device + photo). Absent in reports stored before it existed. */
+  resolvedDevice: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedPhoto: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedUnverified: Type.Optional(Type.Integer({ minimum: 0 })),
   medianTimeToRespondMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   medianTimeToResolveMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   hotspots: Type.Array(Type.Object({ cellId: Id, count: Type.Integer({ minimum: 1 }) })),

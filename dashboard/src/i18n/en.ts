@@ -28,6 +28,7 @@ export const en: Record<MessageKey, string> = {
   'kpi.today': 'Today',
   'kpi.fraction': '{n}/{d}',
   'kpi.none': '—',
+  'kpi.proof': 'device {device} · photo {photo} · unverified {unverified}',
 
   'conn.live': 'Live',
   'conn.connecting': 'Connecting…',

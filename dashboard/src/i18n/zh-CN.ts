@@ -30,6 +30,7 @@ export const zhCN = {
   'kpi.today': '今日',
   'kpi.fraction': '{n}/{d}',
   'kpi.none': '—',
+  'kpi.proof': '设备核验 {device} · 照片佐证 {photo} · 未核验 {unverified}',
 
   'conn.live': '实时',
   'conn.connecting': '连接中…',
