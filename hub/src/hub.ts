@@ -243,7 +243,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(statsRoutes, { db });
   const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });
   live.start();
-  await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
+  await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }), workerScope: (u) => tickets.scopeOf({ username: u, role: 'worker' }) });
   await app.listen({ port: config.httpPort, host: config.httpHost });
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;
 

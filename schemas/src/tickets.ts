@@ -275,6 +275,8 @@ export const TicketDetail = Type.Object({
   audit: Type.Array(AuditEntry),
   attachments: Type.Optional(Type.Array(AttachmentInfo)),
   deliveries: Type.Optional(Type.Array(DeliveryInfo)),
+  /** Resolving it needs at least one photo (not device-verifiable and the site requires photos). */
+  photoRequired: Type.Optional(Type.Boolean()),
   /** Tickets in linkedTicketIds (complaints of a proactive ticket, or the proactive one of a complaint). */
   linked: Type.Array(Ticket),
 });

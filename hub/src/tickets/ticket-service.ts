@@ -7,7 +7,7 @@ import type { Db } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
 import {
-  allowedActions, applyAction, DEFAULT_SLA_POLICY, workerScope, workerSees,
+  allowedActions, applyAction, DEFAULT_SLA_POLICY, resolveNeedsPhoto, workerScope, workerSees,
   type Actor, type GridIndex, type OperatorTicketAction, type SlaPolicy, type WorkerScope,
 } from './core/index.ts';
 import { attachmentIdsOf, listAttachments } from './attachment-repo.ts';
@@ -170,7 +170,8 @@ export class TicketService {
     const [audit, linked, attachments, deliveries] = await Promise.all([
       auditOf(this.ctx.db, id), getTickets(this.ctx.db, ticket.linkedTicketIds), listAttachments(this.ctx.db, id), deliveriesOf(this.ctx.db, id),
     ]);
-    return { ticket, audit, linked, attachments, deliveries, allowedActions: this.allowedFor(ticket, actor) };
+    const photoRequired = resolveNeedsPhoto(ticket, this.ctx.registry.sites.get(ticket.siteId)?.resolvePhotoRequired ?? true);
+    return { ticket, audit, linked, attachments, deliveries, photoRequired, allowedActions: this.allowedFor(ticket, actor) };
   }
 
   /** The board list. Asking for a site you may not see is 403 (as for KPIs), not an empty page. */
