@@ -89,6 +89,8 @@ const ResolutionProof = {
 const FieldLoop = {
   /** 到场: when the worker reported being on site (the 见面率). */
   arrivedAt: Type.Optional(IsoOrNull),
+  /** 抢单: the workers this unassigned ticket was offered to; the first to accept takes it. */
+  offeredTo: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
 };
 
 export const Ticket = Type.Object({

@@ -7,7 +7,7 @@ import type { Db } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
 import {
-  allowedActions, applyAction, DEFAULT_SLA_POLICY, resolveNeedsPhoto, workerScope, workerSees,
+  allowedActions, applyAction, DEFAULT_SLA_POLICY, resolveNeedsPhoto, takenFrom, workerScope, workerSees,
   type Actor, type GridIndex, type OperatorTicketAction, type SlaPolicy, type WorkerScope,
 } from './core/index.ts';
 import { attachmentIdsOf, listAttachments } from './attachment-repo.ts';
@@ -119,6 +119,8 @@ export class TicketService {
       if (!res.changed) return t;
       const landed = await commitWrites(this.ctx.db, this.ctx.bus, [writeOf(t, res, action)], 'all', this.ctx.outbox);
       if (landed !== null) return res.ticket;
+      // 抢单: the write is conditional on the version, so of two accepts one lands; the other learns who won.
+      if (actor.role === 'worker' && action === 'accept') this.throwIfTaken(await getTicket(this.ctx.db, ticketId), actor);
       if (body.version !== undefined) break;
     }
     throw new HubError('HUB_ERR_CONFLICT', `ticket ${ticketId} changed while saving; reload and retry`);
@@ -196,8 +198,17 @@ export class TicketService {
     if (t === null || (actor.sites && !actor.sites.includes(t.siteId))) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
     if (actor.role === 'worker') {
       const scope = this.scopeOf(actor);
-      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) {
+        this.throwIfTaken(t, actor);
+        throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+      }
     }
     return t;
+  }
+
+  /** A worker offered the ticket (抢单) whom another beat to it: a clear 409 naming the winner. */
+  private throwIfTaken(t: Ticket | null, actor: TicketActor): void {
+    const winner = t === null ? null : takenFrom(t, actor.username);
+    if (winner !== null) throw new HubError('HUB_ERR_ALREADY_TAKEN', `ticket ${t!.id} was taken by ${winner}`);
   }
 }
