@@ -47,6 +47,7 @@ import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
 import { slaPolicyWith } from './tickets/core/index.ts';
 import { NotifyLoop } from './notify/delivery-loop.ts';
+import { SnapshotKeeper } from './tickets/snapshot-keeper.ts';
 import { directoryOf, outboxHook } from './notify/outbox.ts';
 import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
@@ -261,6 +262,12 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     deps: { mailer, mailFrom: config.notifyMailFrom, timeoutMs: 10_000, now: Date.now },
   });
   notify.start();
+  // Camera snapshots kept as evidence (off unless SNAPSHOT_ALLOW names hosts or networks).
+  const snapshots = new SnapshotKeeper({
+    db, bus, log: log.child({ component: 'snapshots' }), prom: metrics.registry,
+    policy: { allow: config.snapshotAllow, maxBytes: config.snapshotMaxBytes, timeoutMs: config.snapshotTimeoutMs },
+  });
+  snapshots.start();
   // SLA sweep, retention/aggregates and reports are cluster-once: they run where their lease is.
   await cluster.startLeases();
 
@@ -275,6 +282,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     await events.close();
     await rules.stop();               // evaluates what was committed, applies its decisions, snapshots state
     await cluster.stop();             // site engines drain and snapshot, then the leases are released
+    await snapshots.stop();           // fetches in flight (time-bounded) are recorded
     await deadLetters.close();
     await deviceState.close();        // last-seen of every device
     await app.close();
