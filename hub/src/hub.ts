@@ -265,7 +265,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   // Camera snapshots kept as evidence (off unless SNAPSHOT_ALLOW names hosts or networks).
   const snapshots = new SnapshotKeeper({
     db, bus, log: log.child({ component: 'snapshots' }), prom: metrics.registry,
-    policy: { allow: config.snapshotAllow, maxBytes: config.snapshotMaxBytes, timeoutMs: config.snapshotTimeoutMs },
+    policy: { allow: config.snapshotAllow ?? [], maxBytes: config.snapshotMaxBytes, timeoutMs: config.snapshotTimeoutMs },
   });
   snapshots.start();
   // SLA sweep, retention/aggregates and reports are cluster-once: they run where their lease is.
