@@ -79,6 +79,10 @@ export const HubConfig = Type.Object({
   notifyPollMs: Type.Integer({ minimum: 50, maximum: 60_000 }),
   notifyPublicUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
   open311ApiKey: Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Null()]),
+  // Camera snapshots kept as evidence (tickets/snapshot-fetch.ts): hosts/CIDRs allowed; empty = off.
+  snapshotAllow: Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 253 }), { minItems: 1, maxItems: 64 }), Type.Null()]),
+  snapshotMaxBytes: Type.Integer({ minimum: 1024, maximum: 5 * 1024 * 1024 }),
+  snapshotTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
 });
 export type HubConfig = Static<typeof HubConfig>;
 
@@ -119,6 +123,9 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   notifyPollMs: ['NOTIFY_POLL_MS', Number, 1000],
   notifyPublicUrl: ['NOTIFY_PUBLIC_URL', (v) => v || null, null],
   open311ApiKey: ['OPEN311_API_KEY', (v) => v || null, null],
+  snapshotAllow: ['SNAPSHOT_ALLOW', (v) => { const xs = v.split(',').map((x) => x.trim()).filter((x) => x !== ''); return xs.length > 0 ? xs : null; }, null],
+  snapshotMaxBytes: ['SNAPSHOT_MAX_BYTES', Number, 2 * 1024 * 1024],
+  snapshotTimeoutMs: ['SNAPSHOT_TIMEOUT_MS', Number, 5000],
   retentionDays: ['RETENTION_DAYS', Number, 400],
   deadLetterRetentionDays: ['DEAD_LETTER_RETENTION_DAYS', Number, 30],
   // Not JSON → the text itself, which fails validation with the variable named.

@@ -52,6 +52,7 @@ import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
 import { slaPolicyWith } from './tickets/core/index.ts';
 import { NotifyLoop } from './notify/delivery-loop.ts';
+import { SnapshotKeeper } from './tickets/snapshot-keeper.ts';
 import { directoryOf, outboxHook } from './notify/outbox.ts';
 import { createTransport } from 'nodemailer';
 import type { Db } from './store/db.ts';
@@ -219,6 +220,16 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
     loop.start();
     return loop;
   }, (l) => l.stop());
+  // Camera snapshots kept as evidence (off unless SNAPSHOT_ALLOW names hosts or networks);
+  // fetches in flight (time-bounded) are recorded on stop.
+  await units.start('camera snapshots', () => {
+    const keeper = new SnapshotKeeper({
+      db, bus, log: log.child({ component: 'snapshots' }), prom: metrics.registry,
+      policy: { allow: config.snapshotAllow ?? [], maxBytes: config.snapshotMaxBytes, timeoutMs: config.snapshotTimeoutMs },
+    });
+    keeper.start();
+    return keeper;
+  }, (k) => k.stop());
 
   const health = (): Health => {
     const ok = events.healthy;
@@ -272,7 +283,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(statsRoutes, { db });
   // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
   if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, log: log.child({ component: 'emqx-auth' }) });
-  await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }) });
+  await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }), workerScope: (u) => tickets.scopeOf({ username: u, role: 'worker' }) });
   // Stops first: no request starts against units that are stopping (requests in flight finish).
   await units.start('http', () => app.listen({ port: config.httpPort, host: config.httpHost }), () => app.close());
   const httpUrl = `${config.httpTls ? 'https' : 'http'}://${hostForUrl(config.httpHost)}:${(app.server.address() as AddressInfo).port}`;

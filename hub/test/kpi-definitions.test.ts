@@ -9,11 +9,13 @@ const D = Date.parse('2026-03-02T00:00:00.000Z');
 const P = { from: D, to: D + 24 * HOUR };
 const NOW = D + 25 * HOUR;
 
-const open = (at: number, over: Partial<Ticket> = {}): Ticket => makeTicket({ severity: 'normal', ...over }, at); // respond 2 h
+const open = (at: number, over: Partial<Ticket> = {}): Ticket => makeTicket({ severity: 'normal', deviceVerifiable: false, ...over }, at); // respond 2 h; a person's photo resolve is final
 const dispatch = (t: Ticket, at: number): Ticket => must(t, { kind: 'dispatch' }, DISPATCHER, at);
 const accept = (t: Ticket, at: number): Ticket => must(dispatch(t, at - MIN), { kind: 'accept' }, DISPATCHER, at);
-const resolve = (t: Ticket, at: number): Ticket => must(t, { kind: 'resolve', note: 'done' }, DISPATCHER, at);
-const byDevice = (t: Ticket, at: number): Ticket => must(t, { kind: 'resolve_by_device', evidence: evidence(9) }, SYSTEM, at);
+// With a photo: proven (photo-evidenced), so it counts in the 解决率 — the unproven kinds have their own test.
+const resolve = (t: Ticket, at: number): Ticket => must(t, { kind: 'resolve', note: 'done', photos: ['att-1'] }, DISPATCHER, at);
+// A bin's own sensor clears it: a device-verifiable ticket.
+const byDevice = (t: Ticket, at: number): Ticket => must({ ...t, deviceVerifiable: true }, { kind: 'resolve_by_device', evidence: evidence(9) }, SYSTEM, at);
 
 describe('响应率 counts only people (DESIGN §7)', () => {
   it('161 device self-resolutions are 自动核销, not 161/161 = 100 % responses', () => {

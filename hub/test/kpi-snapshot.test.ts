@@ -7,9 +7,11 @@ const D = Date.parse('2026-03-02T00:00:00.000Z');
 const P = { from: D, to: D + 24 * HOUR };
 const NOW = D + 25 * HOUR; // the daily report runs at 01:00 the next day
 
-const opened = (at: number, over: Partial<Ticket>): Ticket => makeTicket({ severity: 'normal', ...over }, at);
+// Not device-verifiable by default, so a person's resolve with a photo is final (photo-evidenced).
+const opened = (at: number, over: Partial<Ticket>): Ticket => makeTicket({ severity: 'normal', deviceVerifiable: false, ...over }, at);
 const accept = (t: Ticket, at: number): Ticket => must(must(t, { kind: 'dispatch' }, DISPATCHER, at - MIN), { kind: 'accept' }, DISPATCHER, at);
-const resolve = (t: Ticket, at: number): Ticket => must(t, { kind: 'resolve', note: 'done' }, DISPATCHER, at);
+// With a photo: proven (photo-evidenced), so it counts in the 解决率 — the unproven kinds have their own test.
+const resolve = (t: Ticket, at: number): Ticket => must(t, { kind: 'resolve', note: 'done', photos: ['att-1'] }, DISPATCHER, at);
 const rateIt = (t: Ticket, rating: Ticket['rating'] & string, at: number): Ticket => must(t, { kind: 'rate', rating }, DISPATCHER, at);
 
 /** A day of work, every figure below worked out by hand (normal SLA: respond 2 h). */
@@ -23,7 +25,7 @@ function day(): Ticket[] {
   const f = rateIt(resolve(accept(opened(D + 9 * HOUR, { cellId: 'U1', assigneeId: 'w-u1', origin: 'complaint' }), D + 9.5 * HOUR), D + 11 * HOUR), 'unsatisfied', D + 12 * HOUR);
   let g = must(opened(D + 10 * HOUR, { cellId: 'U3', assigneeId: 'w-sec' }), { kind: 'request_dismiss', reasonCategory: 'false_alarm', note: 'x' }, DISPATCHER, D + 10.2 * HOUR);
   g = must(g, { kind: 'approve_dismiss' }, SUPERVISOR, D + 10.5 * HOUR);
-  const h = must(opened(D + 13 * HOUR, { cellId: 'U2', assigneeId: 'w-clean' }), { kind: 'resolve_by_device', evidence: evidence(1) }, SYSTEM, D + 13 * HOUR + 20 * MIN);
+  const h = must(opened(D + 13 * HOUR, { cellId: 'U2', assigneeId: 'w-clean', deviceVerifiable: true }), { kind: 'resolve_by_device', evidence: evidence(1) }, SYSTEM, D + 13 * HOUR + 20 * MIN);
   return [a, b, c, d, e, f, g, h];
 }
 

@@ -12,6 +12,7 @@ export const API_ERRORS = {
   HUB_ERR_UNKNOWN_DEVICE: [404, 'no such device'],
   HUB_ERR_ILLEGAL_TRANSITION: [409, 'this action is not allowed in the ticket\'s current state'],
   HUB_ERR_CONFLICT: [409, 'changed by someone else; reload and retry'],
+  HUB_ERR_ALREADY_TAKEN: [409, 'another worker took this ticket first (抢单)'],
   // Tickets (TICKET_ERROR_CODES in tickets.ts; a stale `version` maps to HUB_ERR_CONFLICT).
   HUB_ERR_TICKET_NOT_FOUND: [404, 'no such ticket'],
   HUB_ERR_TICKET_EXISTS: [409, 'the ticket already exists'],

@@ -56,8 +56,14 @@ export const KpiFigures = Type.Object({
   autoResolved: Int,
   /** autoResolved / (cohort − dismissed). */
   autoResolvedShare: Rate,
-  /** 解决率 = resolved or closed / (cohort − dismissed). */
+  /** 解决率 = resolved or closed with proof (device-verified or photo-evidenced) / (cohort − dismissed). */
   resolutionRate: Rate,
+  /** Resolutions of the cohort by proof: the device confirmed (or cleared) it … */
+  resolvedDevice: Int,
+  /** … a person resolved it with photo evidence … */
+  resolvedPhoto: Int,
+  /** … or neither (incl. a manual resolve still awaiting its device): not in the 解决率. */
+  resolvedUnverified: Int,
   /** 满意率 = 满意 + 基本满意 / rated (latest rating). */
   satisfactionRate: Rate,
   /** 双是率 = 双是 / followed up (latest follow-up). */
@@ -88,7 +94,7 @@ export type KpiFigures = Static<typeof KpiFigures>;
 export const KPI_DRILLS = [
   'tickets', 'dismissed', 'respondMet', 'respondMissed', 'autoResolved', 'resolved', 'unresolved',
   'satisfied', 'unsatisfied', 'doubleYes', 'notDoubleYes', 'doubleNo', 'visited', 'notVisited',
-  'complaints', 'preempted', 'open', 'overdue',
+  'complaints', 'preempted', 'open', 'overdue', 'resolvedDevice', 'resolvedPhoto', 'resolvedUnverified',
 ] as const;
 export const KpiDrillName = lit(KPI_DRILLS);
 export type KpiDrillName = Static<typeof KpiDrillName>;

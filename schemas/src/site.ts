@@ -77,6 +77,9 @@ export const Worker = Type.Object({
   passwordHash: Type.Optional(PasswordHash),
   /** Where this worker's notifications go (DESIGN §6 outbox). */
   notify: Type.Optional(Type.Array(NotifyChannel, { maxItems: 8 })),
+  /** Usual position (抢单 ranks workers of the same grid distance by metres from the device). */
+  lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+  lng: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
 }, { additionalProperties: false });
 export type Worker = Static<typeof Worker>;
 
@@ -119,6 +122,11 @@ export const Site = Type.Object({
   notify: Type.Optional(SiteNotify),
   /** A worker's manual resolve of a ticket its device cannot verify needs a photo (default true). */
   resolvePhotoRequired: Type.Optional(Type.Boolean()),
+  /**
+   * 抢单: tickets of a category (key, e.g. "sanitation") are offered to this many nearest workers
+   * of its team instead of one assignee; the first to accept takes it. Absent = assign as usual.
+   */
+  offerNearest: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z_]+$' }), Type.Integer({ minimum: 2, maximum: 20 }))),
 }, { additionalProperties: false });
 export type Site = Static<typeof Site>;
 

@@ -98,6 +98,8 @@ const ResolutionProof = {
 const FieldLoop = {
   /** 到场: when the worker reported being on site (the 见面率). */
   arrivedAt: Type.Optional(IsoOrNull),
+  /** 抢单: the workers this unassigned ticket was offered to; the first to accept takes it. */
+  offeredTo: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 20 })),
 };
 
 export const Ticket = Type.Object({
@@ -307,6 +309,8 @@ export const TicketDetail = Type.Object({
   audit: Type.Array(AuditEntry),
   attachments: Type.Optional(Type.Array(AttachmentInfo)),
   deliveries: Type.Optional(Type.Array(DeliveryInfo)),
+  /** Resolving it needs at least one photo (not device-verifiable and the site requires photos). */
+  photoRequired: Type.Optional(Type.Boolean()),
   /** Tickets in linkedTicketIds (complaints of a proactive ticket, or the proactive one of a complaint). */
   linked: Type.Array(Ticket),
 });
@@ -351,6 +355,10 @@ export const KpiSnapshot = Type.Object({
   complaintsPreempted: Type.Integer({ minimum: 0 }),
   /** 自动核销: cohort tickets the device cleared before anyone responded (not responses). Absent in reports stored before it existed. */
   autoResolved: Type.Optional(Type.Integer({ minimum: 0 })),
+  /** Resolutions of the cohort by proof (the 解决率 counts device + photo). Absent in reports stored before it existed. */
+  resolvedDevice: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedPhoto: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedUnverified: Type.Optional(Type.Integer({ minimum: 0 })),
   medianTimeToRespondMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   medianTimeToResolveMs: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
   hotspots: Type.Array(Type.Object({ cellId: Id, count: Type.Integer({ minimum: 1 }) })),

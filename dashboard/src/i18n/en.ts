@@ -28,6 +28,7 @@ export const en: Record<MessageKey, string> = {
   'kpi.today': 'Today',
   'kpi.fraction': '{n}/{d}',
   'kpi.none': '—',
+  'kpi.proof': 'device {device} · photo {photo} · unverified {unverified}',
 
   'conn.live': 'Live',
   'conn.connecting': 'Connecting…',
@@ -92,6 +93,9 @@ export const en: Record<MessageKey, string> = {
   'detail.device': 'Device',
   'detail.timeline': 'Timeline',
   'detail.photos': 'Photos',
+  'detail.photoRequired': 'Photo (required to resolve)',
+  'detail.photoOptional': 'Photo (optional)',
+  'detail.uploaded': '{n} photo(s) attached',
   'detail.deliveries': 'Notifications',
   'detail.evidence': 'Evidence',
   'detail.noEvidence': 'No evidence',

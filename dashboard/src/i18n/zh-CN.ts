@@ -30,6 +30,7 @@ export const zhCN = {
   'kpi.today': '今日',
   'kpi.fraction': '{n}/{d}',
   'kpi.none': '—',
+  'kpi.proof': '设备核验 {device} · 照片佐证 {photo} · 未核验 {unverified}',
 
   'conn.live': '实时',
   'conn.connecting': '连接中…',
@@ -94,6 +95,9 @@ export const zhCN = {
   'detail.device': '设备',
   'detail.timeline': '处理记录',
   'detail.photos': '现场照片',
+  'detail.photoRequired': '现场照片（办结必传）',
+  'detail.photoOptional': '现场照片（可选）',
+  'detail.uploaded': '已上传 {n} 张照片',
   'detail.deliveries': '通知送达',
   'detail.evidence': '证据',
   'detail.noEvidence': '无证据',

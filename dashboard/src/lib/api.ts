@@ -1,5 +1,5 @@
 import type {
-  DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
+  AttachmentInfo, DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
   Ticket, TicketActionReply, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
   ComplaintInput, FollowUp, FollowUpBody, Localized, ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning,
 } from './contract.ts';
@@ -56,6 +56,12 @@ export class Api {
   /** The acted-on ticket and what the caller may do next (TicketActionReply). */
   act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<TicketActionReply> {
     return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/${actionPath(action)}`, undefined, body);
+  }
+  /** Photo evidence (multipart, field `file`); its id goes in `photos` when resolving. */
+  upload(id: string, file: Blob, name = 'photo'): Promise<AttachmentInfo> {
+    const fd = new FormData();
+    fd.append('file', file, name);
+    return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/attachments`, undefined, fd);
   }
   grid(siteId: string): Promise<GridView> { return this.get('/api/grid', { siteId }); }
   devices(siteId?: string): Promise<{ items: DeviceView[] }> { return this.get('/api/devices', { siteId }); }
@@ -117,8 +123,9 @@ export class Api {
     try {
       res = await fetch(this.base + path + queryString(query), {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(auth && this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        // FormData sets its own multipart content type (with the boundary).
+        headers: { ...(body !== undefined && !(body instanceof FormData) ? { 'content-type': 'application/json' } : {}), ...(auth && this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
       });
     } catch (err) {
       throw new ApiError(0, 'NETWORK', err instanceof Error ? err.message : String(err));

@@ -10,6 +10,7 @@ export {
   type Ticket, type TicketStatus, type TicketDetail, type AuditEntry, type KpiSnapshot, type Rate, type OperatorAction,
   type DispatchBody, type AcceptBody, type CommentBody, type ResolveBody, type RateBody, type RequestDismissBody,
   type ApproveDismissBody, type RejectDismissBody, type EscalateBody, type ReopenBody, type Rating, type DismissReason,
+  type AttachmentInfo,
 } from '../../../schemas/src/tickets.ts';
 export { FAMILY_DEFINITIONS } from '../../../schemas/src/families/index.ts';
 export type { StoredEvent, DeviceView } from '../../../schemas/src/api.ts';

@@ -28,3 +28,16 @@ export function shortDuration(ms: number): string {
   if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
+
+/**
+ * The list after live ticket changes: each ticket replaces an older version of itself or
+ * joins the list (the hub sends a worker only tickets they may see); re-sorted for the phone.
+ */
+export function mergeLive(list: readonly Ticket[], changed: readonly Ticket[]): Ticket[] {
+  const byId = new Map(list.map((t) => [t.id, t]));
+  for (const t of changed) {
+    const had = byId.get(t.id);
+    if (had === undefined || had.version < t.version) byId.set(t.id, t);
+  }
+  return sortForPhone([...byId.values()]);
+}

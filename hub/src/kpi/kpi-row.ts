@@ -5,6 +5,14 @@ import type { KpiRow } from './kpi-repo.ts';
 
 const EMPTY = { 'zh-CN': '', en: '' };
 
+/** The resolution's proof as kpi/core verificationOf reads it (photo ids stand in as placeholders). */
+function resolutionOf(by: 'device' | 'operator', f: KpiFacts): NonNullable<KpiTicket['resolution']> {
+  return {
+    by, ...(f.verification !== null ? { verification: f.verification } : {}), ...(f.awaitingDevice ? { awaitingDevice: true } : {}),
+    ...(f.photos > 0 ? { photos: Array.from({ length: f.photos }, (_, i) => `photo-${i}`) } : {}),
+  };
+}
+
 /**
  * A ticket as the KPI core sees it, built from the columns (kpi-repo kpiRows) instead of
  * the jsonb document: every field kpi/core reads is real — state, origin, rating, pre-emption,
@@ -22,7 +30,7 @@ export function ticketForKpi(r: KpiRow, facts?: KpiFacts): KpiTicket {
     respondBy: r.respondBy, resolveBy: r.resolveBy, warnedRespond: false, warnedResolve: false,
     ...(r.rating !== null ? { rating: r.rating } : {}), reopenCount: 0, linkedTicketIds: [], preempted: r.preempted, version: 1,
     // Who resolved it, the arrival and the follow-up decide 响应率, 自动核销, 见面率 and 双是率.
-    ...(facts?.resolvedBy ? { resolution: { by: facts.resolvedBy } } : {}),
+    ...(facts?.resolvedBy ? { resolution: resolutionOf(facts.resolvedBy, facts) } : {}),
     arrivedAt: facts?.arrivedAt ?? null,
     followUp: facts?.followUp ?? null,
   };

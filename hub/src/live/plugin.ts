@@ -9,6 +9,8 @@ import { HubError } from '../errors.ts';
 import type { Registry } from '../site/registry.ts';
 import type { LiveFeed } from './feed.ts';
 import type { LiveSession } from './session.ts';
+import type { WorkerScope } from '../tickets/core/index.ts';
+import { workerEntryFilter } from './worker-filter.ts';
 
 export interface LivePluginOptions {
   /** The running feed; its owner (hub.ts) starts and stops it. */
@@ -17,6 +19,8 @@ export interface LivePluginOptions {
   log: Logger;
   /** Keep-alive ping period (default 30 s). */
   pingIntervalMs?: number;
+  /** A grid worker's scope (tickets' scopeOf); without it worker tokens are refused. */
+  workerScope?: (username: string) => WorkerScope | undefined;
 }
 
 // Close codes: schemas/src/live.ts (the dashboard reads the same table).
@@ -42,6 +46,7 @@ export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions):
   });
 
   const claimsOf = new WeakMap<FastifyRequest, OperatorClaims & { exp?: number }>();
+  const scopeOf = new WeakMap<FastifyRequest, WorkerScope>();
 
   app.withTypeProvider<TypeBoxTypeProvider>().get('/ws', {
     websocket: true,
@@ -56,13 +61,20 @@ export async function livePlugin(app: FastifyInstance, opts: LivePluginOptions):
         throw new HubError('HUB_ERR_UNAUTHORIZED', 'token invalid or expired');
       }
       // Same rule as the REST API: an operator removed from the site file loses access at once.
-      if (!opts.registry.operator(claims.sub)) throw new HubError('HUB_ERR_UNAUTHORIZED');
+      if (claims.role === 'worker') {
+        // A grid worker gets the tickets they may see, nothing else (worker-filter.ts).
+        const scope = opts.registry.account(claims.sub)?.role === 'worker' ? opts.workerScope?.(claims.sub) : undefined;
+        if (scope === undefined) throw new HubError('HUB_ERR_UNAUTHORIZED');
+        scopeOf.set(req, scope);
+      } else if (!opts.registry.operator(claims.sub)) throw new HubError('HUB_ERR_UNAUTHORIZED');
       claimsOf.set(req, claims);
     },
   }, (socket: WebSocket, req: FastifyRequest) => {
     const claims = claimsOf.get(req);
     if (!claims) return socket.close(CLOSE_FORBIDDEN, 'unauthorised');
     const session = feed.attach(socket, { username: claims.sub, sites: claims.sites ?? null });
+    const scope = scopeOf.get(req);
+    if (scope !== undefined) session.restrict(workerEntryFilter(scope));
     const slog = log.child({ operator: claims.sub });
     slog.debug('live client connected');
 

@@ -38,6 +38,8 @@ export class LiveSession {
   private behindSince: number | null = null;
   private siteFilter: Set<string> | null;
   private familyFilter: Set<Family> | null = null;
+  /** A further narrowing that the client cannot widen (a grid worker's tickets: worker-filter.ts). */
+  private only: ((e: RingEntry) => boolean) | null = null;
   framesSent = 0;
   messagesSent = 0;
   resets = 0;
@@ -52,6 +54,11 @@ export class LiveSession {
   }
 
   get behind(): boolean { return this.behindSince !== null; }
+
+  /** Limits the stream to entries `only` accepts, for the life of the session. Call before resume. */
+  restrict(only: (e: RingEntry) => boolean): void {
+    this.only = only;
+  }
 
   hello(at: string): void {
     const frame: LiveHello = {
@@ -133,7 +140,7 @@ export class LiveSession {
     // A street-wide snapshot (siteId null) is only for operators who see every site.
     if (e.siteId === null && this.opts.sites !== null) return false;
     if (this.familyFilter && e.family !== null && !this.familyFilter.has(e.family)) return false;
-    return true;
+    return this.only === null || this.only(e);
   }
 
   private reset(reason: ResetReason, at: string): void {

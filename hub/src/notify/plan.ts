@@ -7,7 +7,7 @@ import type { NotifyPayload, OutboxRow } from './outbox-repo.ts';
  * (社区) and for critical tickets, the street's group at level 2 (街道, 吹哨报到); the global
  * channels (NOTIFY_WEBHOOK_URL) get everything. Quiet hours hold everything but critical.
  */
-export const NOTIFY_EVENTS = ['dispatched', 'sla_warning', 'overdue', 'escalated', 'reopened', 'critical_opened'] as const;
+export const NOTIFY_EVENTS = ['dispatched', 'sla_warning', 'overdue', 'escalated', 'reopened', 'critical_opened', 'offered', 'taken'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 export interface NotifyDirectory {
@@ -25,18 +25,22 @@ export interface NotifyDirectory {
 export const GROUP_WINDOW_MS = 2000;
 
 const LABEL: Record<NotifyEvent, string> = {
-  dispatched: '派单', sla_warning: '催办', overdue: '超时升级', escalated: '升级求助', reopened: '再派件', critical_opened: '紧急工单',
+  dispatched: '派单', sla_warning: '催办', overdue: '超时升级', escalated: '升级求助', reopened: '再派件', critical_opened: '紧急工单', offered: '抢单', taken: '已被抢',
 };
 
 /** The notification a change means, if any. */
 export function eventOf(c: TicketChange, action: string): NotifyEvent | null {
-  if (c.kind === 'opened') return c.ticket.severity === 'critical' ? 'critical_opened' : null;
+  if (c.kind === 'opened') return c.ticket.severity === 'critical' ? 'critical_opened' : offered(c.ticket).length > 0 ? 'offered' : null;
   if (c.kind === 'sla_warning') return 'sla_warning';
   if (c.kind === 'escalated') return c.actor.startsWith('system:') ? 'overdue' : 'escalated';
   if (c.kind === 'status' && c.ticket.status === 'reopened') return 'reopened';
   if (c.kind === 'status' && action === 'dispatch') return 'dispatched';
+  // 抢单: the first accept of an offered ticket; the others are told it is gone.
+  if (c.kind === 'status' && action === 'accept' && offered(c.ticket).length > 0 && c.from !== 'accepted') return 'taken';
   return null;
 }
+
+const offered = (t: Ticket): readonly string[] => t.offeredTo ?? [];
 
 /** Minutes from `now` until quiet hours end, or 0 when not in them (windows may wrap midnight). */
 export function quietMinutesLeft(now: number, tz: string, q: { from: string; to: string } | undefined): number {
@@ -74,7 +78,10 @@ export function planNotifications(c: TicketChange, action: string, dir: NotifyDi
   const add = (recipient: string, channels: readonly NotifyChannel[]) => {
     for (const channel of channels) rows.push({ ticketId: t.id, siteId: t.siteId, event, severity, recipient, channel, payload, dueAt, createdAt });
   };
-  if (t.assigneeId !== undefined) add(t.assigneeId, dir.workerChannels(t.siteId, t.assigneeId));
+  if (t.assigneeId !== undefined && event !== 'taken') add(t.assigneeId, dir.workerChannels(t.siteId, t.assigneeId));
+  // 抢单: an offer goes to every worker offered it (a critical one too); "taken" to the others.
+  if (event === 'offered' || event === 'critical_opened') for (const w of offered(t)) add(w, dir.workerChannels(t.siteId, w));
+  if (event === 'taken') for (const w of offered(t).filter((id) => id !== t.assigneeId)) add(w, dir.workerChannels(t.siteId, w));
   const level = t.escalationLevel;
   const wantsCommunity = ((event === 'overdue' || event === 'escalated') && level >= 1) || event === 'critical_opened';
   const wantsStreet = (event === 'overdue' || event === 'escalated') && level >= 2;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SiteFile, Validator, type SiteFile as SiteFileT } from '@shaobing/schemas';
+import { CATEGORIES, SiteFile, Validator, type SiteFile as SiteFileT } from '@shaobing/schemas';
 
 export class SiteFileError extends Error {}
 
@@ -55,6 +55,9 @@ function crossReferenceProblem(file: SiteFileT): string | null {
         if (seen.has(p.id)) return `/sites/${s}/grid/${i}/parentId: cycle through "${p.id}"`;
         seen.add(p.id);
       }
+    }
+    for (const c of Object.keys(site.offerNearest ?? {})) {
+      if (!(CATEGORIES as readonly string[]).includes(c)) return `/sites/${s}/offerNearest/${c}: unknown category (one of ${CATEGORIES.join(', ')})`;
     }
     const principals = new Set<string>();
     for (const [i, gw] of site.gateways.entries()) {

@@ -22,6 +22,9 @@ export interface DeviceRecord {
   communityId?: string;
   elderlyCare: boolean;
   locationLabel: string;
+  /** Coordinates from the site file (抢单 ranks nearby workers by them). */
+  lat?: number;
+  lng?: number;
   secretHash?: string;
   gatewayId?: string;
   ports?: number;
@@ -123,6 +126,7 @@ export class Registry {
     if (d.secretHash) rec.secretHash = d.secretHash;
     if (d.gatewayId) rec.gatewayId = d.gatewayId;
     if (d.ports) rec.ports = d.ports;
+    if (d.location.lat !== undefined && d.location.lng !== undefined) { rec.lat = d.location.lat; rec.lng = d.location.lng; }
     return rec;
   }
 }

@@ -1,5 +1,5 @@
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
-import { applyAction, planDecision } from './core/index.ts';
+import { applyAction, planDecision, type OfferPlace } from './core/index.ts';
 import { isUniqueViolation, type TicketContext } from './context.ts';
 import { lastResolvedByDedup, liveByDedup, loadByWorker } from './ticket-repo.ts';
 import { commitWrites, writeOf } from './ticket-writer.ts';
@@ -33,6 +33,15 @@ const seen = (t: Ticket | null, eventKey: string): boolean => t !== null && t.ev
  * holds (among the last MAX_TICKET_EVIDENCE kept) is ignored, so a batch re-sent after a crash
  * or a store error, or the same event seen by two hub processes, counts nothing twice.
  */
+/** 抢单 for a new ticket of this decision: the site's N for its category, at the device's place. */
+function offerOf(ctx: TicketContext, d: RuleDecision): { nearest: number; place: OfferPlace } | undefined {
+  if (d.kind !== 'open') return undefined;
+  const nearest = ctx.registry.sites.get(d.siteId)?.offerNearest?.[d.category];
+  if (nearest === undefined) return undefined;
+  const dev = d.deviceId !== undefined ? ctx.registry.device(d.siteId, d.deviceId) : undefined;
+  return { nearest, place: { cellId: d.cellId, lat: dev?.lat, lng: dev?.lng } };
+}
+
 export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: number): Promise<DecisionOutcome> {
   const index = ctx.indexes.get(d.siteId);
   if (index === undefined) {
@@ -50,8 +59,9 @@ export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: nu
     const locationLabel = d.kind === 'open'
       ? (d.deviceId !== undefined ? ctx.registry.device(d.siteId, d.deviceId)?.locationLabel : undefined) ?? index.cells.get(d.cellId)?.name ?? d.cellId
       : '';
+    const offer = opening ? offerOf(ctx, d) : undefined;
     const plan = planDecision(d, {
-      active, recent, newId: ctx.newId(now), locationLabel, index, policy: ctx.policy, ...(load ? { load } : {}),
+      active, recent, newId: ctx.newId(now), locationLabel, index, policy: ctx.policy, ...(load ? { load } : {}), ...(offer ? { offer } : {}),
     }, now);
     if (plan.kind === 'ignore') {
       ctx.log.debug({ dedupKey: d.dedupKey, reason: plan.reason }, 'decision ignored');

@@ -39,7 +39,8 @@ export async function openComplaint(ctx: TicketContext, input: ComplaintInput, o
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const load = await loadByWorker(ctx.db, input.siteId);
-    const ticket = ticketFromComplaint(input, { newId: ctx.newId(now), index, load, policy: ctx.policy }, now);
+    const offerNearest = ctx.registry.sites.get(input.siteId)?.offerNearest?.[input.category];
+    const ticket = ticketFromComplaint(input, { newId: ctx.newId(now), index, load, policy: ctx.policy, ...(offerNearest !== undefined ? { offerNearest } : {}) }, now);
     const opened = applyAction(null, { kind: 'open', ticket }, { id: operator, role: 'system' }, now, ctx.policy);
     if (!opened.ok) throw hubErrorOf(opened.error);
     let own: TicketWrite = writeOf(null, opened, 'open');

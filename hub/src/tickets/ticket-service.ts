@@ -7,7 +7,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
 import {
-  allowedActions, applyAction, DEFAULT_SLA_POLICY, workerScope, workerSees,
+  allowedActions, applyAction, DEFAULT_SLA_POLICY, resolveNeedsPhoto, takenFrom, workerScope, workerSees,
   type Actor, type GridIndex, type OperatorTicketAction, type SlaPolicy, type WorkerScope,
 } from './core/index.ts';
 import { attachmentIdsOf, listAttachments } from './attachment-repo.ts';
@@ -132,6 +132,8 @@ export class TicketService {
       if (!res.changed) return t;
       const landed = await commitWrites(this.ctx.db, this.ctx.bus, [writeOf(t, res, action)], 'all', this.ctx.outbox);
       if (landed !== null) return res.ticket;
+      // 抢单: the write is conditional on the version, so of two accepts one lands; the other learns who won.
+      if (actor.role === 'worker' && action === 'accept') this.throwIfTaken(await getTicket(this.ctx.db, ticketId), actor);
       if (body.version !== undefined) break;
     }
     throw new HubError('HUB_ERR_CONFLICT', `ticket ${ticketId} changed while saving; reload and retry`);
@@ -189,7 +191,8 @@ export class TicketService {
     const [audit, linked, attachments, deliveries] = await Promise.all([
       auditOf(this.ctx.db, id), getTickets(this.ctx.db, ticket.linkedTicketIds), listAttachments(this.ctx.db, id), deliveriesOf(this.ctx.db, id),
     ]);
-    return { ticket, audit, linked, attachments, deliveries, allowedActions: this.allowedFor(ticket, actor) };
+    const photoRequired = resolveNeedsPhoto(ticket, this.ctx.registry.sites.get(ticket.siteId)?.resolvePhotoRequired ?? true);
+    return { ticket, audit, linked, attachments, deliveries, photoRequired, allowedActions: this.allowedFor(ticket, actor) };
   }
 
   /** The board list. Asking for a site you may not see is 403 (as for KPIs), not an empty page. */
@@ -214,8 +217,17 @@ export class TicketService {
     if (t === null || (actor.sites && !actor.sites.includes(t.siteId))) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
     if (actor.role === 'worker') {
       const scope = this.scopeOf(actor);
-      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) {
+        this.throwIfTaken(t, actor);
+        throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
+      }
     }
     return t;
+  }
+
+  /** A worker offered the ticket (抢单) whom another beat to it: a clear 409 naming the winner. */
+  private throwIfTaken(t: Ticket | null, actor: TicketActor): void {
+    const winner = t === null ? null : takenFrom(t, actor.username);
+    if (winner !== null) throw new HubError('HUB_ERR_ALREADY_TAKEN', `ticket ${t!.id} was taken by ${winner}`);
   }
 }

@@ -19,7 +19,7 @@ export interface Acc {
 const emptyDrill = (): KpiDrill => ({
   tickets: [], dismissed: [], respondMet: [], respondMissed: [], autoResolved: [], resolved: [], unresolved: [],
   satisfied: [], unsatisfied: [], doubleYes: [], notDoubleYes: [], doubleNo: [], visited: [], notVisited: [],
-  complaints: [], preempted: [], open: [], overdue: [],
+  complaints: [], preempted: [], open: [], overdue: [], resolvedDevice: [], resolvedPhoto: [], resolvedUnverified: [],
 });
 
 export const newAcc = (): Acc => ({ drill: emptyDrill(), proactive: 0, respondMs: [], resolveMs: [] });
@@ -31,7 +31,7 @@ export function rate(numerator: number, denominator: number): Rate {
 /**
  * Adds one ticket to a group (definitions in definitions.ts):
  * - 响应率: in the period its outcome became known (responseOutcome); 自动核销 and dismissed out.
- * - cohort figures (opened in the period): 剔除, 解决率, 满意率, 双是率, 见面率, 诉求, means.
+ * - cohort figures (opened in the period): 剔除, 解决率 (device- or photo-proven), 满意率, 双是率, 见面率, 诉求, means.
  * - open / overdue: state at `now` of every ticket given, whatever its period.
  */
 export function add(acc: Acc, t: KpiTicket, p: Period, now: EpochMs, verdict: Verdict = judge(t, now)): void {
@@ -48,7 +48,11 @@ export function add(acc: Acc, t: KpiTicket, p: Period, now: EpochMs, verdict: Ve
   d.tickets.push(t.id);
   if (t.status === 'dismissed') { d.dismissed.push(t.id); return; }
   if (v.auto) d.autoResolved.push(t.id);
-  (v.resolved ? d.resolved : d.unresolved).push(t.id);
+  // 解决率 counts proven resolutions only (device or photo); an unverified one is listed apart.
+  if (v.verification === 'device') d.resolvedDevice.push(t.id);
+  else if (v.verification === 'photo') d.resolvedPhoto.push(t.id);
+  else if (v.verification === 'unverified') d.resolvedUnverified.push(t.id);
+  (v.verification === 'device' || v.verification === 'photo' ? d.resolved : d.unresolved).push(t.id);
   if (t.rating !== undefined) (t.rating === 'unsatisfied' ? d.unsatisfied : d.satisfied).push(t.id);
   if (v.followUp !== null) (v.followUp === 'double_yes' ? d.doubleYes : v.followUp === 'double_no' ? d.doubleNo : d.notDoubleYes).push(t.id);
   if (v.resolved && !v.auto) (v.arrived ? d.visited : d.notVisited).push(t.id);
@@ -85,6 +89,9 @@ export function figuresOf(a: Acc, population: number | null): KpiFigures {
     autoResolved: d.autoResolved.length,
     autoResolvedShare: rate(d.autoResolved.length, live),
     resolutionRate: rate(d.resolved.length, live),
+    resolvedDevice: d.resolvedDevice.length,
+    resolvedPhoto: d.resolvedPhoto.length,
+    resolvedUnverified: d.resolvedUnverified.length,
     satisfactionRate: rate(d.satisfied.length, d.satisfied.length + d.unsatisfied.length),
     doubleYesRate: rate(doubleYes, doubleYes + d.notDoubleYes.length + d.doubleNo.length),
     visitRate: rate(d.visited.length, d.visited.length + d.notVisited.length),

@@ -1,4 +1,4 @@
-import type { FollowUp, FollowUpOutcome, Ticket } from '@shaobing/schemas';
+import type { FollowUp, FollowUpOutcome, Ticket, Verification } from '@shaobing/schemas';
 import { toMs as ms, type EpochMs } from '../../tickets/core/types.ts';
 
 /**
@@ -88,6 +88,23 @@ export function timeToResolveMs(t: KpiTicket): number | null {
 
 export const isResolved = (t: Ticket): boolean => t.status === 'resolved' || t.status === 'closed';
 
+/**
+ * How a resolution is proven (null when not resolved): 'device' when the device resolved it or
+ * confirmed a person's resolve, 'photo' when a person resolved it with photo evidence, else
+ * 'unverified' — including a manual resolve still awaiting the device's confirmation (it turns
+ * 'device' when confirmed, or the ticket reopens). The 解决率 counts 'device' and 'photo' only.
+ * Tickets stored before `verification` existed are judged by who resolved them and their photos.
+ */
+export function verificationOf(t: Ticket): Verification | null {
+  if (!isResolved(t)) return null;
+  const r = t.resolution;
+  if (r === undefined) return 'unverified';
+  if (r.awaitingDevice === true) return 'unverified';
+  if (r.verification !== undefined) return r.verification;
+  if (r.by === 'device') return 'device';
+  return (r.photos?.length ?? 0) > 0 || r.photoUrl !== undefined ? 'photo' : 'unverified';
+}
+
 /** 见面: a worker arrived on site in the current cycle. */
 export const hasArrived = (t: KpiTicket): boolean => inCycle(ms(t.slaStartedAt), t.arrivedAt) !== null;
 
@@ -113,6 +130,8 @@ export interface Verdict {
   opened: EpochMs;
   auto: boolean;
   resolved: boolean;
+  /** How the resolution is proven; null when not resolved. */
+  verification: Verification | null;
   arrived: boolean;
   followUp: FollowUpOutcome | null;
   respondMs: number | null;
@@ -127,6 +146,7 @@ export function judge(t: KpiTicket, now: EpochMs): Verdict {
     opened: ms(t.openedAt),
     auto: isAutoResolved(t),
     resolved: isResolved(t),
+    verification: verificationOf(t),
     arrived: hasArrived(t),
     followUp: t.followUp == null ? null : followUpOutcome(t.followUp),
     respondMs: timeToRespondMs(t),

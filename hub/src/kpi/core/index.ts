@@ -17,19 +17,20 @@
  *   响应率 = a person's accept / arrival / operator resolution by respondBy ÷ tickets due for a
  *            person, judged in the period the outcome became known; a device's own recovery
  *            before the deadline is 自动核销 (counted apart, never a response); dismissed never count.
- *   解决率 = resolved or closed / cohort − dismissed (cohort = opened in the period).
  *   满意率 = (satisfied + basically_satisfied) / rated, cohort, latest rating.
  *   双是率 = 双是 / followed up; 见面率 = arrived / resolved by people; 剔除率 = dismissed / cohort.
  *   万人诉求率 = complaints / residents × 10,000 (population from the site file's grid).
  *   proactive share = proactive / (proactive + complaint), cohort − dismissed.
  *   mean/median response = over tickets a person responded to; resolution = over tickets
  *            resolved with a person involved; both over the current SLA cycle.
+ *   解决率 = resolutions proven by the device or a photo / (cohort − dismissed); unverified
+ *            ones (incl. a manual resolve awaiting its device) are counted apart.
  *   rates are null (not 0) when their denominator is 0.
  */
 export { computeKpis, rank, type KpiOptions } from './snapshot.ts';
 export { rate, median, figuresOf, type Period } from './accumulate.ts';
 export {
-  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, type KpiTicket, type ResponseOutcome,
+  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, type KpiTicket, type ResponseOutcome,
 } from './definitions.ts';
 export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
 export { toCsv, csvCell, rankingCsvRows, type CsvCell } from './csv.ts';

@@ -1,6 +1,7 @@
 import type { Category, ComplaintInput, Localized, Severity, Ticket } from '@shaobing/schemas';
 import { isActive } from './permissions.ts';
 import { newTicket } from './new-ticket.ts';
+import { offerTicket } from './offer.ts';
 import { ancestry, routeTicket, type GridIndex } from './routing.ts';
 import { DEFAULT_SLA_POLICY, type SlaPolicy } from './sla.ts';
 import { toIso, toMs, type EpochMs, type TicketAction } from './types.ts';
@@ -20,6 +21,8 @@ export const CATEGORY_LABEL: Record<Category, Localized> = {
 
 export interface ComplaintContext {
   newId: string;
+  /** 抢单: offer it to this many nearest workers of its team (site offerNearest). */
+  offerNearest?: number;
   index: GridIndex;
   load?: ReadonlyMap<string, number>;
   policy?: SlaPolicy;
@@ -34,7 +37,7 @@ export function ticketFromComplaint(input: ComplaintInput, ctx: ComplaintContext
   const label = CATEGORY_LABEL[input.category];
   const text = input.text.slice(0, 500);
   const route = routeTicket({ cellId: input.cellId, category: input.category }, ctx.index, ctx.load);
-  return newTicket({
+  const t = newTicket({
     id: ctx.newId,
     siteId: input.siteId,
     origin: 'complaint',
@@ -54,6 +57,7 @@ export function ticketFromComplaint(input: ComplaintInput, ctx: ComplaintContext
       ...(input.contact !== undefined ? { contact: input.contact } : {}),
     },
   }, route, now, ctx.policy ?? DEFAULT_SLA_POLICY);
+  return ctx.offerNearest === undefined ? t : offerTicket(t, ctx.index, { cellId: input.cellId }, ctx.offerNearest);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { offerTicket, type OfferPlace } from './offer.ts';
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { isActive } from './permissions.ts';
 import { newTicket } from './new-ticket.ts';
@@ -24,6 +25,8 @@ export interface DecisionContext {
   load?: ReadonlyMap<string, number>;
   policy?: SlaPolicy;
   recurrenceWindowMs?: number;
+  /** 抢单: offer a new ticket to this many nearest workers of its team (site offerNearest). */
+  offer?: { nearest: number; place: OfferPlace };
 }
 
 export type DecisionPlan =
@@ -37,7 +40,7 @@ export const decisionActor = (d: RuleDecision): Actor => ({ id: `system:${d.rule
 
 export function ticketFromDecision(d: OpenDecision, ctx: DecisionContext, now: EpochMs): Ticket {
   const route = routeTicket({ cellId: d.cellId, category: d.category }, ctx.index, ctx.load);
-  return newTicket({
+  const t = newTicket({
     id: ctx.newId,
     siteId: d.siteId,
     origin: 'proactive',
@@ -53,6 +56,7 @@ export function ticketFromDecision(d: OpenDecision, ctx: DecisionContext, now: E
     deviceVerifiable: d.deviceVerifiable,
     evidence: [d.evidence],
   }, route, now, ctx.policy ?? DEFAULT_SLA_POLICY);
+  return ctx.offer === undefined ? t : offerTicket(t, ctx.index, ctx.offer.place, ctx.offer.nearest);
 }
 
 /**

@@ -40,7 +40,8 @@
 export { applyAction, appendEvidence, reopenTicket } from './state-machine.ts';
 export { ACTION_ROLES, LEGAL_FROM, allowedActions, isActive, precheck, roleMayTake } from './permissions.ts';
 export { workerMayClaim, workerScope, workerSees } from './worker-scope.ts';
-export { DEFAULT_DEVICE_CONFIRM_MS } from './state-machine.ts';
+export { gridHops, metresBetween, nearestWorkers, offerTicket, othersOffered, takenFrom, type OfferPlace } from './offer.ts';
+export { DEFAULT_DEVICE_CONFIRM_MS, resolveNeedsPhoto } from './state-machine.ts';
 export { unconfirmedResolutions } from './device-confirm.ts';
 export {
   computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep,

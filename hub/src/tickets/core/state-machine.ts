@@ -23,6 +23,9 @@ export const DEFAULT_DEVICE_CONFIRM_MS = 2 * 60_000;
 const fail = (code: TicketError['code'], message: string): ApplyResult => ({ ok: false, error: { code, message } });
 const unchanged = (ticket: Ticket): ApplyResult => ({ ok: true, ticket, changed: false, audit: [], events: [] });
 
+/** A resolve of this ticket needs a photo: its device cannot prove the fix and the site requires one. */
+export const resolveNeedsPhoto = (t: Pick<Ticket, 'deviceVerifiable'>, siteRequires: boolean): boolean => !t.deviceVerifiable && siteRequires;
+
 /** Keep the most recent evidence only; `occurrences` keeps the true count. */
 export function appendEvidence(list: readonly Evidence[], e: Evidence): Evidence[] {
   const keep = list.length >= MAX_TICKET_EVIDENCE ? list.slice(list.length - MAX_TICKET_EVIDENCE + 1) : list.slice();
@@ -128,7 +131,7 @@ export function applyAction(
       const missing = needsNote();
       if (missing) return missing;
       const photos = action.photos ?? [];
-      if (!t.deviceVerifiable && action.photoRequired === true && photos.length === 0 && action.photoUrl === undefined) {
+      if (resolveNeedsPhoto(t, action.photoRequired === true) && photos.length === 0 && action.photoUrl === undefined) {
         return fail('HUB_ERR_PHOTO_REQUIRED', 'resolving a ticket its device cannot verify needs at least one photo');
       }
       // No fake closures: a device that can prove the fix gets the last word (confirm or reopen).

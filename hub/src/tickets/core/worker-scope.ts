@@ -24,10 +24,14 @@ export function workerScope(siteId: string, worker: Worker, index: GridIndex): W
 /** Statuses in which an unassigned team ticket waits for someone to take it. */
 const CLAIMABLE = new Set<Ticket['status']>(['open', 'dispatched', 'reopened']);
 
-/** An unassigned live ticket of one of the worker's teams in their grid: they may take it (接单). */
+/**
+ * An unassigned live ticket they may take (接单/抢单): offered to them by name, or — when not
+ * offered to anyone in particular — of one of their teams in their grid.
+ */
 export function workerMayClaim(t: Ticket, s: WorkerScope): boolean {
-  return t.assigneeId === undefined && CLAIMABLE.has(t.status) && t.siteId === s.siteId
-    && s.teams.includes(t.team) && s.cellIds.has(t.cellId);
+  if (t.assigneeId !== undefined || !CLAIMABLE.has(t.status) || t.siteId !== s.siteId) return false;
+  if (t.offeredTo !== undefined && t.offeredTo.length > 0) return t.offeredTo.includes(s.workerId);
+  return s.teams.includes(t.team) && s.cellIds.has(t.cellId);
 }
 
 /**
