@@ -36,12 +36,13 @@ import { Ingest } from './ingest/ingest.ts';
 import { KpiService } from './kpi/kpi-service.ts';
 import { startReportCron } from './kpi/report-cron.ts';
 import { createMetrics } from './metrics.ts';
-import { loadSiteFile } from './site/load-site-file.ts';
 import { Registry } from './site/registry.ts';
 import { DeadLetterWriter } from './store/dead-letter-writer.ts';
 import { DeviceStateWriter } from './store/device-state-writer.ts';
 import { EventWriter } from './store/event-writer.ts';
 import { startMaintenance } from './store/maintenance.ts';
+import { openRegistry } from './store/registry-store.ts';
+import { RegistrySync } from './store/registry-sync.ts';
 import { openDb, pgliteDir } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
@@ -62,6 +63,8 @@ export interface HubHandle {
   mqttTlsUrl: string | null;
   mqttWssUrl: string | null;
   registry: Registry;
+  /** Follows registry changes in the database; `registrySync.check()` applies one now. */
+  registrySync: RegistrySync;
   db: Db;
   bus: HubBus;
   ingest: Ingest;
@@ -91,10 +94,12 @@ export interface StartOptions {
  */
 export async function startHub(config: HubConfig, opts: StartOptions): Promise<HubHandle> {
   const log = opts.log;
-  const registry = new Registry(await loadSiteFile(config.siteFile));
-  log.info({ siteFile: config.siteFile, sites: registry.sites.size, devices: registry.deviceCount }, 'site file loaded');
-
   const db = await openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) });
+  // The registry lives in the database; SITE_FILE is imported only into an empty one (README "Production").
+  const registry = await openRegistry(db, config.siteFile, log.child({ component: 'registry' })).catch(async (err: unknown) => { await db.close(); throw err; });
+  log.info({ sites: registry.sites.size, devices: registry.deviceCount, version: registry.version }, 'registry loaded');
+  const registrySync = new RegistrySync({ db, registry, log: log.child({ component: 'registry' }), pollMs: config.registryPollMs });
+  await registrySync.start();
   const metrics = createMetrics();
   const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
@@ -269,6 +274,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     for (const t of timers) clearInterval(t);
     await cluster.stopJobs();         // no sweep, retention or report writes after this (waits for one in flight)
     await maintenance.stop();         // store housekeeping and job-health reads (each hub runs its own)
+    await registrySync.stop();        // no registry reloads during the shutdown
     await notify.stop();              // a send in flight finishes and is marked; the rest wait in the outbox
     await closeBroker();              // no new messages; held PUBACKs complete as batches commit
     await events.flush();             // everything accepted is committed
@@ -284,7 +290,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
     log.info('hub stopped');
   })());
 
-  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, stop };
+  return { httpUrl, mqttUrl, mqttWsUrl, mqttTlsUrl, mqttWssUrl, registry, registrySync, db, bus, ingest, tickets, kpi, rules, cluster, stop };
 }
 
 function hostForUrl(host: string): string {
