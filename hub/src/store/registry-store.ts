@@ -65,12 +65,12 @@ const INSERTS: { [K in keyof RegistryRows]: string } = {
 };
 
 /**
- * Applies `next` to the current registry (null when empty) and stores the result, checked.
- * `next` returns null for "no change" (nothing written, no new version). Throws SiteFileError
+ * Applies `next` to the current registry (a copy; null when empty) and stores the result once it
+ * passes the site-file check (so `next` may return any document). `next` returns null for "no change" (nothing written, no new version). Throws SiteFileError
  * (nothing written) when the result fails the site-file check.
  */
 export async function writeRegistry(
-  db: Db, change: string, next: (current: SiteFile | null) => SiteFile | null, opts: { replaceAll?: boolean } = {},
+  db: Db, change: string, next: (current: SiteFile | null) => object | null, opts: { replaceAll?: boolean } = {},
 ): Promise<StoredRegistry & { changed: boolean }> {
   return db.transaction(async (tx) => {
     const [row] = await tx.query<{ version: number }>('SELECT version FROM registry_version FOR UPDATE');
