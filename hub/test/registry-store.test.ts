@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { hashDeviceSecret } from '@shaobing/schemas/credentials';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
@@ -145,8 +148,11 @@ describe.each(['pglite', 'postgresql'] as const)('a running hub follows the regi
       await drop?.();
     });
 
-    it('imports SITE_FILE into an empty registry only; a device added later connects without a restart; a rotated secret refuses the old one', async () => {
+    it('imports SITE_FILE into an empty registry only; a device added later connects without a restart; a rotated secret refuses the old one and closes its session', async () => {
       let databaseUrl: string | null = null;
+      // The embedded store on disk, so the restart below reopens the same registry.
+      const dataDir = backend === 'pglite' ? mkdtempSync(join(tmpdir(), 'shaobing-registry-')) : 'memory://';
+      if (backend === 'pglite') drop = async () => { rmSync(dataDir, { recursive: true, force: true }); };
       if (backend === 'postgresql') {
         const t = await openTestStore('postgresql');
         databaseUrl = t.url;
@@ -155,7 +161,7 @@ describe.each(['pglite', 'postgresql'] as const)('a running hub follows the regi
       }
       const file = await testSiteFile();
       // Poll far away: only LISTEN/NOTIFY can deliver the change within the test's bound.
-      hub = await startTestHub({ databaseUrl, siteFile: await writeTestSiteFile(file), registryPollMs: 600_000 });
+      hub = await startTestHub({ databaseUrl, dataDir, siteFile: await writeTestSiteFile(file), registryPollMs: 600_000 });
       expect(hub.registry.file).toEqual(file);
       // The change comes from elsewhere: another process on the server, the same PGlite in-process.
       if (databaseUrl) {
@@ -181,22 +187,25 @@ describe.each(['pglite', 'postgresql'] as const)('a running hub follows the regi
       const stored = await hub.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE site_id = $1 AND device_id = 'bin-new'`, [siteId]);
       expect(stored[0]!.n).toBe(1);
 
+      const live = await mqtt.connectAsync(hub.mqttUrl!, { username, password: NEW_SECRET, clientId: username, reconnectPeriod: 0 });
+      const closed = new Promise<void>((r) => live.once('close', () => r()));
       const rotated = await writeRegistry(writer, 'rotate-secret', (cur) => ({
         ...cur!, sites: cur!.sites.map((s) => (s.id === siteId ? { ...s, devices: s.devices.map((d) => (d.id === 'bin-new' ? { ...d, secretHash: hashDeviceSecret(`${NEW_SECRET}-2`) } : d)) } : s)),
       }));
       await eventually(async () => hub.registry.version === rotated.version, 10_000);
+      await closed; // the session opened with the old secret is closed by the rotation
+      live.end(true);
       expect(await connects(hub, username, NEW_SECRET)).toBe(false);
       expect(await connects(hub, username, `${NEW_SECRET}-2`)).toBe(true);
 
       // A restart with a different SITE_FILE keeps the database's registry (import only when empty).
-      if (databaseUrl) {
-        await hub.stop();
-        const other = structuredClone(file);
-        other.sites[0]!.devices = other.sites[0]!.devices.slice(0, 1);
-        hub = await startTestHub({ databaseUrl, siteFile: await writeTestSiteFile(other) });
-        expect(hub.registry.version).toBe(rotated.version);
-        expect(hub.registry.device(siteId, 'bin-new')).toBeDefined();
-      }
+      await hub.stop();
+      const other = structuredClone(file);
+      other.sites[0]!.devices = other.sites[0]!.devices.slice(0, 1);
+      hub = await startTestHub({ databaseUrl, dataDir, siteFile: await writeTestSiteFile(other) });
+      expect(hub.registry.version).toBe(rotated.version);
+      expect(hub.registry.device(siteId, 'bin-new')).toBeDefined();
+      expect(hub.registry.deviceCount).toBe(file.sites[0]!.devices.length + 1);
     }, 60_000);
   });
 });
