@@ -206,6 +206,6 @@ describe.each(['pglite', 'postgresql'] as const)('a running hub follows the regi
       expect(hub.registry.version).toBe(rotated.version);
       expect(hub.registry.device(siteId, 'bin-new')).toBeDefined();
       expect(hub.registry.deviceCount).toBe(file.sites[0]!.devices.length + 1);
-    }, 60_000);
+    }, 180_000);
   });
 });
