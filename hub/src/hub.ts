@@ -10,6 +10,7 @@ import { deadLetterRoutes } from './api/routes/dead-letters.ts';
 import { complaintRoutes } from './api/routes/complaints.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { gridRoutes } from './api/routes/grid.ts';
+import { registryRoutes } from './api/routes/registry.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { followUpRoutes } from './api/routes/follow-ups.ts';
@@ -244,6 +245,7 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
   await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...(opts.now ? { now: opts.now } : {}) });
   await app.register(gridRoutes, { registry });
+  await app.register(registryRoutes, { db, sync: registrySync });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
   const live = new LiveFeed({ bus, log: log.child({ component: 'live' }) });

@@ -5,6 +5,7 @@ import { stringify as toYaml } from 'yaml';
 import type { SiteFile } from '@shaobing/schemas';
 import { hashDeviceSecret, hashPassword } from '@shaobing/schemas/credentials';
 import { loadSiteFile, SiteFileError } from '../site/load-site-file.ts';
+import { addDevice, addOperator, newDeviceSecret, setPasswordHash, setSecretHash, type NewDevice } from '../site/registry-edits.ts';
 import type { Db } from '../store/db.ts';
 import { loadRegistry, writeRegistry } from '../store/registry-store.ts';
 
@@ -105,20 +106,15 @@ export async function runRegistryCommand(args: RegistryArgs, openStore: () => Pr
   } else if (command === 'device' && sub === 'add') {
     const { siteId, id } = principalOf(target);
     const ports = str('ports');
-    const device: Record<string, unknown> = {
-      id, family: need('family'), cellId: need('cell'), location: { label: need('label') },
-      ...(str('gateway') ? { gatewayId: str('gateway') } : {}),
+    const secret = args.values['no-secret'] === true ? null : newDeviceSecret();
+    const device: NewDevice = {
+      siteId, id, family: need('family'), cellId: need('cell'), label: need('label'),
+      ...(str('gateway') ? { gatewayId: str('gateway')! } : {}),
       ...(ports !== undefined ? { ports: Number(ports) } : {}),
+      ...(secret ? { secretHash: hashDeviceSecret(secret) } : {}),
     };
-    const secret = args.values['no-secret'] === true ? null : newSecret();
-    if (secret) device.secretHash = hashDeviceSecret(secret);
     plan = async (db) => {
-      const w = await writeRegistry(db, `device add ${siteId}/${id}`, (current) => {
-        const site = siteIn(current, siteId);
-        if (site.devices.some((d) => d.id === id)) throw new SiteFileError(`device ${siteId}/${id} exists (rotate-secret gives it a new secret)`);
-        // Unchecked here on purpose: writeRegistry checks the whole result like a site file.
-        return { ...current, sites: current!.sites.map((s) => (s === site ? { ...s, devices: [...s.devices, device] } : s)) };
-      });
+      const w = await writeRegistry(db, `device add ${siteId}/${id}`, (current) => addDevice(current, device));
       report(out, args, { version: w.version, username: `${siteId}/${id}`, secret },
         secret ? `device ${siteId}/${id} added (registry version ${w.version}); MQTT username ${siteId}/${id}, secret (shown once):\n${secret}`
           : `device ${siteId}/${id} added without a secret (publishes through its gateway; registry version ${w.version})`);
@@ -126,15 +122,9 @@ export async function runRegistryCommand(args: RegistryArgs, openStore: () => Pr
     };
   } else if (command === 'device' && sub === 'rotate-secret') {
     const { siteId, id } = principalOf(target);
-    const secret = newSecret();
+    const secret = newDeviceSecret();
     plan = async (db) => {
-      const w = await writeRegistry(db, `rotate-secret ${siteId}/${id}`, (current) => {
-        const site = siteIn(current, siteId);
-        const holder = site.devices.find((d) => d.id === id) ?? site.gateways.find((g) => g.id === id);
-        if (!holder) throw new SiteFileError(`no device or gateway ${siteId}/${id}`);
-        holder.secretHash = hashDeviceSecret(secret);
-        return current;
-      });
+      const w = await writeRegistry(db, `rotate-secret ${siteId}/${id}`, (current) => setSecretHash(current, siteId, id, hashDeviceSecret(secret)));
       report(out, args, { version: w.version, username: `${siteId}/${id}`, secret },
         `new secret for ${siteId}/${id} (registry version ${w.version}; the old one no longer connects), shown once:\n${secret}`);
       return 0;
@@ -147,12 +137,9 @@ export async function runRegistryCommand(args: RegistryArgs, openStore: () => Pr
     const pw = await password();
     const passwordHash = await hashPassword(pw.value);
     plan = async (db) => {
-      const w = await writeRegistry(db, `operator add ${target}`, (current) => {
-        if (!current) throw new SiteFileError('the registry is empty: import a site file first');
-        if (current.operators.some((o) => o.username === target)) throw new SiteFileError(`operator ${target} exists (operator passwd changes the password)`);
-        const op = { username: target, displayName, role, passwordHash, ...(sites ? { siteIds: sites.split(',').map((s) => s.trim()).filter(Boolean) } : {}) };
-        return { ...current, operators: [...current.operators, op] };
-      });
+      const w = await writeRegistry(db, `operator add ${target}`, (current) => addOperator(current, {
+        username: target, displayName, role, passwordHash, ...(sites ? { siteIds: sites.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+      }));
       report(out, args, { version: w.version, username: target, password: pw.generated ? pw.value : null },
         `operator ${target} added (registry version ${w.version})${pw.generated ? `; password (shown once):\n${pw.value}` : ''}`);
       return 0;
@@ -162,14 +149,7 @@ export async function runRegistryCommand(args: RegistryArgs, openStore: () => Pr
     const pw = await password();
     const passwordHash = await hashPassword(pw.value);
     plan = async (db) => {
-      const w = await writeRegistry(db, `passwd ${target}`, (current) => {
-        const op = current?.operators.find((o) => o.username === target);
-        const worker = current?.sites.flatMap((s) => s.workers).find((x) => x.id === target && x.passwordHash !== undefined);
-        if (op) op.passwordHash = passwordHash;
-        else if (worker) worker.passwordHash = passwordHash;
-        else throw new SiteFileError(`no operator or worker login ${target}`);
-        return current;
-      });
+      const w = await writeRegistry(db, `passwd ${target}`, (current) => setPasswordHash(current, target, passwordHash));
       report(out, args, { version: w.version, username: target, password: pw.generated ? pw.value : null },
         `password of ${target} changed (registry version ${w.version})${pw.generated ? `; new password (shown once):\n${pw.value}` : ''}`);
       return 0;
@@ -184,17 +164,6 @@ export async function runRegistryCommand(args: RegistryArgs, openStore: () => Pr
   } finally {
     await db.close();
   }
-}
-
-/** 192 random bits, URL-safe: what a device is flashed with. */
-function newSecret(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-function siteIn(current: SiteFile | null, siteId: string): SiteFile['sites'][number] {
-  const site = current?.sites.find((s) => s.id === siteId);
-  if (!site) throw new SiteFileError(`no site ${siteId}`);
-  return site;
 }
 
 function count(file: SiteFile, what: 'devices'): number {
