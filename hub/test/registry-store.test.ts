@@ -15,7 +15,7 @@ import { openDb } from '../src/store/open-db.ts';
 import { loadRegistry, readRegistryVersion, writeRegistry } from '../src/store/registry-store.ts';
 import { RegistrySync } from '../src/store/registry-sync.ts';
 import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
-import { envelope, eventually, startTestHub } from './support/test-hub.ts';
+import { envelope, eventually, login, startTestHub } from './support/test-hub.ts';
 import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 
 const silent = pino({ level: 'silent' });
@@ -208,4 +208,36 @@ describe.each(['pglite', 'postgresql'] as const)('a running hub follows the regi
       expect(hub.registry.deviceCount).toBe(file.sites[0]!.devices.length + 1);
     }, 180_000);
   });
+});
+
+describe('admin registry API on the embedded store (the CLI cannot open a running hub\'s data directory)', () => {
+  let hub: HubHandle;
+  afterAll(async () => { await hub?.stop(); });
+
+  it('adds a device that connects at once, rotates its secret, refuses bad input with the site-file message and non-admins', async () => {
+    hub = await startTestHub();
+    const admin = await login(hub, 'admin');
+    const post = (path: string, body: object | null, token = admin) => fetch(`${hub.httpUrl}${path}`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const cellId = hub.registry.grid('t1').at(-1)!.id;
+    const res = await post('/api/registry/devices', { siteId: 't1', id: 'bin-api', family: 'bin', cellId, label: 'API 垃圾桶' });
+    expect(res.status).toBe(201);
+    const { username, secret } = (await res.json()) as { username: string; secret: string };
+    expect(username).toBe('t1/bin-api');
+    expect(await connects(hub, username, secret)).toBe(true); // applied before the reply
+
+    const rot = await post('/api/registry/devices/t1/bin-api/rotate-secret', null);
+    expect(rot.status).toBe(200);
+    const fresh = ((await rot.json()) as { secret: string }).secret;
+    expect(await connects(hub, username, secret)).toBe(false);
+    expect(await connects(hub, username, fresh)).toBe(true);
+
+    const bad = await post('/api/registry/devices', { siteId: 't1', id: 'bin-bad', family: 'bin', cellId: 'nowhere', label: 'x' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/devices\/\d+\/cellId: unknown cell "nowhere"$/);
+    expect((await post('/api/registry/devices/t1/ghost/rotate-secret', null)).status).toBe(400);
+    expect((await post('/api/registry/devices', { siteId: 't1', id: 'bin-v', family: 'bin', cellId, label: 'x' }, await login(hub, 'dispatcher'))).status).toBe(403);
+    expect(hub.registry.device('t1', 'bin-v')).toBeUndefined();
+  }, 120_000);
 });
