@@ -108,21 +108,29 @@ class PgDb implements Db {
     let client: pg.Client | null = null;
     let stopped = false;
     let retry: NodeJS.Timeout | null = null;
+    let reconnect: () => void;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'shaobing-hub-listen', keepAlive: true, connectionTimeoutMillis: 5_000 });
       c.on('notification', (n) => { if (n.channel === channel) onNotify(n.payload ?? ''); });
       c.on('error', (err) => {
+        if (client !== c) return; // failed while connecting: connect() rejects and its caller retries
+        client = null;
         this.log.warn({ err: { message: err.message }, channel }, 'LISTEN connection lost; reconnecting');
         this.#listeners.delete(c);
         c.end().catch(() => undefined);
-        if (!stopped) retry = setTimeout(() => { reconnect(); }, 1_000);
+        if (!stopped) retry = setTimeout(reconnect, 1_000);
       });
-      await c.connect();
-      await c.query(`LISTEN ${channel}`);
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
       client = c;
       this.#listeners.add(c);
     };
-    const reconnect = (): void => {
+    reconnect = (): void => {
       connect().then(() => onNotify(''), (err: Error) => {
         this.log.warn({ err: { message: err.message }, channel }, 'LISTEN reconnect failed; retrying');
         if (!stopped) retry = setTimeout(reconnect, 5_000);
