@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { configOrExit } from './config-or-exit.ts';
-import { loadSiteFile } from './site/load-site-file.ts';
+import { REGISTRY_COMMANDS, REGISTRY_OPTIONS, REGISTRY_USAGE, runRegistryCommand, UsageError } from './cli/registry-commands.ts';
+import { loadSiteFile, SiteFileError } from './site/load-site-file.ts';
 import type { Db } from './store/db.ts';
 import { readJobProblems } from './store/job-health.ts';
+import { registryCounts } from './store/registry-store.ts';
 import { loadMigrations, migrate } from './store/migrate.ts';
 import { pgliteDir } from './store/open-db.ts';
 import { openPgDb } from './store/pg-db.ts';
@@ -20,10 +22,18 @@ import { storeDiskBytes } from './store/store-disk.ts';
  */
 const USAGE = `Usage: npm run hub -- <command> [--json]
   migrate   apply pending database migrations
-  check     configuration, site file, database, migrations, TimescaleDB license and job health
-Exit codes: 0 ok, 1 a check failed, 2 bad configuration or usage.`;
+  check     configuration, site file, database, migrations, registry, TimescaleDB license and job health
+${REGISTRY_USAGE}
+Exit codes: 0 ok, 1 a check or the operation failed, 2 bad configuration or usage.`;
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+let parsed;
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false }, ...REGISTRY_OPTIONS } });
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
 const command = positionals[0];
 if (values.help || !command) {
   console.log(USAGE);
@@ -70,6 +80,9 @@ async function runCheck(): Promise<Check[]> {
     const have = new Set(recorded.map((r) => r.version));
     const pending = files.filter((m) => !have.has(m.version));
     checks.push({ name: 'migrations', ok: pending.length === 0, detail: pending.length === 0 ? `${files.length} recorded` : `pending: ${pending.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}`).join(', ')} (run: npm run hub -- migrate)` });
+    const reg = pending.some((m) => m.name === 'registry') ? null : await registryCounts(db).catch((err: Error) => err);
+    if (reg instanceof Error) checks.push({ name: 'registry', ok: false, detail: reg.message });
+    else if (reg) checks.push({ name: 'registry', ok: true, detail: reg.sites === 0 ? `empty: the hub imports ${config.siteFile} at its first start` : `version ${reg.version}: ${reg.sites} site(s), ${reg.cells} cell(s), ${reg.devices} device(s), ${reg.gateways} gateway(s), ${reg.workers} worker(s), ${reg.operators} operator(s)` });
     const jobs = await readJobProblems(db, Date.now()).catch((err: Error) => { checks.push({ name: 'jobs', ok: false, detail: err.message }); return null; });
     if (jobs) checks.push({ name: 'jobs', ok: jobs.length === 0, detail: !f.jobs ? 'no background jobs here (the hub maintains)' : jobs.length === 0 ? 'no failed or late jobs' : jobs.map((j) => `job ${j.jobId} ${j.proc} ${j.problem}: ${j.lastError ?? '?'}`).join('; ') });
     const disk = await storeDiskBytes(db, config.databaseUrl ? null : pgliteDir(config.dataDir)).catch(() => null);
@@ -104,8 +117,33 @@ async function main(): Promise<number> {
     else for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     return checks.every((c) => c.ok) ? 0 : 1;
   }
+  if ((REGISTRY_COMMANDS as readonly string[]).includes(command!)) {
+    try {
+      return await runRegistryCommand({ positionals, values }, openStore, (line) => console.log(line), readStdin);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        console.error(`${err.message}\n${USAGE}`);
+        return 2;
+      }
+      if (err instanceof SiteFileError) {
+        console.error(err.message);
+        return 1;
+      }
+      if ((err as { code?: string }).code === '42P01') {
+        console.error('the registry tables are missing: run `npm run hub -- migrate` first');
+        return 1;
+      }
+      throw err;
+    }
+  }
   console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
   return 2;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 process.exitCode = await main().catch((err: unknown) => {

@@ -70,6 +70,7 @@ export const HubConfig = Type.Object({
   mqttShareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
   clusterSites: Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
   leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  registryPollMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   brokerHookSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { description: 'EMQX HTTP auth hooks; null: endpoints off' }),
   // Notifications (hub/src/notify): one global webhook beside the site file's channels.
   notifyWebhookUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
@@ -148,6 +149,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   mqttShareGroup: ['MQTT_SHARE_GROUP', String, 'shaobing'],
   clusterSites: ['CLUSTER_SITES', (v) => (v === '' || v === 'all' ? 'all' : v.split(',').map((s) => s.trim()).filter(Boolean)), 'all'],
   leasePollMs: ['LEASE_POLL_MS', Number, 1000],
+  registryPollMs: ['REGISTRY_POLL_MS', Number, 5000],
   brokerHookSecret: ['BROKER_HOOK_SECRET', (v) => v || null, null],
 };
 

@@ -12,6 +12,7 @@ import { complaintRoutes } from './api/routes/complaints.ts';
 import { deviceRoutes } from './api/routes/devices.ts';
 import { gridRoutes } from './api/routes/grid.ts';
 import { aboutRoutes } from './api/routes/about.ts';
+import { registryRoutes } from './api/routes/registry.ts';
 import { kpiRoutes } from './api/routes/kpi.ts';
 import { reportRoutes } from './api/routes/reports.ts';
 import { followUpRoutes } from './api/routes/follow-ups.ts';
@@ -41,12 +42,13 @@ import { Ingest } from './ingest/ingest.ts';
 import { KpiService } from './kpi/kpi-service.ts';
 import { startReportCron } from './kpi/report-cron.ts';
 import { createMetrics } from './metrics.ts';
-import { loadSiteFile } from './site/load-site-file.ts';
 import { Registry } from './site/registry.ts';
 import { DeadLetterWriter } from './store/dead-letter-writer.ts';
 import { DeviceStateWriter } from './store/device-state-writer.ts';
 import { EventWriter } from './store/event-writer.ts';
 import { startMaintenance } from './store/maintenance.ts';
+import { openRegistry } from './store/registry-store.ts';
+import { RegistrySync } from './store/registry-sync.ts';
 import { openDb, pgliteDir } from './store/open-db.ts';
 import { startSlaCron } from './tickets/sla-cron.ts';
 import { TicketService } from './tickets/ticket-service.ts';
@@ -70,6 +72,8 @@ export interface HubHandle {
   mqttTlsUrl: string | null;
   mqttWssUrl: string | null;
   registry: Registry;
+  /** Follows registry changes in the database; `registrySync.check()` applies one now. */
+  registrySync: RegistrySync;
   db: Db;
   bus: HubBus;
   ingest: Ingest;
@@ -114,11 +118,11 @@ export async function startHub(config: HubConfig, opts: StartOptions): Promise<H
 async function wire(config: HubConfig, opts: StartOptions, units: Units): Promise<HubHandle> {
   const log = opts.log;
   const withNow = opts.now ? { now: opts.now } : {};
-  const registry = new Registry(await loadSiteFile(config.siteFile));
-  log.info({ siteFile: config.siteFile, sites: registry.sites.size, devices: registry.deviceCount }, 'site file loaded');
-
   const mailer = await units.start('mailer', () => (config.notifySmtpUrl ? createTransport(config.notifySmtpUrl) : null), (m) => m?.close());
   const db = await units.start('store', () => openDb({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, log: log.child({ component: 'store' }) }), (d) => d.close());
+  // The registry lives in the database; SITE_FILE is imported only into an empty one (README "Production").
+  const registry = await openRegistry(db, config.siteFile, log.child({ component: 'registry' }));
+  log.info({ sites: registry.sites.size, devices: registry.deviceCount, version: registry.version }, 'registry loaded');
   const metrics = createMetrics();
   const bus = new HubBus(log.child({ component: 'bus' }));
   const startedAt = Date.now();
@@ -258,6 +262,14 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
     }, (src) => src.stop());
   }
 
+  // Registry changes (LISTEN/NOTIFY + version poll) apply in place; stopped right after HTTP,
+  // so no reload runs during the shutdown.
+  const registrySync = await units.start('registry sync', async () => {
+    const sync = new RegistrySync({ db, registry, log: log.child({ component: 'registry' }), pollMs: config.registryPollMs });
+    await sync.start();
+    return sync;
+  }, (sync) => sync.stop());
+
   const app = await createHttpApp({
     log, dashboardDir: opts.dashboardDir === undefined ? DASHBOARD_DIR : opts.dashboardDir,
     https: config.httpTls && tls ? tls : null, trustProxy: config.trustProxy,
@@ -279,6 +291,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...withNow });
   await app.register(gridRoutes, { registry });
   await app.register(aboutRoutes, { demo: resolvePath(config.siteFile) === DEMO_SITE_FILE });
+  await app.register(registryRoutes, { db, sync: registrySync });
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
   // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
@@ -310,7 +323,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
     await units.stopAll();
     log.info('hub stopped');
   };
-  return { ...broker.urls, httpUrl, registry, db, bus, ingest, tickets, kpi, rules, cluster, units, stop };
+  return { ...broker.urls, httpUrl, registry, registrySync, db, bus, ingest, tickets, kpi, rules, cluster, units, stop };
 }
 
 /** The event writer's and the rule engine's own totals on /metrics, read at each scrape. */

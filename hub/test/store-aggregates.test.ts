@@ -4,10 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestedEvent, Reading } from '../src/events.ts';
 import { refreshContinuousAggregates, refreshWindow } from '../src/store/aggregates.ts';
 import { EventWriter } from '../src/store/event-writer.ts';
-import { setPolicyJobsScheduled } from '../src/store/job-health.ts';
 import { compressOldChunks } from '../src/store/maintenance.ts';
 import { backendAvailable, openTestStore, type StoreBackend, type TestStore } from './support/pg.ts';
-import { eventually } from './support/test-hub.ts';
+import { removePolicyJobs } from './support/policy-jobs.ts';
 
 /*
  * Chart aggregates and compression on the stores that have them (licensed TimescaleDB: PGlite
@@ -42,10 +41,7 @@ describe.each(LICENSED)('chart aggregates on %s', (backend) => {
     beforeAll(async () => {
       store = await openTestStore(backend);
       // The hub's refresh is under test: the server's own policies would race it (one owner).
-      if (store.db.features.jobs) {
-        await setPolicyJobsScheduled(store.db, false);
-        await eventually(async () => (await store.db.query(`SELECT 1 FROM timescaledb_information.job_stats WHERE job_status = 'Running'`)).length === 0, 30_000, 100);
-      }
+      await removePolicyJobs(store.db);
     });
     afterAll(async () => { await store?.close(); });
 
@@ -63,7 +59,7 @@ describe.each(LICENSED)('chart aggregates on %s', (backend) => {
       await insert(['prev-1', 'prev-2'], hourStart - HOUR / 2);
       await insert(['cur-1', 'cur-2', 'cur-3'], hourStart + (now - hourStart) / 3);
       const results = await refreshContinuousAggregates(store.db, new Date(now - 3 * HOUR), new Date(now));
-      expect(results.map((r) => [r.view, r.outcome])).toEqual([['readings_5m', 'refreshed'], ['events_hourly', 'refreshed']]);
+      expect(results.map((r) => [r.view, r.outcome]), JSON.stringify(results)).toEqual([['readings_5m', 'refreshed'], ['events_hourly', 'refreshed']]);
       // Arrive after the refresh, in the hour still in progress.
       await insert(['cur-4', 'cur-5', 'cur-6', 'cur-7'], now);
 
@@ -128,10 +124,9 @@ describe.skipIf(!backendAvailable('postgresql'))('refresh beside another refresh
 
   it('treats a concurrent refresh as benign and still refreshes the other view', async (ctx) => {
     if (!store.db.features.licensed) ctx.skip();
-    // The database's own refresh policies would be a second, unplanned refresher: pause them
+    // The database's own refresh policies would be a second, unplanned refresher: remove them
     // and wait for any run in flight to end, so the only concurrent refresh is the one below.
-    await setPolicyJobsScheduled(store.db, false);
-    await eventually(async () => (await store.db.query(`SELECT 1 FROM timescaledb_information.job_stats WHERE job_status = 'Running'`)).length === 0, 30_000, 100);
+    await removePolicyJobs(store.db);
     // What a policy job or another hub refreshing readings_5m leaves in TimescaleDB's tracking
     // table while it runs: its window, under a live backend's pid (here: another session).
     const [{ pid }] = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];

@@ -71,3 +71,19 @@ export const AboutReply = Type.Object({
   demo: Type.Boolean(),
 });
 export type AboutReply = Static<typeof AboutReply>;
+
+/** POST /api/registry/devices (admin): a device added to the registry; its secret shown once. */
+export const RegistryDeviceBody = Type.Object({
+  siteId: Id, id: Id, family: Family, cellId: Id,
+  label: Type.String({ minLength: 1, maxLength: 100 }),
+  gatewayId: Type.Optional(Id),
+  ports: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
+  /** A device that only speaks through its gateway gets no secret. */
+  noSecret: Type.Optional(Type.Boolean()),
+}, { additionalProperties: false });
+/** The credential of a device or gateway after `add` or `rotate-secret`; `secret` is never shown again. */
+export const RegistryCredentialReply = Type.Object({
+  username: Type.String(), secret: Type.Union([Type.String(), Type.Null()]), version: Type.Integer({ minimum: 1 }),
+});
+export type RegistryDeviceBody = Static<typeof RegistryDeviceBody>;
+export type RegistryCredentialReply = Static<typeof RegistryCredentialReply>;

@@ -184,6 +184,21 @@ export async function createBroker(opts: BrokerOptions): Promise<Aedes> {
     },
   });
 
+  // Registry changes reach live sessions too (store/registry-sync.ts): a rotated, removed or
+  // re-passworded credential closes its connections, which must then log in again.
+  registry.onChange((r) => {
+    for (const c of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+      const who = identities.get(c);
+      if (!who) continue;
+      const stale = who.kind === 'principal'
+        ? r.principal(`${who.principal.siteId}/${who.principal.id}`)?.secretHash !== who.principal.secretHash
+        : r.operator(who.operator.username)?.passwordHash !== who.operator.passwordHash;
+      if (!stale) continue;
+      log.warn({ clientId: c.id }, 'mqtt session closed: its credential changed in the registry');
+      c.close();
+    }
+  });
+
   broker.on('client', () => metrics.clients.set(broker.connectedClients));
   broker.on('clientDisconnect', () => metrics.clients.set(broker.connectedClients));
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));

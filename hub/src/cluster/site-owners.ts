@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { HubBus } from '../bus.ts';
 import type { IngestedEvent } from '../events.ts';
 import { RuleEngine, type DecisionSink } from '../rules/rule-engine.ts';
-import { Registry } from '../site/registry.ts';
+import type { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
 import { FencedOut, type FenceCheck } from './fence.ts';
 
@@ -15,6 +15,8 @@ interface Owned {
   buffer: IngestedEvent[];
   /** Keys of the events the engine's restore read, so the buffer does not feed them twice. */
   replayed: Set<string>;
+  /** Stops the site's registry view from following the hub's registry. */
+  closeView: () => void;
 }
 
 const keyOf = (e: { siteId: string; deviceId: string; msgId: string; ts: number }) => `${e.siteId}\u0000${e.deviceId}\u0000${e.msgId}\u0000${e.ts}`;
@@ -57,14 +59,14 @@ export class SiteRuleOwners {
     const t0 = Date.now();
     const replayed = new Set<string>();
     const bus = new HubBus();
-    const file = this.opts.registry.file;
+    const view = this.opts.registry.siteView(siteId); // follows registry changes (devices added live)
     const fence = this.opts.fenceOf?.(siteId) ?? null;
     const engine = new RuleEngine({
-      db: capturing(this.opts.db, replayed, fence), registry: new Registry({ ...file, sites: file.sites.filter((s) => s.id === siteId) }),
+      db: capturing(this.opts.db, replayed, fence), registry: view.registry,
       bus, sink: fence ? this.fencedSink(siteId, fence) : this.opts.sink, log: this.opts.log.child({ site: siteId }), rulesFile: this.opts.rulesFile, tickMs: this.opts.tickMs,
       ...(this.opts.now ? { now: this.opts.now } : {}),
     });
-    const owned: Owned = { engine, bus, live: false, buffer: [], replayed };
+    const owned: Owned = { engine, bus, live: false, buffer: [], replayed, closeView: view.close };
     this.sites.set(siteId, owned);
     this.chain = this.chain.then(async () => {
       if (this.sites.get(siteId) !== owned) return; // lost before it started
@@ -79,7 +81,7 @@ export class SiteRuleOwners {
       this.opts.onOwned?.(siteId, Date.now() - t0);
     }).catch((err: Error) => {
       this.opts.log.error({ err, site: siteId }, 'site rules failed to start');
-      if (this.sites.get(siteId) === owned) this.sites.delete(siteId);
+      if (this.sites.get(siteId) === owned) { this.sites.delete(siteId); owned.closeView(); }
     });
   }
 
@@ -112,6 +114,7 @@ export class SiteRuleOwners {
     const owned = this.sites.get(siteId);
     if (!owned) return Promise.resolve();
     this.sites.delete(siteId); // fed nothing more from now on
+    owned.closeView();
     this.opts.log.warn({ site: siteId }, 'site lease lost: rules stop here');
     this.chain = this.chain.then(() => owned.engine.stop()).catch((err: Error) => this.opts.log.error({ err, site: siteId }, 'stopping site rules failed'));
     return this.chain;

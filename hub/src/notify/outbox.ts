@@ -7,8 +7,13 @@ import { planNotifications, type NotifyDirectory } from './plan.ts';
 
 /** The site file's channels (workers', groups') plus the global ones, as the planner reads them. */
 export function directoryOf(registry: Registry, global: readonly NotifyChannel[], publicUrl?: string): NotifyDirectory {
-  const indexes = new Map<string, GridIndex>();
-  for (const [id, site] of registry.sites) indexes.set(id, buildGridIndex(site.grid, site.workers));
+  let indexes = new Map<string, GridIndex>();
+  const build = () => {
+    indexes = new Map();
+    for (const [id, site] of registry.sites) indexes.set(id, buildGridIndex(site.grid, site.workers));
+  };
+  build();
+  registry.onChange(build); // the registry can change while the hub runs (store/registry-sync.ts)
   return {
     workerChannels: (siteId, workerId) => registry.worker(siteId, workerId)?.notify ?? [],
     groupOf: (siteId, cellId, level) => {

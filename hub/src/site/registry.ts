@@ -35,7 +35,12 @@ export type Principal =
   | { kind: 'device'; siteId: string; id: string; secretHash: string; family: Family }
   | { kind: 'gateway'; siteId: string; id: string; secretHash: string };
 
-/** In-memory index of the site file: devices, grid, workers, operators, credentials. */
+/**
+ * In-memory index of the registry (the database's registry tables, or a site file): devices,
+ * grid, workers, operators, credentials. Every part of the hub holds this one object;
+ * `replace` swaps its contents in place when the registry changes (store/registry-sync.ts), so
+ * lookups see the change at once and derived caches rebuild through `onChange`.
+ */
 export class Registry {
   readonly sites = new Map<string, Site>();
   private readonly devices = new Map<string, DeviceRecord>();
@@ -43,8 +48,55 @@ export class Registry {
   private readonly cells = new Map<string, GridCell>();
   private readonly operators = new Map<string, Operator>();
   private readonly workerAccounts = new Map<string, { siteId: string; worker: Worker }>();
+  private readonly listeners: ((registry: Registry) => void)[] = [];
+  #file: SiteFile;
+  /** The registry version these contents come from (registry_version in the store; 0 = a file). */
+  version: number;
 
-  constructor(readonly file: SiteFile) {
+  constructor(file: SiteFile, version = 0) {
+    this.#file = file;
+    this.version = version;
+    this.index(file);
+  }
+
+  get file(): SiteFile {
+    return this.#file;
+  }
+
+  /** Swaps in a new (already validated) registry and tells the listeners. */
+  replace(file: SiteFile, version: number): void {
+    this.sites.clear();
+    this.devices.clear();
+    this.principals.clear();
+    this.cells.clear();
+    this.operators.clear();
+    this.workerAccounts.clear();
+    this.#file = file;
+    this.version = version;
+    this.index(file);
+    // Every listener runs even if one throws; the caller (registry-sync) logs what failed.
+    const errors: unknown[] = [];
+    for (const l of this.listeners) {
+      try { l(this); } catch (err) { errors.push(err); }
+    }
+    if (errors.length) throw new AggregateError(errors, 'registry change listener failed');
+  }
+
+  /** Called after every `replace` (grid indexes and other caches derived from the registry). */
+  onChange(listener: (registry: Registry) => void): () => void {
+    this.listeners.push(listener);
+    return () => { this.listeners.splice(this.listeners.indexOf(listener) >>> 0, 1); };
+  }
+
+  /** A registry of one site of this one that follows its changes (a per-site rule engine's). */
+  siteView(siteId: string): { registry: Registry; close: () => void } {
+    const only = (r: Registry): SiteFile => ({ ...r.file, sites: r.file.sites.filter((s) => s.id === siteId) });
+    const view = new Registry(only(this), this.version);
+    const close = this.onChange((r) => view.replace(only(r), r.version));
+    return { registry: view, close };
+  }
+
+  private index(file: SiteFile): void {
     for (const site of file.sites) {
       this.sites.set(site.id, site);
       for (const cell of site.grid) this.cells.set(`${site.id}/${cell.id}`, cell);

@@ -34,6 +34,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T>;
   /** Runs several `;`-separated statements without parameters, outside any transaction. */
   exec(sql: string): Promise<void>;
+  /**
+   * LISTEN on `channel`: `onNotify` gets each NOTIFY payload (after the sender's COMMIT). Resolves
+   * to an unlisten function. Optional: a Db without it is polled instead (registry-sync.ts).
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Cheap liveness probe: resolves true when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

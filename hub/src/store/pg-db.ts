@@ -67,7 +67,7 @@ export async function openPgDb(opts: PgDbOptions): Promise<Db> {
   }
   const { host, port, database } = describeUrl(opts.databaseUrl);
   log.info({ host, port, database, timescale, features }, 'database server connected');
-  return new PgDb(pool, timescale, features, log);
+  return new PgDb(pool, timescale, features, log, opts.databaseUrl);
 }
 
 async function extensionInstalled(pool: pg.Pool): Promise<boolean> {
@@ -94,7 +94,59 @@ class PgDb implements Db {
     readonly timescale: boolean,
     readonly features: StoreFeatures,
     private readonly log: Logger,
+    private readonly databaseUrl: string,
   ) {}
+
+  #listeners = new Set<pg.Client>();
+
+  /**
+   * LISTEN on a dedicated connection (a pooled one would be handed to queries). A lost
+   * connection is re-opened after a second; `onNotify('')` then tells the caller it may have
+   * missed notifications (registry-sync reads the version either way).
+   */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    let client: pg.Client | null = null;
+    let stopped = false;
+    let retry: NodeJS.Timeout | null = null;
+    let reconnect: () => void;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.databaseUrl, application_name: 'shaobing-hub-listen', keepAlive: true, connectionTimeoutMillis: 5_000 });
+      c.on('notification', (n) => { if (n.channel === channel) onNotify(n.payload ?? ''); });
+      c.on('error', (err) => {
+        if (client !== c) return; // failed while connecting: connect() rejects and its caller retries
+        client = null;
+        this.log.warn({ err: { message: err.message }, channel }, 'LISTEN connection lost; reconnecting');
+        this.#listeners.delete(c);
+        c.end().catch(() => undefined);
+        if (!stopped) retry = setTimeout(reconnect, 1_000);
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${channel}`);
+      } catch (err) {
+        await c.end().catch(() => undefined);
+        throw err;
+      }
+      client = c;
+      this.#listeners.add(c);
+    };
+    reconnect = (): void => {
+      connect().then(() => onNotify(''), (err: Error) => {
+        this.log.warn({ err: { message: err.message }, channel }, 'LISTEN reconnect failed; retrying');
+        if (!stopped) retry = setTimeout(reconnect, 5_000);
+      });
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      const c = client as pg.Client | null;
+      if (c) {
+        this.#listeners.delete(c);
+        await c.end().catch(() => undefined);
+      }
+    };
+  }
 
   async query<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<R[]> {
     const res = await this.pool.query<R>(sql, params ? [...params] : undefined);
@@ -155,6 +207,7 @@ class PgDb implements Db {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.all([...this.#listeners].map((c) => c.end().catch(() => undefined)));
     await this.pool.end();
   }
 }

@@ -68,6 +68,12 @@ class PgliteDb implements Db {
     return this.pg.transaction((tx) => fn(wrapTx(tx)));
   }
 
+  /** In-process: PGlite delivers a NOTIFY to its own listeners after the sending COMMIT. */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    const unlisten = await this.pg.listen(channel, onNotify);
+    return async () => { if (!this.#closed) await unlisten(); };
+  }
+
   async ping(): Promise<boolean> {
     if (this.#closed) return false;
     try {

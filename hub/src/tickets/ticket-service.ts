@@ -62,6 +62,8 @@ export class TicketService {
       newId: opts.newId ?? newTicketId,
       ...(opts.outbox ? { outbox: opts.outbox } : {}),
     };
+    // The registry can change while the hub runs (store/registry-sync.ts): rebuild the indexes.
+    opts.registry.onChange((r) => { this.ctx.indexes = buildIndexes(r); });
   }
 
   /**

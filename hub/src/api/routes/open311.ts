@@ -49,7 +49,12 @@ export async function open311Routes(app: FastifyInstance, opts: Open311Options):
   const now = opts.now ?? Date.now;
   const key = opts.apiKey === null ? null : digest(opts.apiKey);
   const positions = new Map<string, Map<string, LatLng>>();
-  for (const [id, site] of opts.registry.sites) positions.set(id, cellPositions(site));
+  const place = () => {
+    positions.clear();
+    for (const [id, site] of opts.registry.sites) positions.set(id, cellPositions(site));
+  };
+  place();
+  opts.registry.onChange(place); // registry changes apply while the hub runs
 
   // Form bodies only here: the rest of the API stays JSON-only.
   await app.register(formbody);
