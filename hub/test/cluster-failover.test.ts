@@ -266,7 +266,9 @@ describe.runIf(ENABLED)('two hubs with the same configuration behind Mosquitto',
     expect(clientIds.size).toBe(4);
     // SIGTERM: each hub drains, snapshots its site engines, frees its leases and exits 0.
     await Promise.all(hubs.map((h) => h.kill('SIGTERM')));
-    expect(hubs.map((h) => h.proc.exitCode)).toEqual([0, 0]);
+    const stopLog = hubs.map((h) => h.lines.filter((l) => l.msg === 'unit stopped' || Number(l.level) >= 40).slice(-25).map((l) => `${String(l.unit ?? '')} ${String(l.ms ?? '')} ${String(l.msg)}`));
+    console.log('[cluster-two-hubs] stop:', JSON.stringify(stopLog));
+    expect(hubs.map((h) => h.proc.exitCode), JSON.stringify(stopLog)).toEqual([0, 0]);
     expect(await count(r.db, `SELECT count(*) AS n FROM rule_state WHERE id LIKE 'rules:t%'`)).toBe(2);
   }, 120_000);
 });

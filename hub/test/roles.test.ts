@@ -12,7 +12,8 @@ import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
  * document, so a route added later is covered without editing this file — and each ticket
  * action is refused (403) for every role the permission table does not name.
  */
-const PUBLIC = new Set(['POST /api/auth/login']);
+// The login, and what the login page may show before it (whether this is the demo site).
+const PUBLIC = new Set(['POST /api/auth/login', 'GET /api/about']);
 /** Every route authenticates in onRequest, before validation: none may answer 400 before 401. */
 const VALIDATE_BEFORE_AUTH = new Set<string>();
 

@@ -91,6 +91,11 @@ export class ClusterLiveSource {
     try {
       await c.connect();
       await c.query(`LISTEN ${CHANNEL}`);
+      // Stopped while connecting: an open client would keep the process from exiting.
+      if (this.stopped) {
+        await c.end().catch(() => {});
+        return;
+      }
       this.listener = c;
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'live LISTEN failed; polling only');

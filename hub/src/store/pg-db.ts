@@ -127,6 +127,11 @@ class PgDb implements Db {
         await c.end().catch(() => undefined);
         throw err;
       }
+      // Stopped while (re)connecting: an open client would keep the process from exiting.
+      if (stopped) {
+        await c.end().catch(() => undefined);
+        return;
+      }
       client = c;
       this.#listeners.add(c);
     };
