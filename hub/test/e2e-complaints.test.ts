@@ -4,7 +4,7 @@ import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
 
 /*
  * 接诉即办 in a real browser: the dispatcher records "e-bike pushed into the lift" at unit
@@ -47,9 +47,7 @@ beforeAll(async () => {
   const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dispatcher', password: 'dispatch123' }) });
   token = ((await res.json()) as { token: string }).token;
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 1000 } }), errors);
 }, 180_000);
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDemoSecret } from '@shaobing/schemas/credentials';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, dash, DASHBOARD_DIST, launchChromium, login, measureFrames, shot } from './live-browser.ts';
+import { buildDashboard, dash, DASHBOARD_DIST, launchChromium, login, measureFrames, shot, recordPageErrors } from './live-browser.ts';
 
 /*
  * The control-room dashboard end to end, all real: the hub on port 0 with the bundled demo
@@ -92,9 +92,7 @@ beforeAll(async () => {
   token = ((await res.json()) as { token: string }).token;
   await requireEndpoints();
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 900 } }), consoleErrors);
 }, 180_000);
 
 afterAll(async () => {

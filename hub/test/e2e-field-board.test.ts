@@ -5,7 +5,7 @@ import type { ComplaintInput, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot, recordPageErrors, PHONE } from './live-browser.ts';
 import { eventually } from './support/test-hub.ts';
 import { LiveClient } from './live-support.ts';
 
@@ -69,11 +69,8 @@ beforeAll(async () => {
   hub = await startHub(config, { log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }), dashboardDir: DASHBOARD_DIST });
   browser = await launchChromium();
   board = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  for (const p of [board, phone]) {
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  }
+  phone = await browser.newPage(PHONE);
+  for (const p of [board, phone]) recordPageErrors(p, errors);
   phone.on('websocket', (ws: PwSocket) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
   phone.on('request', (r) => { if (new URL(r.url()).pathname === '/api/tickets') listRequests.push(r.url()); });
 }, 180_000);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDemoSecret } from '@shaobing/schemas/credentials';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors, PHONE } from './live-browser.ts';
 import { eventually } from './support/test-hub.ts';
 
 /*
@@ -64,11 +64,8 @@ beforeAll(async () => {
   client = await mqtt.connectAsync(hub.mqttUrl!, { username, clientId: username, password: deriveDemoSecret(SEED, username), reconnectPeriod: 0 });
   browser = await launchChromium();
   board = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  for (const p of [board, phone]) {
-    p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    p.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  }
+  phone = await browser.newPage(PHONE);
+  for (const p of [board, phone]) recordPageErrors(p, errors);
 }, 180_000);
 
 afterAll(async () => {

@@ -4,7 +4,7 @@ import type { Category } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
 
 /*
  * 每月一题 and the seasonal warning in a real browser, on seeded history of the demo site: last
@@ -37,9 +37,7 @@ beforeAll(async () => {
   for (const d of [1, 5, 9, 14, 20]) await seed(`season-${d}`, now - 364 * DAY + d * DAY, 'fire_safety', charger.cellId, charger.id);
   for (const i of [1, 2, 3]) await seed(`month-${i}`, now - i * 60_000, 'sanitation', bin.cellId, bin.id);
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('403')) errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 1000 } }), errors, (t) => t.includes('403'));
 }, 180_000);
 
 afterAll(async () => {

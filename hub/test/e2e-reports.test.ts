@@ -6,7 +6,7 @@ import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
 
 /*
  * The street office's report screen in a real browser over the demo site: a day of tickets made
@@ -52,9 +52,7 @@ beforeAll(async () => {
   }
   await hub.tickets.openComplaint({ siteId: site.id, cellId: units[1]!.id, category: 'fire_safety', text: '楼道里堆满了杂物', source: 'hotline_12345' }, ops, now - 20_000);
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page = recordPageErrors(await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true }), consoleErrors);
 }, 180_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_SITE_FILE, loadConfig } from '../src/config.ts';
 import { startHub, type HubHandle } from '../src/hub.ts';
 import { eventEvidence } from '../src/rules/core/emit.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot } from './live-browser.ts';
+import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
 
 /*
  * zh-CN everywhere: the board, ticket details, the report screen and the phone page rendered in
@@ -90,9 +90,7 @@ beforeAll(async () => {
     ...hub.registry.file.operators.flatMap((o) => [o.username, o.displayName]), site.id,
   ].sort((a, b) => b.length - a.length);
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 1000 } }), errors);
   (globalThis as { zhWorker?: string }).zhWorker = worker.id;
 }, 180_000);
 

@@ -29,6 +29,19 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/** A grid worker's phone (390×844, touch): the viewport the phone page is built for. */
+export const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true } as const;
+
+/**
+ * Collects a page's console errors and uncaught exceptions into `errors`, which the tests assert
+ * stays empty; `ignore` leaves out errors a test provokes on purpose.
+ */
+export function recordPageErrors(page: Page, errors: string[], ignore: (text: string) => boolean = () => false): Page {
+  page.on('console', (m) => { if (m.type() === 'error' && !ignore(m.text())) errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  return page;
+}
+
 export const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png` });
 
 /** The hooks App.svelte puts on window for tests. */
