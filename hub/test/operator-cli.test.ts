@@ -2,7 +2,6 @@ import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import type { SiteFile } from '@shaobing/schemas';
 import type { HubHandle } from '../src/hub.ts';
 import { loadSiteFile } from '../src/site/load-site-file.ts';
@@ -10,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from './support/pg.ts';
-import { eventually, startTestHub } from './support/test-hub.ts';
+import { connects, eventually, startTestHub } from './support/test-hub.ts';
 import { OPERATORS, testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 
 const run = promisify(execFile);
@@ -82,15 +81,6 @@ async function login(hub: HubHandle, username: string, password: string): Promis
   return res.status;
 }
 
-async function connects(hub: HubHandle, username: string, password: string): Promise<boolean> {
-  try {
-    const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password, clientId: username, reconnectPeriod: 0, connectTimeout: 5000 });
-    await c.endAsync();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.runIf(inject('pgUrl'))('registry commands of the operator CLI against a server database and a running hub', () => {
   let db: { url: string; drop(): Promise<void> };

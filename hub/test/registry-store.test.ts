@@ -15,7 +15,7 @@ import { openDb } from '../src/store/open-db.ts';
 import { loadRegistry, readRegistryVersion, writeRegistry } from '../src/store/registry-store.ts';
 import { RegistrySync } from '../src/store/registry-sync.ts';
 import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
-import { envelope, eventually, login, startTestHub } from './support/test-hub.ts';
+import { connects, envelope, eventually, login, startTestHub } from './support/test-hub.ts';
 import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 
 const silent = pino({ level: 'silent' });
@@ -125,16 +125,6 @@ function pick(db: Db): Db {
 
 const NEW_SECRET = 'brand-new-device-secret-0123456789';
 
-/** CONNACK: true when the broker accepts `username` with `password`. */
-async function connects(hub: HubHandle, username: string, password: string): Promise<boolean> {
-  try {
-    const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password, clientId: username, reconnectPeriod: 0, connectTimeout: 5000 });
-    await c.endAsync();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each(['pglite', 'postgresql'] as const)('a running hub follows the registry (%s)', (backend) => {
   describe.skipIf(!backendAvailable(backend))('', () => {

@@ -67,3 +67,14 @@ export async function closeClient(c: MqttClient): Promise<void> {
   }
   await c.endAsync();
 }
+
+/** CONNACK: true when the broker accepts `username` with `password`. */
+export async function connects(hub: HubHandle, username: string, password: string): Promise<boolean> {
+  try {
+    const c = await mqtt.connectAsync(hub.mqttUrl!, { username, password, clientId: username, reconnectPeriod: 0, connectTimeout: 5000 });
+    await c.endAsync();
+    return true;
+  } catch {
+    return false;
+  }
+}
