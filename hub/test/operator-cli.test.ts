@@ -68,11 +68,16 @@ describe.runIf(inject('pgUrl'))('operator CLI (npm run hub -- …)', () => {
     const jobsOk = /^ok +jobs:/m.test(after.out);
     expect(after.code).toBe(jobsOk ? 0 : 1);
 
-    expect((await hubCli(['check'], { ...env, HTTP_PORT: 'eighty' })).code).toBe(2);
-    const down = await hubCli(['check'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', SITE_FILE: siteFile });
+    // Independent refusals, run side by side (each is a cold CLI start).
+    const [badPort, down, unknown] = await Promise.all([
+      hubCli(['check'], { ...env, HTTP_PORT: 'eighty' }),
+      hubCli(['check'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', SITE_FILE: siteFile }),
+      hubCli(['frobnicate'], env),
+    ]);
+    expect(badPort.code).toBe(2);
     expect(down.code).toBe(1);
     expect(down.out).toMatch(/FAIL database/);
-    expect((await hubCli(['frobnicate'], env)).code).toBe(2);
+    expect(unknown.code).toBe(2);
   }, 120_000);
 });
 
@@ -151,16 +156,21 @@ describe.runIf(inject('pgUrl'))('registry commands of the operator CLI against a
     expect(await connects(hub, username, secret)).toBe(false);
     expect(await connects(hub, username, fresh)).toBe(true);
 
-    // Refusals: a duplicate, an unknown cell (the site-file check's message), usage.
-    const dup = await hubCli(['device', 'add', 't1/bin-cli', '--family', 'bin', '--cell', cell, '--label', 'x'], env);
+    // Refusals (each writes nothing, so they may run side by side): a duplicate, an unknown
+    // cell (the site-file check's message), usage.
+    const [dup, nowhere, noCell, noSlash, ghost, bogus] = await Promise.all([
+      hubCli(['device', 'add', 't1/bin-cli', '--family', 'bin', '--cell', cell, '--label', 'x'], env),
+      hubCli(['device', 'add', 't1/bin-x', '--family', 'bin', '--cell', 'nowhere', '--label', 'x'], env),
+      hubCli(['device', 'add', 't1/bin-y', '--family', 'bin'], env),
+      hubCli(['device', 'rotate-secret', 'no-slash'], env),
+      hubCli(['device', 'rotate-secret', 't1/ghost'], env),
+      hubCli(['device', 'add', 't1/z', '--bogus'], env),
+    ]);
     expect([dup.code, dup.err.trim()]).toEqual([1, 'device t1/bin-cli exists (rotate-secret gives it a new secret)']);
-    const nowhere = await hubCli(['device', 'add', 't1/bin-x', '--family', 'bin', '--cell', 'nowhere', '--label', 'x'], env);
     expect(nowhere.code).toBe(1);
     expect(nowhere.err).toMatch(/\/sites\/0\/devices\/\d+\/cellId: unknown cell "nowhere"/);
-    expect((await hubCli(['device', 'add', 't1/bin-y', '--family', 'bin'], env)).code).toBe(2);
-    expect((await hubCli(['device', 'rotate-secret', 'no-slash'], env)).code).toBe(2);
-    expect((await hubCli(['device', 'rotate-secret', 't1/ghost'], env)).code).toBe(1);
-    expect((await hubCli(['device', 'add', 't1/z', '--bogus'], env)).code).toBe(2);
+    expect([noCell.code, noSlash.code, ghost.code, bogus.code]).toEqual([2, 2, 1, 2]);
+    expect(hub.registry.version).toBe(v0 + 2);
 
     const op = await hubCliWithInput(['operator', 'add', 'night-shift', '--role', 'dispatcher', '--display-name', '夜班调度', '--password-stdin'], env, 'night-pass-1\n');
     expect(op.code, op.err).toBe(0);
@@ -173,7 +183,10 @@ describe.runIf(inject('pgUrl'))('registry commands of the operator CLI against a
     expect(generated.code, generated.err).toBe(0);
     const { password } = JSON.parse(generated.out) as { password: string };
     await eventually(async () => (await login(hub!, 'w-yard', password)) === 200, 10_000, 50);
-    expect((await hubCliWithInput(['operator', 'passwd', 'admin', '--password-stdin'], env, 'short\n')).code).toBe(1);
-    expect((await hubCli(['operator', 'add', 'x', '--role', 'emperor', '--display-name', 'X'], env)).code).toBe(1);
+    const [short, emperor] = await Promise.all([
+      hubCliWithInput(['operator', 'passwd', 'admin', '--password-stdin'], env, 'short\n'),
+      hubCli(['operator', 'add', 'x', '--role', 'emperor', '--display-name', 'X'], env),
+    ]);
+    expect([short.code, emperor.code]).toEqual([1, 1]);
   }, 180_000);
 });
