@@ -61,6 +61,8 @@ export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: 
     return a;
   };
   for (const t of tickets) {
+    // 人工核准: an AI alert under review is no case yet (not dispatched, no clock); a rejected one counts as 剔除.
+    if (t.status === 'pending_review') continue;
     const v = judge(t, now);
     add(total, t, period, now, v);
     if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now, v);
