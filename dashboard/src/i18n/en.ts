@@ -65,6 +65,7 @@ export const en: Record<MessageKey, string> = {
   'review.hint': 'The camera model was unsure (confidence under the site\'s bar): check the snapshot, then confirm to dispatch or reject as a false alarm.',
   'review.confidence': 'Confidence {confidence} (bar {below})',
   'review.noSnapshot': 'No snapshot kept',
+  'review.details': 'Details',
   'review.empty': 'Nothing to review',
   'review.waiting': 'waiting {time}',
   'board.col.severity': 'Severity',

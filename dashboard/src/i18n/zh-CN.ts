@@ -67,6 +67,7 @@ export const zhCN = {
   'review.hint': '摄像头识别置信度低于本小区门槛：请查看抓拍，确认后派单，或判为误报剔除。',
   'review.confidence': '置信度 {confidence}（门槛 {below}）',
   'review.noSnapshot': '未留存抓拍',
+  'review.details': '详情',
   'review.empty': '暂无待核准告警',
   'review.waiting': '已等待 {time}',
   'board.col.severity': '级别',
