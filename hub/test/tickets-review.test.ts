@@ -69,7 +69,7 @@ describe('人工核准: opening', () => {
     expect(sure).toMatchObject({ kind: 'apply', ticketId: t.id, action: { kind: 'confirm_review' }, actor: { id: 'system:camera.bin_overflow', role: 'system' } });
     if (sure.kind !== 'apply') throw new Error('plan');
     const r = ok(applyAction(t, sure.action, sure.actor, T0 + 2 * MIN));
-    expect(r.ticket).toMatchObject({ status: 'dispatched', occurrences: 2, review: { verdict: 'confirmed', by: 'system:camera.bin_overflow' } });
+    expect(r.ticket).toMatchObject({ status: 'open', occurrences: 2, slaStartedAt: iso(T0 + 2 * MIN), review: { verdict: 'confirmed', by: 'system:camera.bin_overflow' } });
     const cleared: RuleDecision = { kind: 'resolve_by_device', ruleId: 'camera.bin_overflow', siteId: 'site1', dedupKey: t.dedupKey!, evidence: alert(4, 0.9) };
     expect(planDecision(cleared, ctx({ active: t }), T0 + 3 * MIN)).toMatchObject({ kind: 'ignore' });
   });

@@ -214,12 +214,13 @@ export function applyAction(
     }
     case 'confirm_review': {
       // 人工核准 confirmed: dispatched as any ticket, with its SLA clock started now — nobody was
-      // asked to act while it waited, and the wait shows apart (openedAt → review.at).
+      // asked to act while it waited, and the wait shows apart (openedAt → review.at). A
+      // confident repeat (system) opens it as that alert would have: open, for the dispatcher.
       const review = { ...t.review!, verdict: 'confirmed' as const, by: actor.id, at };
       const assigneeId = action.assigneeId ?? t.assigneeId;
       const seen = action.evidence !== undefined ? { occurrences: t.occurrences + 1, evidence: appendEvidence(t.evidence, action.evidence) } : {};
       const base: Ticket = { ...t, ...seen, ...computeDeadlines(t.severity, now, policy), slaStartedAt: at, warnedRespond: false, warnedResolve: false, review };
-      const next: Ticket = assigneeId !== undefined ? { ...base, status: 'dispatched', assigneeId, dispatchedAt: at } : { ...base, status: 'open' };
+      const next: Ticket = assigneeId !== undefined && operator ? { ...base, status: 'dispatched', assigneeId, dispatchedAt: at } : { ...base, status: 'open' };
       const params = { confidence: review.confidence, below: review.below };
       return done({ next, kind: 'status', note: note ?? (action.evidence !== undefined ? `confirmed by a confident repeat: ${action.evidence.summary}` : 'review confirmed (人工核准)'), reason: why('review_confirmed', params) });
     }
