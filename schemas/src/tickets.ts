@@ -375,6 +375,10 @@ export const KpiRankingRow = Type.Object({
   resolutionRate: Rate,
   satisfactionRate: Rate,
   overdue: Type.Integer({ minimum: 0 }),
+  /** Resolutions by proof (device-verified / photo-evidenced / unverified). Absent in reports stored before it existed. */
+  resolvedDevice: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedPhoto: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedUnverified: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type KpiRankingRow = Static<typeof KpiRankingRow>;
 

@@ -297,6 +297,8 @@ export const en: Record<MessageKey, string> = {
   'report.doubleYes': 'Solved & satisfied',
   'report.visit': 'On-site visits',
   'report.dismissal': 'Dismissed',
+  'report.proof': 'Device / photo / unverified',
+  'report.proofSub': 'resolutions by proof (the resolution rate counts the first two)',
   'report.auto': 'Device-cleared',
   'report.per10k': 'Complaints per 10k',
   'report.overdue': 'Overdue',

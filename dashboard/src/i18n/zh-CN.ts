@@ -299,6 +299,8 @@ export const zhCN = {
   'report.doubleYes': '双是率',
   'report.visit': '见面率',
   'report.dismissal': '剔除率',
+  'report.proof': '设备核验 / 照片佐证 / 未核验',
+  'report.proofSub': '办结佐证（解决率只计前两项）',
   'report.auto': '自动核销',
   'report.per10k': '万人诉求率',
   'report.overdue': '超期',

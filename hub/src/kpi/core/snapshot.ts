@@ -15,7 +15,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 function row(id: string, a: Acc): Omit<KpiRankingRow, 'rank'> {
   const f = figuresOf(a, null);
-  return { id, tickets: f.tickets, responseRate: f.responseRate, resolutionRate: f.resolutionRate, satisfactionRate: f.satisfactionRate, overdue: f.overdue };
+  return {
+    id, tickets: f.tickets, responseRate: f.responseRate, resolutionRate: f.resolutionRate, satisfactionRate: f.satisfactionRate, overdue: f.overdue,
+    resolvedDevice: f.resolvedDevice, resolvedPhoto: f.resolvedPhoto, resolvedUnverified: f.resolvedUnverified,
+  };
 }
 
 /** null (nothing to judge) sorts after any real rate, including 0 %. */
