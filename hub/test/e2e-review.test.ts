@@ -175,6 +175,11 @@ describe('人工核准 on the board', () => {
     // The board lists it with the finished ones, as 剔除.
     await board.click('[data-testid=board-filter-done]');
     await board.waitForSelector(`[data-testid=ticket-row][data-ticket-id="${t.id}"][data-status=dismissed]`);
+    // Its detail says why it waited and who called it a false alarm; the timeline has the row.
+    await board.click(`[data-testid=ticket-row][data-ticket-id="${t.id}"]`);
+    const review = await board.waitForSelector('[data-testid=detail-review]');
+    expect(await review.textContent()).toMatch(/置信度 65%（门槛 80%） · 误报 · dispatcher/);
+    expect(await board.locator('[data-testid=audit-note]', { hasText: '人工核准：误报' }).count()).toBe(1);
     expect(errors).toEqual([]);
   }, 90_000);
 });
