@@ -76,7 +76,12 @@ describe('report screens in a real browser', () => {
     for (const cell of workerCells) { expect(names.has(cell)).toBe(true); expect(ids.has(cell)).toBe(false); }
     const communities = await page.$$eval('[data-testid=report-communities] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
     expect(communities.some((n) => site.grid.some((c) => c.level === 'community' && c.name === n))).toBe(true);
-    expect((await page.$$('[data-testid=report-tile]')).length).toBe(9);
+    expect((await page.$$('[data-testid=report-tile]')).length).toBe(10);
+    // The 解决率's proof: the three corridors resolved with a photo, none by device, none unverified.
+    const proofTile = page.locator('[data-testid=report-tile]', { hasText: '设备核验 / 照片佐证 / 未核验' });
+    expect((await proofTile.locator('.value').textContent())?.trim()).toBe('0 / 3 / 0');
+    const perWorker = await page.$$eval('[data-testid=report-workers] [data-testid=report-proof]', (tds) => tds.map((td) => (td.textContent ?? '').split('/').map((x) => Number(x.trim()))));
+    expect(perWorker.reduce((sum, [, photo]) => sum + photo!, 0)).toBe(3);
 
     // Drill: a community's overdue / response figure lists its ticket ids.
     await page.click('[data-testid=report-communities] tbody tr:first-child td:nth-child(4) button');
@@ -112,6 +117,11 @@ describe('report screens in a real browser', () => {
     const sheet = wb.getWorksheet('网格员绩效')!;
     const col = (sheet.getColumn(2).values as unknown[]).filter((v): v is string => typeof v === 'string');
     expect(col.some((v) => names.has(v))).toBe(true);
+    // CSV export: the same split per grid worker, in its last three columns.
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=report-csv]')]);
+    const lines = (await readFile((await csvDownload.path())!, 'utf8')).replace(/^\uFEFF/, '').trimEnd().split('\r\n');
+    expect(lines[0]!.split(',').slice(-3)).toEqual(['resolved_device', 'resolved_photo', 'resolved_unverified']);
+    expect(lines.slice(1).reduce((sum, l) => sum + Number(l.split(',')[10]), 0)).toBe(3);
     expect(consoleErrors).toEqual([]);
   }, 120_000);
 });

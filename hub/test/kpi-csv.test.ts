@@ -33,7 +33,15 @@ describe('toCsv (RFC 4180)', () => {
       responseRate: { value: 2 / 3, numerator: 2, denominator: 3 },
       resolutionRate: { value: 1, numerator: 3, denominator: 3 },
       satisfactionRate: { value: null, numerator: 0, denominator: 0 },
+      resolvedDevice: 2, resolvedPhoto: 1, resolvedUnverified: 0,
+    }, {
+      // A report stored before the split: its cells stay blank, not 0.
+      id: 'w-2', rank: 2, tickets: 1, overdue: 1,
+      responseRate: { value: 0, numerator: 0, denominator: 1 },
+      resolutionRate: { value: 0, numerator: 0, denominator: 1 },
+      satisfactionRate: { value: null, numerator: 0, denominator: 0 },
     }], (id) => (id === 'w-1' ? '张网格' : id), '测试街道');
-    expect(toCsv(rows)).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue\r\n测试街道,1,张网格,w-1,3,66.67,100,,0\r\n');
+    expect(toCsv(rows)).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue,resolved_device,resolved_photo,resolved_unverified\r\n'
+      + '测试街道,1,张网格,w-1,3,66.67,100,,0,2,1,0\r\n测试街道,2,w-2,w-2,1,0,0,,1,,,\r\n');
   });
 });

@@ -46,6 +46,13 @@ beforeAll(async () => {
     evidence: { eventKey: 'ev-ebike', ts: new Date(at).toISOString(), type: 'camera.alert', summary: 'ebike_in_elevator 0.93' },
   }], at);
   proactive = (await hub.db.query("SELECT doc FROM tickets WHERE dedup_key = 'ebike:cam-1'"))[0]!.doc as Ticket;
+  // 人工核准: an unsure alert waits for the control room; Open311 does not publish it.
+  await hub.tickets.applyDecisions([{
+    kind: 'open', ruleId: 'camera.corridor_clutter', siteId: 't1', cellId: 'yard-1', deviceId: 'cam-1', dedupKey: 'clutter:cam-1', severity: 'normal',
+    category: 'fire_safety', deviceVerifiable: true, title: { 'zh-CN': '楼道堆物', en: 'Corridor clutter' }, description: { 'zh-CN': '', en: '' },
+    evidence: { eventKey: 'ev-clutter', ts: new Date(at).toISOString(), type: 'camera.alert', summary: 'corridor_clutter 0.66', detail: { cause: 'event', fields: { kind: 'corridor_clutter', confidence: 0.66 } } },
+  }], at);
+  expect((await hub.db.query("SELECT status FROM tickets WHERE dedup_key = 'clutter:cam-1'"))[0]).toEqual({ status: 'pending_review' });
 });
 afterAll(async () => { await hub?.stop(); });
 

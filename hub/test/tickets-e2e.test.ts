@@ -204,7 +204,13 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="daily-t1-${day}-workers.csv"`);
     const lines = csv.text.replace(/^\uFEFF/, '').trimEnd().split('\r\n');
-    expect(lines[0]).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue');
+    expect(lines[0]).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue,resolved_device,resolved_photo,resolved_unverified');
+    // The split of each row is the stored report's (device-verified / photo-evidenced / unverified).
+    for (const w of report!.snapshot.workers) {
+      const cells = lines.find((l) => l.split(',')[3] === w.id)!.split(',');
+      expect(cells.slice(9).map(Number)).toEqual([w.resolvedDevice, w.resolvedPhoto, w.resolvedUnverified]);
+    }
+    expect(report!.snapshot.workers.some((w) => (w.resolvedDevice ?? 0) + (w.resolvedPhoto ?? 0) + (w.resolvedUnverified ?? 0) > 0)).toBe(true);
     expect(lines.slice(1).some((l) => /^测试街道,\d+,张网格,w-yard,\d+,/.test(l))).toBe(true); // names, not only ids
     const communities = await call('GET', `/api/reports/daily.csv?siteId=t1&period=${day}&ranking=communities`, 'viewer');
     expect(communities.text).toContain(',一社区,comm-1,');

@@ -67,6 +67,8 @@ export function must(t: Ticket | null, a: TicketAction, actor: Actor, now: numbe
 export function ticketIn(status: TicketStatus, over: Partial<Ticket> = {}, at = T0): Ticket {
   let t = makeTicket(over, at);
   if (status === 'open') return t;
+  // 人工核准: an AI alert under the bar opens like this (tickets/core ticketFromDecision).
+  if (status === 'pending_review') return { ...t, status, review: { confidence: 0.7, below: 0.8 }, ...over };
   t = must(t, { kind: 'dispatch' }, DISPATCHER, at + MIN);
   if (status === 'dispatched') return t;
   if (status === 'dismissed') {

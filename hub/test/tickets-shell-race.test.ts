@@ -107,6 +107,30 @@ describe.each(storeTargets())('two hub processes on $name', (target) => {
     expect((await live(key))[0]!.occurrences).toBe(1);
   });
 
+  it('人工核准: an alert under review holds its key (the race loser adds an occurrence), no SLA sweep touches it, a confident repeat confirms it', async () => {
+    const key = 'camera-alert:t1:device:cam-1:review';
+    const unsure = (eventKey: string, confidence: number): RuleDecision => {
+      const d = decision(key, eventKey);
+      return { ...d, evidence: { ...d.evidence, detail: { cause: 'event', fields: { kind: 'ebike_in_elevator', confidence } } } };
+    };
+    const held = gated(dbB);
+    const b = service(held.db).applyDecisions([unsure('rv-b', 0.7)], T0);
+    await held.waiting;
+    expect(await service(dbA).applyDecisions([unsure('rv-a', 0.65)], T0)).toMatchObject({ opened: 1 });
+    held.open();
+    expect(await b).toMatchObject({ opened: 0, updated: 1 });
+    const inReview = async () => (await dbA.query(`SELECT doc FROM tickets WHERE dedup_key = $1`, [key])).map((r) => r.doc as Ticket);
+    expect(await inReview()).toMatchObject([{ status: 'pending_review', occurrences: 2, review: { confidence: 0.65, below: 0.8 } }]);
+    expect(await live(key)).toEqual([]);
+    // Hours later nothing warned or escalated it: no clock runs while it waits.
+    await service(dbA).sweepSla(T0 + 10 * 3600_000);
+    const [waiting] = await inReview();
+    expect(waiting).toMatchObject({ status: 'pending_review', warnedRespond: false, escalationLevel: 0 });
+    expect(await service(dbA).applyDecisions([unsure('rv-c', 0.91)], T0 + 11 * 3600_000)).toMatchObject({ updated: 1 });
+    const [confirmed] = await live(key);
+    expect(confirmed).toMatchObject({ id: waiting!.id, status: 'open', occurrences: 3, review: { verdict: 'confirmed', by: 'system:camera-alert' }, slaStartedAt: new Date(T0 + 11 * 3600_000).toISOString() });
+  });
+
   it('two sweeps racing audit each warning once', async () => {
     const key = 'camera-alert:t1:device:cam-1:sweep';
     await service(dbA).applyDecisions([decision(key, 'sw-1')], T0);

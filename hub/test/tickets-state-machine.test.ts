@@ -18,7 +18,7 @@ const EXPECTED: Record<TicketActionKind, { from: TicketStatus[]; to: TicketStatu
   reject_dismiss: { from: [...ACTIVE, 'resolved'], to: 'same' },
   escalate: { from: ACTIVE, to: 'same' },
   reopen: { from: ['resolved', 'closed'], to: 'reopened' },
-  add_occurrence: { from: ACTIVE, to: 'same' },
+  add_occurrence: { from: [...ACTIVE, 'pending_review'], to: 'same' },
   resolve_by_device: { from: ACTIVE, to: 'resolved' },
   sla_warn: { from: ACTIVE, to: 'same' },
   link: { from: ALL, to: 'same' },
@@ -26,7 +26,12 @@ const EXPECTED: Record<TicketActionKind, { from: TicketStatus[]; to: TicketStatu
   open: { from: [], to: 'open' },
   arrive: { from: ['accepted'], to: 'same' },
   confirm_by_device: { from: ['resolved'], to: 'closed' },
+  // 人工核准: only an alert under review; confirmed → dispatched to its routed worker, rejected → 剔除.
+  confirm_review: { from: ['pending_review'], to: 'dispatched' },
+  reject_review: { from: ['pending_review'], to: 'dismissed' },
 };
+/** Nothing but the review, notes, repeats and links touches an alert under review (HUB_ERR_AWAITING_REVIEW). */
+const WHILE_IN_REVIEW = new Set<TicketActionKind>(['confirm_review', 'reject_review', 'comment', 'add_occurrence', 'link']);
 
 function actionOf(kind: TicketActionKind): TicketAction {
   switch (kind) {
@@ -36,6 +41,7 @@ function actionOf(kind: TicketActionKind): TicketAction {
     case 'add_occurrence': case 'resolve_by_device': case 'confirm_by_device': return { kind, evidence: evidence(7) };
     case 'sla_warn': return { kind, deadline: 'resolve' };
     case 'link': return { kind, ticketId: 'c-1' };
+    case 'confirm_review': case 'reject_review': return { kind };
     case 'open': throw new Error('not here');
     default: return { kind, note: 'because' } as TicketAction;
   }
@@ -63,7 +69,7 @@ describe('state machine: every status × action', () => {
         const r = applyAction(t, actionOf(kind), actor, now);
         if (!legal) {
           expect(r.ok).toBe(false);
-          if (!r.ok) expect(r.error.code).toBe('HUB_ERR_ILLEGAL_TRANSITION');
+          if (!r.ok) expect(r.error.code).toBe(status === 'pending_review' && !WHILE_IN_REVIEW.has(kind) ? 'HUB_ERR_AWAITING_REVIEW' : 'HUB_ERR_ILLEGAL_TRANSITION');
           return;
         }
         expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
@@ -96,10 +102,11 @@ describe('state machine: every status × action', () => {
 describe('roles', () => {
   const ROLE_TABLE: Record<string, TicketActionKind[]> = {
     viewer: [],
-    dispatcher: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen'],
-    supervisor: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
-    admin: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss'],
-    system: ['escalate', 'reopen', 'open', 'add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close', 'confirm_by_device'],
+    dispatcher: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'confirm_review', 'reject_review'],
+    supervisor: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss', 'confirm_review', 'reject_review'],
+    admin: ['dispatch', 'accept', 'arrive', 'comment', 'resolve', 'rate', 'request_dismiss', 'escalate', 'reopen', 'approve_dismiss', 'reject_dismiss', 'confirm_review', 'reject_review'],
+    // A confident repeat of the alert confirms a review by itself; rejecting is a person's call.
+    system: ['escalate', 'reopen', 'open', 'add_occurrence', 'resolve_by_device', 'sla_warn', 'link', 'close', 'confirm_by_device', 'confirm_review'],
   };
   const kinds = Object.keys(EXPECTED) as TicketActionKind[];
   for (const [role, permitted] of Object.entries(ROLE_TABLE)) {

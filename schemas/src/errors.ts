@@ -24,6 +24,7 @@ export const API_ERRORS = {
   HUB_ERR_SELF_APPROVAL: [403, 'a dismissal must be approved by someone other than the requester'],
   HUB_ERR_MAX_ESCALATION: [409, 'already escalated to the street'],
   HUB_ERR_PHOTO_REQUIRED: [400, 'resolving this ticket needs at least one photo'],
+  HUB_ERR_AWAITING_REVIEW: [409, 'this AI alert waits for a control-room check (人工核准): confirm or reject it first'],
   HUB_ERR_BAD_ATTACHMENT: [415, 'attachments must be JPEG, PNG or WebP images'],
   HUB_ERR_ATTACHMENT_TOO_LARGE: [413, 'attachment too large'],
   HUB_ERR_TOO_MANY_ATTACHMENTS: [409, 'this ticket has the most attachments allowed'],

@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Family, Id } from './common.ts';
 import { StoredEvent } from './api.ts';
-import { KpiSnapshot, Ticket, TicketStatus } from './tickets.ts';
+import { KpiSnapshot, Ticket, TicketChange, TicketStatus } from './tickets.ts';
 
 /*
  * The live feed (WebSocket GET /ws?token=<jwt>), contract v1.
@@ -42,6 +42,8 @@ export const LiveTicketPayload = Type.Object({
   from: Type.Optional(Type.Union([TicketStatus, Type.Null()])),
   actor: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
+  /** Who could see it before (TicketChange.was): lets a worker's feed drop a ticket no longer theirs. */
+  was: Type.Optional(TicketChange.properties.was),
 });
 export type LiveTicketPayload = Static<typeof LiveTicketPayload>;
 

@@ -127,8 +127,20 @@ export const Site = Type.Object({
    * of its team instead of one assignee; the first to accept takes it. Absent = assign as usual.
    */
   offerNearest: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z_]+$' }), Type.Integer({ minimum: 2, maximum: 20 }))),
+  /**
+   * 人工核准: an AI alert (a camera's) whose confidence is below `below` opens a ticket that waits
+   * for an operator's confirm/reject instead of dispatching. `byCategory` overrides it per ticket
+   * category (e.g. "fire_safety": 0.6); 0 turns review off. Default DEFAULT_REVIEW_BELOW (0.8, DESIGN §5).
+   */
+  aiReview: Type.Optional(Type.Object({
+    below: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    byCategory: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z_]+$' }), Type.Number({ minimum: 0, maximum: 1 }))),
+  }, { additionalProperties: false })),
 }, { additionalProperties: false });
 export type Site = Static<typeof Site>;
+
+/** The confidence bar of DESIGN §5: an alert at or above it dispatches; below it waits for review. */
+export const DEFAULT_REVIEW_BELOW = 0.8;
 
 export const Operator = Type.Object({
   username: Id,

@@ -12,8 +12,11 @@ const IdOrNull = Type.Union([Id, Type.Null()]);
 const Note = Type.String({ minLength: 1, maxLength: 2000 });
 const lit = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
 
-/** DESIGN §6. `reopened` = 再派件 (unsatisfied follow-up or recurrence); `dismissed` = 剔除. */
-export const TICKET_STATUSES = ['open', 'dispatched', 'accepted', 'resolved', 'closed', 'dismissed', 'reopened'] as const;
+/**
+ * DESIGN §6. `reopened` = 再派件 (unsatisfied follow-up or recurrence); `dismissed` = 剔除;
+ * `pending_review` = 人工核准: an AI alert below the site's confidence bar, waiting for an operator.
+ */
+export const TICKET_STATUSES = ['open', 'dispatched', 'accepted', 'resolved', 'closed', 'dismissed', 'reopened', 'pending_review'] as const;
 export const TicketStatus = lit(TICKET_STATUSES);
 export type TicketStatus = Static<typeof TicketStatus>;
 
@@ -22,6 +25,29 @@ export type TicketStatus = Static<typeof TicketStatus>;
  * The database's unique partial index on dedup_key uses exactly these (DESIGN §6).
  */
 export const ACTIVE_TICKET_STATUSES = ['open', 'dispatched', 'accepted', 'reopened'] as const satisfies readonly TicketStatus[];
+
+/**
+ * Statuses that hold the dedup key (one per key, database-enforced: migration 090): the live ones
+ * and `pending_review`, so repeats of an alert under review merge into it. No SLA clock runs in
+ * `pending_review` and it is neither dispatched nor overdue: it is not in ACTIVE_TICKET_STATUSES.
+ */
+export const DEDUP_TICKET_STATUSES = [...ACTIVE_TICKET_STATUSES, 'pending_review'] as const satisfies readonly TicketStatus[];
+
+/** 人工核准 verdicts: confirmed → dispatched as usual; rejected → dismissed as a false alarm (误报). */
+export const REVIEW_VERDICTS = ['confirmed', 'rejected'] as const;
+/**
+ * Why an AI alert waited for review, and the reviewer's word. `confidence` is the alert's, `below`
+ * the site's bar for its category (site aiReview). The SLA clock starts at the confirmation.
+ */
+export const AlertReview = Type.Object({
+  confidence: Type.Number({ minimum: 0, maximum: 1 }),
+  below: Type.Number({ minimum: 0, maximum: 1 }),
+  verdict: Type.Optional(lit(REVIEW_VERDICTS)),
+  /** Operator username, or `system:<ruleId>` when a confident repeat confirmed it. */
+  by: Type.Optional(Type.String()),
+  at: Type.Optional(Iso),
+});
+export type AlertReview = Static<typeof AlertReview>;
 
 /** proactive = 未诉先办 (opened by a rule); complaint = 接诉即办 (opened from a resident). */
 export const ORIGINS = ['proactive', 'complaint'] as const;
@@ -144,6 +170,8 @@ export const Ticket = Type.Object({
     ...ResolutionProof,
   })),
   ...FieldLoop,
+  /** 人工核准: present on AI alerts that opened below the confidence bar. */
+  review: Type.Optional(AlertReview),
   /** Latest follow-up (回访) rating; a later rating replaces it. */
   rating: Type.Optional(Rating),
   dismissal: Type.Optional(Dismissal),
@@ -165,6 +193,7 @@ export type Ticket = Static<typeof Ticket>;
 export const AUDIT_REASON_CODES = [
   'rated', 'dismiss_requested', 'dismiss_approved', 'sla_warning', 'linked', 'escalated', 'arrived',
   'awaiting_device', 'device_confirmed', 'resolved_by_device', 'device_not_confirmed', 'recurred', 'second_handling',
+  'review_confirmed', 'review_rejected',
 ] as const;
 export const AuditReason = Type.Object({
   code: lit(AUDIT_REASON_CODES),
@@ -198,6 +227,11 @@ export const TicketChange = Type.Object({
   deadline: Type.Optional(Type.Union([Type.Literal('respond'), Type.Literal('resolve')])),
   /** escalated: the worker to notify at the new level (null = nobody configured). */
   notify: Type.Optional(IdOrNull),
+  /**
+   * Who could see the ticket before this change, when that changed (reassigned, taken by another,
+   * reviewed): a worker's live socket gets the change as a removal when it no longer concerns them.
+   */
+  was: Type.Optional(Type.Object({ status: TicketStatus, assigneeId: Type.Optional(Id), offeredTo: Type.Optional(Type.Array(Type.String())) })),
 });
 export type TicketChange = Static<typeof TicketChange>;
 
@@ -216,6 +250,12 @@ export const ApproveDismissBody = Type.Object({ note: Type.Optional(Note), ...Ve
 export const RejectDismissBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
 export const EscalateBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
 export const ReopenBody = Type.Object({ note: Note, ...Version }, { additionalProperties: false });
+/** 人工核准 confirm: dispatch to the routed worker (or `assigneeId`); the SLA clock starts now. */
+export const ConfirmReviewBody = Type.Object({ assigneeId: Type.Optional(Id), note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+/** 人工核准 reject: a false alarm (误报), dismissed with the camera's evidence kept. */
+export const RejectReviewBody = Type.Object({ note: Type.Optional(Note), ...Version }, { additionalProperties: false });
+export type ConfirmReviewBody = Static<typeof ConfirmReviewBody>;
+export type RejectReviewBody = Static<typeof RejectReviewBody>;
 export type DispatchBody = Static<typeof DispatchBody>;
 export type AcceptBody = Static<typeof AcceptBody>;
 export type CommentBody = Static<typeof CommentBody>;
@@ -228,7 +268,7 @@ export type EscalateBody = Static<typeof EscalateBody>;
 export type ReopenBody = Static<typeof ReopenBody>;
 
 /** Operator actions (URL segment = the name); the state machine's permission table uses them. */
-export const OPERATOR_ACTIONS = ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'approve_dismiss', 'reject_dismiss', 'escalate', 'reopen', 'arrive'] as const;
+export const OPERATOR_ACTIONS = ['dispatch', 'accept', 'comment', 'resolve', 'rate', 'request_dismiss', 'approve_dismiss', 'reject_dismiss', 'escalate', 'reopen', 'arrive', 'confirm_review', 'reject_review'] as const;
 export const OperatorAction = lit(OPERATOR_ACTIONS);
 export type OperatorAction = Static<typeof OperatorAction>;
 
@@ -236,6 +276,7 @@ export const TICKET_ACTION_BODIES = {
   dispatch: DispatchBody, accept: AcceptBody, comment: CommentBody, resolve: ResolveBody, rate: RateBody,
   request_dismiss: RequestDismissBody, approve_dismiss: ApproveDismissBody, reject_dismiss: RejectDismissBody,
   escalate: EscalateBody, reopen: ReopenBody, arrive: ArriveBody,
+  confirm_review: ConfirmReviewBody, reject_review: RejectReviewBody,
 } as const satisfies Record<OperatorAction, unknown>;
 
 /**
@@ -246,7 +287,7 @@ export const TICKET_ERROR_CODES = [
   'HUB_ERR_ILLEGAL_TRANSITION', 'HUB_ERR_FORBIDDEN', 'HUB_ERR_NOTE_REQUIRED', 'HUB_ERR_VERSION_CONFLICT',
   'HUB_ERR_TICKET_NOT_FOUND', 'HUB_ERR_TICKET_EXISTS', 'HUB_ERR_ASSIGNEE_REQUIRED', 'HUB_ERR_NOT_DEVICE_VERIFIABLE',
   'HUB_ERR_DISMISSAL_PENDING', 'HUB_ERR_NO_DISMISSAL_PENDING', 'HUB_ERR_SELF_APPROVAL', 'HUB_ERR_MAX_ESCALATION',
-  'HUB_ERR_PHOTO_REQUIRED',
+  'HUB_ERR_PHOTO_REQUIRED', 'HUB_ERR_AWAITING_REVIEW',
 ] as const;
 export const TicketErrorCode = lit(TICKET_ERROR_CODES);
 export type TicketErrorCode = Static<typeof TicketErrorCode>;
@@ -334,6 +375,10 @@ export const KpiRankingRow = Type.Object({
   resolutionRate: Rate,
   satisfactionRate: Rate,
   overdue: Type.Integer({ minimum: 0 }),
+  /** Resolutions by proof (device-verified / photo-evidenced / unverified). Absent in reports stored before it existed. */
+  resolvedDevice: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedPhoto: Type.Optional(Type.Integer({ minimum: 0 })),
+  resolvedUnverified: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type KpiRankingRow = Static<typeof KpiRankingRow>;
 

@@ -15,7 +15,7 @@ export function actionForm(action: OperatorAction): ActionFormSpec {
 }
 
 /** Order of the buttons: the usual next step first, the exceptional ones last. */
-const ORDER: readonly OperatorAction[] = ['dispatch', 'accept', 'arrive', 'resolve', 'rate', 'comment', 'escalate', 'reopen', 'request_dismiss', 'approve_dismiss', 'reject_dismiss'];
+const ORDER: readonly OperatorAction[] = ['confirm_review', 'reject_review', 'dispatch', 'accept', 'arrive', 'resolve', 'rate', 'comment', 'escalate', 'reopen', 'request_dismiss', 'approve_dismiss', 'reject_dismiss'];
 
 /** The hub's allowedActions (snake or kebab case) as known actions, in button order. */
 export function normaliseActions(allowed: readonly string[]): OperatorAction[] {

@@ -1,11 +1,13 @@
 import { ACTIVE_TICKET_STATUSES, SEVERITIES, type Severity, type Ticket, type TicketStatus } from './contract.ts';
 import { deadlineOf } from './format.ts';
 
-export const BOARD_FILTERS = ['active', 'open', 'dispatched', 'accepted', 'done'] as const;
+export const BOARD_FILTERS = ['active', 'review', 'open', 'dispatched', 'accepted', 'done'] as const;
 export type BoardFilter = (typeof BOARD_FILTERS)[number];
 
 const FILTER_STATUSES: Record<BoardFilter, readonly TicketStatus[]> = {
   active: ACTIVE_TICKET_STATUSES,
+  // 人工核准: AI alerts waiting for the control room (not active: no SLA clock yet).
+  review: ['pending_review'],
   open: ['open', 'reopened'],
   dispatched: ['dispatched'],
   accepted: ['accepted'],

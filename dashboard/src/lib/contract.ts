@@ -6,7 +6,7 @@
 export { FAMILIES, type Family } from '../../../schemas/src/common.ts';
 export { SEVERITIES, CATEGORIES, CATEGORY_TEAM, type Severity, type Category, type Evidence, type Localized } from '../../../schemas/src/decisions.ts';
 export {
-  TICKET_STATUSES, ACTIVE_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS, TICKET_ACTION_BODIES,
+  TICKET_STATUSES, ACTIVE_TICKET_STATUSES, DEDUP_TICKET_STATUSES, OPERATOR_ACTIONS, RATINGS, DISMISS_REASONS, TICKET_ACTION_BODIES,
   type Ticket, type TicketStatus, type TicketDetail, type AuditEntry, type KpiSnapshot, type Rate, type OperatorAction,
   type DispatchBody, type AcceptBody, type CommentBody, type ResolveBody, type RateBody, type RequestDismissBody,
   type ApproveDismissBody, type RejectDismissBody, type EscalateBody, type ReopenBody, type Rating, type DismissReason,

@@ -93,6 +93,9 @@ function readingText(s: string, t: Translate): string {
   }).join(t('list.sep'));
 }
 
+/** A confidence as a whole percentage ("72 %"); '—' when absent. */
+export const pct = (x: unknown): string => (typeof x === 'number' ? `${Math.round(x * 100)}%` : '—');
+
 /** An audit row's note in the reader's language: the reason as data, then the operator's words. */
 export function auditNote(a: Pick<AuditEntry, 'note' | 'reason'>, t: Translate, formatTime: (iso: string) => string): string | null {
   const r = a.reason;
@@ -117,6 +120,8 @@ export function auditNote(a: Pick<AuditEntry, 'note' | 'reason'>, t: Translate, 
     case 'resolved_by_device': line = t('reason.resolvedByDevice'); break;
     case 'recurred': line = t('reason.recurred'); break;
     case 'second_handling': line = t('reason.secondHandling'); break;
+    case 'review_confirmed': line = t('reason.reviewConfirmed', { confidence: pct(p.confidence), below: pct(p.below) }); break;
+    case 'review_rejected': line = t('reason.reviewRejected', { confidence: pct(p.confidence), below: pct(p.below) }); break;
   }
   return r.text ? `${line} · ${r.text}` : line;
 }

@@ -44,7 +44,8 @@ export class TicketIndex {
   /** Active critical tickets (the alarm), oldest first. */
   criticalActive(): Ticket[] {
     const out: Ticket[] = [];
-    for (const t of this.byId.values()) if (t.severity === 'critical' && isActive(t)) out.push(t);
+    // A critical alert under review (人工核准) rings too: the control room must look at it now.
+    for (const t of this.byId.values()) if (t.severity === 'critical' && (isActive(t) || t.status === 'pending_review')) out.push(t);
     return out.sort((a, b) => Date.parse(a.openedAt) - Date.parse(b.openedAt));
   }
 
@@ -57,7 +58,7 @@ export class TicketIndex {
 
   /** Drops finished tickets beyond the newest `keep`, so a long shift doesn't grow without end. */
   pruneFinished(keep: number): void {
-    const done = [...this.byId.values()].filter((t) => !isActive(t));
+    const done = [...this.byId.values()].filter((t) => !isActive(t) && t.status !== 'pending_review');
     if (done.length <= keep) return;
     done.sort((a, b) => Date.parse(b.resolvedAt ?? b.openedAt) - Date.parse(a.resolvedAt ?? a.openedAt));
     for (const t of done.slice(keep)) this.byId.delete(t.id);

@@ -30,14 +30,26 @@ export function shortDuration(ms: number): string {
 }
 
 /**
- * The list after live ticket changes: each ticket replaces an older version of itself or
- * joins the list (the hub sends a worker only tickets they may see); re-sorted for the phone.
+ * Still this worker's, as the hub's workerSees decides past the grid scope (the hub sends a
+ * worker only changes of tickets they may see, or just stopped seeing): assigned to them, or
+ * unassigned and offered to them (or to nobody in particular); never an alert under review.
  */
-export function mergeLive(list: readonly Ticket[], changed: readonly Ticket[]): Ticket[] {
+export function stillMine(t: Ticket, me: string): boolean {
+  if (t.status === 'pending_review') return false;
+  if (t.assigneeId !== undefined) return t.assigneeId === me;
+  return t.offeredTo === undefined || t.offeredTo.length === 0 || t.offeredTo.includes(me);
+}
+
+/**
+ * The list after live ticket changes: each ticket replaces an older version of itself or
+ * joins the list; one reassigned away, taken by another or withdrawn leaves it. Re-sorted.
+ */
+export function mergeLive(list: readonly Ticket[], changed: readonly Ticket[], me: string): Ticket[] {
   const byId = new Map(list.map((t) => [t.id, t]));
   for (const t of changed) {
     const had = byId.get(t.id);
-    if (had === undefined || had.version < t.version) byId.set(t.id, t);
+    if (had !== undefined && had.version >= t.version) continue;
+    if (stillMine(t, me)) byId.set(t.id, t); else byId.delete(t.id);
   }
   return sortForPhone([...byId.values()]);
 }

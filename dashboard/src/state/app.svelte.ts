@@ -1,4 +1,4 @@
-import { ACTIVE_TICKET_STATUSES, type DeviceView, type KpiSnapshot, type LiveDataMessage, type StoredEvent, type Ticket } from '../lib/contract.ts';
+import { DEDUP_TICKET_STATUSES, type DeviceView, type KpiSnapshot, type LiveDataMessage, type StoredEvent, type Ticket } from '../lib/contract.ts';
 import { Alarm } from '../lib/alarm.ts';
 import { Api, ApiError, type GridView, type Session } from '../lib/api.ts';
 import { isActive } from '../lib/board.ts';
@@ -167,7 +167,7 @@ class AppState {
       const siteId = this.siteId;
       this.tickets.beginRefresh();
       const ticketsP = Promise.all([
-        this.api.all((cursor) => this.api.tickets({ siteId, status: ACTIVE_TICKET_STATUSES, limit: 500, cursor }), 5000),
+        this.api.all((cursor) => this.api.tickets({ siteId, status: DEDUP_TICKET_STATUSES, limit: 500, cursor }), 5000),
         this.api.tickets({ siteId, status: DONE_STATUSES, limit: 200 }).then((p) => p.items),
       ]).then(([active, done]) => {
         this.tickets.completeRefresh([...active, ...done]);

@@ -21,7 +21,7 @@ export class InsightsService {
   private async facts(siteId: string, from: number, to: number): Promise<TicketFact[]> {
     const rows = await this.opts.db.query<{ id: string; category: Category; cell_id: string; device_id: string | null; opened_at: Date }>(
       `SELECT id, category, cell_id, device_id, opened_at FROM tickets
-        WHERE site_id = $1 AND status <> 'dismissed' AND opened_at >= $2::timestamptz AND opened_at < $3::timestamptz`,
+        WHERE site_id = $1 AND status NOT IN ('dismissed', 'pending_review') AND opened_at >= $2::timestamptz AND opened_at < $3::timestamptz`,
       [siteId, new Date(from).toISOString(), new Date(to).toISOString()]);
     return rows.map((r) => ({ id: r.id, category: r.category, cellId: r.cell_id, ...(r.device_id ? { deviceId: r.device_id } : {}), openedAt: r.opened_at.getTime() }));
   }

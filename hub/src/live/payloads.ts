@@ -25,5 +25,6 @@ export function ticketPayload(c: TicketBusChange): LiveTicketPayload {
   return {
     ticketId: c.ticketId, siteId: c.siteId, action: c.action, ticket: c.ticket, from: c.from, actor: c.actor,
     ...(c.note !== undefined ? { note: c.note } : {}),
+    ...(c.was !== undefined ? { was: c.was } : {}),
   };
 }

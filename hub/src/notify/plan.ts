@@ -30,6 +30,9 @@ const LABEL: Record<NotifyEvent, string> = {
 
 /** The notification a change means, if any. */
 export function eventOf(c: TicketChange, action: string): NotifyEvent | null {
+  // 人工核准: nobody hears of an alert under review; its confirmation is its opening.
+  if (c.ticket.status === 'pending_review') return null;
+  if (action === 'confirm_review' && c.kind === 'status') return opening(c.ticket);
   if (c.kind === 'opened') return c.ticket.severity === 'critical' ? 'critical_opened' : offered(c.ticket).length > 0 ? 'offered' : null;
   if (c.kind === 'sla_warning') return 'sla_warning';
   if (c.kind === 'escalated') return c.actor.startsWith('system:') ? 'overdue' : 'escalated';
@@ -41,6 +44,13 @@ export function eventOf(c: TicketChange, action: string): NotifyEvent | null {
 }
 
 const offered = (t: Ticket): readonly string[] => t.offeredTo ?? [];
+
+/** A confirmed review: critical as opened, else dispatched to its worker, else offered (抢单). */
+function opening(t: Ticket): NotifyEvent | null {
+  if (t.severity === 'critical') return 'critical_opened';
+  if (t.status === 'dispatched') return 'dispatched';
+  return offered(t).length > 0 ? 'offered' : null;
+}
 
 /** Minutes from `now` until quiet hours end, or 0 when not in them (windows may wrap midnight). */
 export function quietMinutesLeft(now: number, tz: string, q: { from: string; to: string } | undefined): number {

@@ -15,7 +15,8 @@ export interface RequestFilter {
 
 /** Tickets for GET requests.json, newest first (GeoReport v2: default 90 days, at most 1000). */
 export async function findRequests(q: Queryable, f: RequestFilter): Promise<Ticket[]> {
-  const where = ['site_id = ANY($1::text[])'];
+  // An AI alert under review (人工核准) is no service request yet: the public sees it once confirmed.
+  const where = ['site_id = ANY($1::text[])', "status <> 'pending_review'"];
   const args: unknown[] = [f.siteIds];
   const arg = (v: unknown): string => { args.push(v); return `$${args.length}`; };
   if (f.ids !== undefined) where.push(`id = ANY(${arg(f.ids)}::text[])`);

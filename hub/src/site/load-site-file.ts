@@ -59,6 +59,9 @@ function crossReferenceProblem(file: SiteFileT): string | null {
     for (const c of Object.keys(site.offerNearest ?? {})) {
       if (!(CATEGORIES as readonly string[]).includes(c)) return `/sites/${s}/offerNearest/${c}: unknown category (one of ${CATEGORIES.join(', ')})`;
     }
+    for (const c of Object.keys(site.aiReview?.byCategory ?? {})) {
+      if (!(CATEGORIES as readonly string[]).includes(c)) return `/sites/${s}/aiReview/byCategory/${c}: unknown category (one of ${CATEGORIES.join(', ')})`;
+    }
     const principals = new Set<string>();
     for (const [i, gw] of site.gateways.entries()) {
       if (principals.has(gw.id)) return `/sites/${s}/gateways/${i}/id: duplicate id "${gw.id}"`;

@@ -1,5 +1,5 @@
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
-import { applyAction, planDecision, type OfferPlace } from './core/index.ts';
+import { applyAction, planDecision, reviewBelowFor, type OfferPlace } from './core/index.ts';
 import { isUniqueViolation, type TicketContext } from './context.ts';
 import { lastResolvedByDedup, liveByDedup, loadByWorker } from './ticket-repo.ts';
 import { commitWrites, writeOf } from './ticket-writer.ts';
@@ -60,8 +60,10 @@ export async function applyDecision(ctx: TicketContext, d: RuleDecision, now: nu
       ? (d.deviceId !== undefined ? ctx.registry.device(d.siteId, d.deviceId)?.locationLabel : undefined) ?? index.cells.get(d.cellId)?.name ?? d.cellId
       : '';
     const offer = opening ? offerOf(ctx, d) : undefined;
+    const reviewBelow = d.kind === 'open' ? reviewBelowFor(ctx.registry.sites.get(d.siteId), d.category) : undefined;
     const plan = planDecision(d, {
       active, recent, newId: ctx.newId(now), locationLabel, index, policy: ctx.policy, ...(load ? { load } : {}), ...(offer ? { offer } : {}),
+      ...(reviewBelow !== undefined ? { reviewBelow } : {}),
     }, now);
     if (plan.kind === 'ignore') {
       ctx.log.debug({ dedupKey: d.dedupKey, reason: plan.reason }, 'decision ignored');

@@ -1,4 +1,4 @@
-import { ACTIVE_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
+import { ACTIVE_TICKET_STATUSES, DEDUP_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
 import type { AuditEntry, AuditReason, Category, Severity, Ticket } from '@shaobing/schemas';
 import type { SlaPolicy } from './core/index.ts';
 import type { Queryable } from '../store/db.ts';
@@ -11,6 +11,8 @@ import type { Queryable } from '../store/db.ts';
 
 /** `status IN (…)` for the live statuses; literal (not a parameter) so the partial indexes apply. */
 export const LIVE_SQL = `status IN (${ACTIVE_TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+/** The statuses holding a dedup key (live + pending_review), as the unique index of migration 090. */
+const DEDUP_SQL = `status IN (${DEDUP_TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Ticket['severity'], number>;
 
@@ -94,15 +96,15 @@ export async function getTickets(q: Queryable, ids: readonly string[]): Promise<
   return docs(await q.query('SELECT doc FROM tickets WHERE id = ANY($1::text[]) ORDER BY opened_at', [ids]));
 }
 
-/** The live ticket holding a dedup key (at most one: the unique index). */
-/** Dedup keys that have a live ticket in the given sites. */
+/** Dedup keys that have a live ticket (or one under review) in the given sites. */
 export async function liveDedupKeys(q: Queryable, siteIds: readonly string[]): Promise<string[]> {
-  const rows = await q.query(`SELECT dedup_key FROM tickets WHERE site_id = ANY($1::text[]) AND ${LIVE_SQL} AND dedup_key IS NOT NULL`, [siteIds]);
+  const rows = await q.query(`SELECT dedup_key FROM tickets WHERE site_id = ANY($1::text[]) AND ${DEDUP_SQL} AND dedup_key IS NOT NULL`, [siteIds]);
   return rows.map((r) => String(r.dedup_key));
 }
 
+/** The live ticket (or the alert under review) holding a dedup key: at most one, the unique index. */
 export async function liveByDedup(q: Queryable, dedupKey: string): Promise<Ticket | null> {
-  return docs(await q.query(`SELECT doc FROM tickets WHERE dedup_key = $1 AND ${LIVE_SQL}`, [dedupKey]))[0] ?? null;
+  return docs(await q.query(`SELECT doc FROM tickets WHERE dedup_key = $1 AND ${DEDUP_SQL}`, [dedupKey]))[0] ?? null;
 }
 
 /** The most recently resolved ticket of a dedup key (a recurrence may reopen it). */

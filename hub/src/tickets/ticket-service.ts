@@ -219,7 +219,7 @@ export class TicketService {
     if (t === null || (actor.sites && !actor.sites.includes(t.siteId))) throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
     if (actor.role === 'worker') {
       const scope = this.scopeOf(actor);
-      if (scope === undefined || !(workerSees(t, scope) || t.assigneeId === scope.workerId)) {
+      if (scope === undefined || !workerSees(t, scope)) {
         this.throwIfTaken(t, actor);
         throw new HubError('HUB_ERR_TICKET_NOT_FOUND', `no ticket ${id}`);
       }

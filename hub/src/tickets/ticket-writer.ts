@@ -74,5 +74,6 @@ export function busChange(c: TicketChange, action: string): TicketBusChange {
     ...(c.note !== undefined ? { note: c.note } : {}),
     ...(c.deadline !== undefined ? { deadline: c.deadline } : {}),
     ...(c.notify !== undefined ? { notify: c.notify } : {}),
+    ...(c.was !== undefined ? { was: c.was } : {}),
   };
 }

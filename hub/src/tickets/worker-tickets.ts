@@ -22,5 +22,5 @@ export async function workerTickets(db: Queryable, s: WorkerScope, now: number, 
       ORDER BY (CASE WHEN ${LIVE_SQL} THEN 0 ELSE 1 END), (CASE WHEN accepted_at IS NULL THEN respond_by ELSE resolve_by END), id
       LIMIT ${limit}`,
     [s.siteId, s.workerId, [...s.teams], [...s.cellIds], new Date(now - RECENT_DONE_MS).toISOString()]);
-  return rows.map((r) => r.doc).filter((t) => workerSees(t, s) || t.assigneeId === s.workerId);
+  return rows.map((r) => r.doc).filter((t) => workerSees(t, s));
 }

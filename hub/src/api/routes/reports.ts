@@ -20,7 +20,7 @@ const ListQuery = Type.Object({
 }, { additionalProperties: false });
 const CsvQuery = Type.Object({
   siteId: Type.Optional(Id),
-  period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$', description: 'a local date (YYYY-MM-DD) in the period, or YYYY-MM; default: the latest stored (CSV) / the last complete period (Excel)' })),
+  period: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$', description: 'a local date (YYYY-MM-DD) in the period, or YYYY-MM; default: the latest stored (CSV; the running period is computed from the tickets) / the last complete period (Excel)' })),
   ranking: Type.Optional(Type.Union([Type.Literal('workers'), Type.Literal('communities')], { default: 'workers' })),
 }, { additionalProperties: false });
 const XlsxQuery = Type.Object({ siteId: Type.Optional(Id), period: CsvQuery.properties.period }, { additionalProperties: false });
@@ -57,7 +57,10 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const rows: CsvCell[][] = [];
     let first: string | null = null;
     for (const siteId of sites) {
-      const report = at === null ? (await opts.kpi.list([siteId], kind, 1))[0] ?? null : await opts.kpi.find(kind, siteId, at);
+      // The stored report is the period's official one; the period still running (the report
+      // screen exports it) is not stored yet, so it is computed from the tickets, like the Excel.
+      const report = at === null ? (await opts.kpi.list([siteId], kind, 1))[0] ?? null
+        : await opts.kpi.find(kind, siteId, at) ?? await liveReport(siteId, periodOf(kind, at, opts.kpi.tz));
       if (report === null) continue;
       first ??= report.periodStart;
       const site = opts.registry.sites.get(siteId);
@@ -114,6 +117,13 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const [current, previous] = [await opts.kpi.street(sites, period, at), await opts.kpi.street(sites, before, at)];
     return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous };
   });
+
+  /** The running period's ranking so far, from the tickets (it is stored once it is over). */
+  async function liveReport(siteId: string, period: ReturnType<typeof periodOf>): Promise<{ periodStart: string; snapshot: KpiSnapshot } | null> {
+    const now = Date.now();
+    if (now < period.from || now >= period.to) return null;
+    return { periodStart: new Date(period.from).toISOString(), snapshot: await opts.kpi.snapshot([siteId], period, now) };
+  }
 
   function localDay(s: string): number {
     const date = parseLocalDate(s);

@@ -26,13 +26,15 @@ export function toCsv(rows: ReadonlyArray<ReadonlyArray<CsvCell>>): string {
 const pct = (r: Rate): CsvCell => (r.value === null ? '' : Math.round(r.value * 10000) / 100);
 
 /**
- * A ranking (grid workers or communities) as CSV rows, header first; rates in percent.
+ * A ranking (grid workers or communities) as CSV rows, header first; rates in percent, then the
+ * resolutions by proof (device / photo / unverified; blank for reports stored before them).
+ * They come last so a reader of the older columns by position still reads them right.
  * `nameOf` gives the display name (worker, community); the id stays beside it for tracing.
  * `site` (the site's name) leads each row, so several sites fit in one file.
  */
 export function rankingCsvRows(rows: readonly KpiRankingRow[], nameOf: (id: string) => string = (id) => id, site?: string, header = true): CsvCell[][] {
   return [
-    ...(header ? [['site', 'rank', 'name', 'id', 'tickets', 'response_rate_pct', 'resolution_rate_pct', 'satisfaction_rate_pct', 'overdue']] : []),
-    ...rows.map((r) => [site ?? '', r.rank, nameOf(r.id), r.id, r.tickets, pct(r.responseRate), pct(r.resolutionRate), pct(r.satisfactionRate), r.overdue]),
+    ...(header ? [['site', 'rank', 'name', 'id', 'tickets', 'response_rate_pct', 'resolution_rate_pct', 'satisfaction_rate_pct', 'overdue', 'resolved_device', 'resolved_photo', 'resolved_unverified']] : []),
+    ...rows.map((r) => [site ?? '', r.rank, nameOf(r.id), r.id, r.tickets, pct(r.responseRate), pct(r.resolutionRate), pct(r.satisfactionRate), r.overdue, r.resolvedDevice, r.resolvedPhoto, r.resolvedUnverified]),
   ];
 }

@@ -5,7 +5,7 @@ import { ancestry, type GridIndex } from '../../tickets/core/routing.ts';
 // 每月一题 (the month's top problem) and seasonal early warning (DESIGN §7), over plain ticket
 // facts. Pure: the shell reads the facts and the clock.
 
-/** What these analyses need of a ticket (dismissed ones are left out by the shell). */
+/** What these analyses need of a ticket (dismissed ones and alerts under review are left out by the shell). */
 export interface TicketFact { id: string; category: Category; cellId: string; deviceId?: string; openedAt: number }
 
 export interface Period { from: number; to: number }

@@ -15,7 +15,10 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 function row(id: string, a: Acc): Omit<KpiRankingRow, 'rank'> {
   const f = figuresOf(a, null);
-  return { id, tickets: f.tickets, responseRate: f.responseRate, resolutionRate: f.resolutionRate, satisfactionRate: f.satisfactionRate, overdue: f.overdue };
+  return {
+    id, tickets: f.tickets, responseRate: f.responseRate, resolutionRate: f.resolutionRate, satisfactionRate: f.satisfactionRate, overdue: f.overdue,
+    resolvedDevice: f.resolvedDevice, resolvedPhoto: f.resolvedPhoto, resolvedUnverified: f.resolvedUnverified,
+  };
 }
 
 /** null (nothing to judge) sorts after any real rate, including 0 %. */
@@ -61,6 +64,8 @@ export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: 
     return a;
   };
   for (const t of tickets) {
+    // 人工核准: an AI alert under review is no case yet (not dispatched, no clock); a rejected one counts as 剔除.
+    if (t.status === 'pending_review') continue;
     const v = judge(t, now);
     add(total, t, period, now, v);
     if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now, v);

@@ -94,6 +94,8 @@ export function computeStreetKpis(
   const cellKey = (siteId: string, cellId: string): string => (multi ? `${siteId}/${cellId}` : cellId);
 
   for (const t of tickets) {
+    // 人工核准: an AI alert under review is no case yet (not dispatched, no clock); a rejected one counts as 剔除.
+    if (t.status === 'pending_review') continue;
     const v = judge(t, now);
     add(total, t, period, now, v);
     const site = sites.get(t.siteId);

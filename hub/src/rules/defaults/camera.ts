@@ -14,7 +14,14 @@ interface AlertDefault {
 }
 
 /**
- * 摄像头 AI-alert defaults (DESIGN §5): one rule per alert kind, confidence ≥ 0.8, repeats at
+ * Below this the edge model's guess is noise: the alert is stored as an event and opens nothing.
+ * From here up to the site's review bar (aiReview, default 0.8) the ticket waits for 人工核准.
+ */
+export const CAMERA_ALERT_FLOOR = 0.6;
+
+/**
+ * 摄像头 AI-alert defaults (DESIGN §5): one rule per alert kind from CAMERA_ALERT_FLOOR up (the
+ * ticket shell holds alerts under the site's 0.8 bar for review), repeats at
  * the same camera merge into the open ticket. Smoke/fire and thrown objects never clear by
  * themselves: a person must confirm what happened.
  */
@@ -66,7 +73,7 @@ function alertRule(a: AlertDefault): Rule {
   return {
     id: `camera.${a.kind}`, family: 'camera', kind: 'match', enabled: true,
     severity: a.severity, category: a.category, dedupScope: 'device', deviceVerifiable: a.autoClear, valueField: 'confidence',
-    on: { type: 'camera.alert', where: [{ field: 'kind', op: 'eq', value: a.kind }, { field: 'confidence', op: 'gte', value: 0.8 }] },
+    on: { type: 'camera.alert', where: [{ field: 'kind', op: 'eq', value: a.kind }, { field: 'confidence', op: 'gte', value: CAMERA_ALERT_FLOOR }] },
     ...(a.autoClear ? { clearOn: { type: 'camera.alert_cleared', where: [{ field: 'kind', op: 'eq', value: a.kind }] }, quietMs: QUIET_MS } : {}),
     title: a.title,
     description: {

@@ -1,4 +1,5 @@
 import { offerTicket, type OfferPlace } from './offer.ts';
+import { reviewOf } from './review.ts';
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { isActive } from './permissions.ts';
 import { newTicket } from './new-ticket.ts';
@@ -27,6 +28,8 @@ export interface DecisionContext {
   recurrenceWindowMs?: number;
   /** 抢单: offer a new ticket to this many nearest workers of its team (site offerNearest). */
   offer?: { nearest: number; place: OfferPlace };
+  /** 人工核准: an AI alert under this confidence waits for an operator (site aiReview for the category). */
+  reviewBelow?: number;
 }
 
 export type DecisionPlan =
@@ -56,7 +59,10 @@ export function ticketFromDecision(d: OpenDecision, ctx: DecisionContext, now: E
     deviceVerifiable: d.deviceVerifiable,
     evidence: [d.evidence],
   }, route, now, ctx.policy ?? DEFAULT_SLA_POLICY);
-  return ctx.offer === undefined ? t : offerTicket(t, ctx.index, ctx.offer.place, ctx.offer.nearest);
+  const routed = ctx.offer === undefined ? t : offerTicket(t, ctx.index, ctx.offer.place, ctx.offer.nearest);
+  // Routed and offered already, so a confirmation dispatches it as it would have been.
+  const review = ctx.reviewBelow === undefined ? null : reviewOf(d.evidence, ctx.reviewBelow);
+  return review === null ? routed : { ...routed, status: 'pending_review', review };
 }
 
 /**
@@ -66,11 +72,22 @@ export function ticketFromDecision(d: OpenDecision, ctx: DecisionContext, now: E
  *   a device-verified resolution is trusted, so a later recurrence is a new ticket;
  * - open otherwise → a new ticket (the unique index may still say another process won: then
  *   the shell re-reads the live ticket and plans again);
- * - resolve_by_device + a live device-verifiable ticket → resolve it; else nothing to do.
+ * - resolve_by_device + a live device-verifiable ticket → resolve it; else nothing to do;
+ * - an alert under review (人工核准): a repeat under the bar adds an occurrence, one at or over
+ *   it confirms the review (system); the all-clear is ignored (the operator decides).
  */
 export function planDecision(d: RuleDecision, ctx: DecisionContext, now: EpochMs): DecisionPlan {
   const actor = decisionActor(d);
   const active = ctx.active !== null && isActive(ctx.active.status) ? ctx.active : null;
+  const inReview = ctx.active !== null && ctx.active.status === 'pending_review' ? ctx.active : null;
+  if (inReview !== null) {
+    // The operator decides an alert under review; the camera's "gone" does not decide for them.
+    if (d.kind === 'resolve_by_device') return { kind: 'ignore', reason: 'the alert waits for review (人工核准)' };
+    const sure = ctx.reviewBelow === undefined || reviewOf(d.evidence, ctx.reviewBelow) === null;
+    return sure
+      ? { kind: 'apply', ticketId: inReview.id, action: { kind: 'confirm_review', evidence: d.evidence }, actor }
+      : { kind: 'apply', ticketId: inReview.id, action: { kind: 'add_occurrence', evidence: d.evidence }, actor };
+  }
   if (d.kind === 'resolve_by_device') {
     // A manual resolve waiting for its device: the device's all-clear closes it (device-verified).
     const waiting = ctx.recent ?? null;

@@ -35,6 +35,11 @@
  *   apply each with actor { id: 'system:sla', role: 'system' }, in order, chaining the
  *   returned ticket. O(n); ~10k tickets cost a few ms (bench/sla-sweep.ts).
  *
+ * 人工核准: with `reviewBelow` in the decision context, an AI alert under that confidence opens in
+ *   `pending_review` (no SLA clock, no notification, invisible to workers); an operator's
+ *   confirm_review dispatches it (clock from then), reject_review dismisses it as 误报. A
+ *   confident repeat confirms it by itself (system); the device's all-clear does not end a review.
+ *
  * Routing: buildGridIndex(site.grid, site.workers) once per site load; routeTicket(target, index, load?).
  */
 export { applyAction, appendEvidence, reopenTicket } from './state-machine.ts';
@@ -43,6 +48,7 @@ export { workerMayClaim, workerScope, workerSees } from './worker-scope.ts';
 export { gridHops, metresBetween, nearestWorkers, offerTicket, othersOffered, takenFrom, type OfferPlace } from './offer.ts';
 export { DEFAULT_DEVICE_CONFIRM_MS, resolveNeedsPhoto } from './state-machine.ts';
 export { unconfirmedResolutions } from './device-confirm.ts';
+export { alertConfidence, reviewBelowFor, reviewOf } from './review.ts';
 export {
   computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep,
   type Deadlines, type SlaPolicy, type SlaWindow, type SweepAction,
@@ -56,6 +62,6 @@ export {
 export { newTicket, type NewTicketInput } from './new-ticket.ts';
 export {
   toIso, toMs,
-  type Actor, type WorkerScope, type ApplyResult, type EpochMs, type OperatorTicketAction, type SystemTicketAction,
+  type Actor, type WorkerScope, type ApplyResult, type EpochMs, type OperatorTicketAction, type ReviewTicketAction, type SystemTicketAction,
   type TicketAction, type TicketActionKind, type TicketError,
 } from './types.ts';

@@ -35,6 +35,9 @@ export const ACTION_ROLES: Record<TicketActionKind, readonly ActorRole[]> = {
   link: SYSTEM,
   close: SYSTEM,
   confirm_by_device: SYSTEM,
+  // 人工核准 is the control room's check: never a worker's; the system only for a confident repeat.
+  confirm_review: [...DISPATCHER_UP, 'system'],
+  reject_review: DISPATCHER_UP,
 };
 
 const ACTIVE: readonly TicketStatus[] = ACTIVE_TICKET_STATUSES;
@@ -62,11 +65,16 @@ export const LEGAL_FROM: Record<TicketActionKind, readonly TicketStatus[]> = {
   approve_dismiss: DISMISSABLE,
   reject_dismiss: DISMISSABLE,
   escalate: ACTIVE,
-  add_occurrence: ACTIVE,
+  add_occurrence: [...ACTIVE, 'pending_review'],
   sla_warn: ACTIVE,
   link: ALL,
   open: [],
+  confirm_review: ['pending_review'],
+  reject_review: ['pending_review'],
 };
+
+/** What may happen to an alert still under review besides the review itself: notes, repeats, links. */
+const WHILE_IN_REVIEW = new Set<TicketActionKind>(['confirm_review', 'reject_review', 'comment', 'add_occurrence', 'link']);
 
 export function isActive(status: TicketStatus): boolean {
   return status === 'open' || status === 'dispatched' || status === 'accepted' || status === 'reopened';
@@ -91,6 +99,9 @@ export function precheck(ticket: Ticket, kind: TicketActionKind, actor: Actor): 
     const s = actor.scope;
     if (s === undefined || !workerSees(ticket, s)) return err('HUB_ERR_FORBIDDEN', 'this ticket is not yours');
     if (ticket.assigneeId !== s.workerId && !claim) return err('HUB_ERR_FORBIDDEN', 'this ticket is assigned to someone else');
+  }
+  if (ticket.status === 'pending_review' && !WHILE_IN_REVIEW.has(kind)) {
+    return err('HUB_ERR_AWAITING_REVIEW', `cannot ${kind} an AI alert waiting for review (人工核准)`);
   }
   if (!LEGAL_FROM[kind].includes(ticket.status) && !claim) {
     return err('HUB_ERR_ILLEGAL_TRANSITION', `cannot ${kind} a ticket that is ${ticket.status}`);

@@ -58,6 +58,11 @@ export function reopenTicket(t: Ticket, now: EpochMs, policy: SlaPolicy): Ticket
   };
 }
 
+/** Who may see it changed (reassigned, taken, offers withdrawn, left or entered review): the live feed must tell the ones who lost it. */
+function changedHands(prev: Ticket, next: Ticket): boolean {
+  return prev.assigneeId !== next.assigneeId || (prev.offeredTo ?? []).join() !== (next.offeredTo ?? []).join() || prev.status !== next.status;
+}
+
 function finish(prev: Ticket | null, c: Change, action: TicketAction, actor: Actor, at: string): ApplyResult {
   const next: Ticket = prev === null ? c.next : { ...c.next, version: prev.version + 1 };
   const from = prev === null ? null : prev.status;
@@ -66,8 +71,11 @@ function finish(prev: Ticket | null, c: Change, action: TicketAction, actor: Act
     ...(c.note !== undefined ? { note: c.note } : {}),
     ...(c.reason !== undefined ? { reason: c.reason } : {}),
   }];
+  const was = prev !== null && changedHands(prev, next)
+    ? { was: { status: prev.status, ...(prev.assigneeId !== undefined ? { assigneeId: prev.assigneeId } : {}), ...(prev.offeredTo !== undefined ? { offeredTo: prev.offeredTo } : {}) } }
+    : {};
   const event: TicketChange = {
-    kind: c.kind, ticket: next, from, at, actor: actor.id,
+    kind: c.kind, ticket: next, from, at, actor: actor.id, ...was,
     ...(c.note !== undefined ? { note: c.note } : {}),
     ...(c.deadline !== undefined ? { deadline: c.deadline } : {}),
     ...(c.notify !== undefined ? { notify: c.notify } : {}),
@@ -90,7 +98,7 @@ export function applyAction(
   if (!roleMayTake(actor.role, action.kind)) return fail('HUB_ERR_FORBIDDEN', `role ${actor.role} may not ${action.kind}`);
   if (action.kind === 'open') {
     if (ticket !== null) return fail('HUB_ERR_TICKET_EXISTS', `ticket ${ticket.id} already exists`);
-    if (action.ticket.status !== 'open') return fail('HUB_ERR_ILLEGAL_TRANSITION', 'a new ticket starts open');
+    if (action.ticket.status !== 'open' && action.ticket.status !== 'pending_review') return fail('HUB_ERR_ILLEGAL_TRANSITION', 'a new ticket starts open (or waiting for review)');
     return finish(null, { next: action.ticket, kind: 'opened' }, action, actor, at);
   }
   if (ticket === null) return fail('HUB_ERR_TICKET_NOT_FOUND', 'no such ticket');
@@ -203,6 +211,26 @@ export function applyAction(
       const notify = level === 1 ? t.ladder.community : t.ladder.street;
       const rung = level === 1 ? 'community (社区)' : 'street (街道, 吹哨报到)';
       return done({ next: { ...t, escalationLevel: level, escalatedAt: at }, kind: 'escalated', note: note ?? `overdue: escalated to ${rung}`, notify, reason: why('escalated', { level }) });
+    }
+    case 'confirm_review': {
+      // 人工核准 confirmed: dispatched as any ticket, with its SLA clock started now — nobody was
+      // asked to act while it waited, and the wait shows apart (openedAt → review.at). A
+      // confident repeat (system) opens it as that alert would have: open, for the dispatcher.
+      const review = { ...t.review!, verdict: 'confirmed' as const, by: actor.id, at };
+      const assigneeId = action.assigneeId ?? t.assigneeId;
+      const seen = action.evidence !== undefined ? { occurrences: t.occurrences + 1, evidence: appendEvidence(t.evidence, action.evidence) } : {};
+      const base: Ticket = { ...t, ...seen, ...computeDeadlines(t.severity, now, policy), slaStartedAt: at, warnedRespond: false, warnedResolve: false, review };
+      const next: Ticket = assigneeId !== undefined && operator ? { ...base, status: 'dispatched', assigneeId, dispatchedAt: at } : { ...base, status: 'open' };
+      const params = { confidence: review.confidence, below: review.below };
+      return done({ next, kind: 'status', note: note ?? (action.evidence !== undefined ? `confirmed by a confident repeat: ${action.evidence.summary}` : 'review confirmed (人工核准)'), reason: why('review_confirmed', params) });
+    }
+    case 'reject_review': {
+      // A false alarm (误报): dismissed (剔除) by the reviewer, evidence and camera snapshot kept.
+      const review = { ...t.review!, verdict: 'rejected' as const, by: actor.id, at };
+      const text = note ?? 'false alarm (误报)';
+      const dismissal = { requestedBy: actor.id, requestedAt: at, reasonCategory: 'false_alarm' as const, note: text, approvedBy: actor.id, approvedAt: at };
+      return done({ next: { ...t, status: 'dismissed', dismissal, review }, kind: 'status', note: `false alarm (误报): ${text}`,
+        reason: why('review_rejected', { confidence: review.confidence, below: review.below }) });
     }
     case 'add_occurrence':
       return done({ next: { ...t, occurrences: t.occurrences + 1, evidence: appendEvidence(t.evidence, action.evidence) }, kind: 'occurrence', audit: false });

@@ -47,7 +47,14 @@ export type OperatorTicketAction =
   /** Operators must give a note; the SLA sweep (system) may not. */
   | Base & { kind: 'escalate'; note?: string }
   /** Operators must give a note; a recurrence (system) brings evidence instead. */
-  | Base & { kind: 'reopen'; note?: string; evidence?: Evidence; /** Why the system reopened it (再派件 by the sweep, 二次办理), as data. */ reason?: AuditReason };
+  | Base & { kind: 'reopen'; note?: string; evidence?: Evidence; /** Why the system reopened it (再派件 by the sweep, 二次办理), as data. */ reason?: AuditReason }
+  | ReviewTicketAction;
+
+/** 人工核准: an operator confirms (→ dispatch) or rejects (→ dismissed, 误报) an AI alert under review. */
+export type ReviewTicketAction =
+  /** `evidence`: a confident repeat of the alert confirmed it (system only). */
+  | Base & { kind: 'confirm_review'; assigneeId?: string; note?: string; evidence?: Evidence }
+  | Base & { kind: 'reject_review'; note?: string };
 
 /** Actions only the hub itself takes. */
 export type SystemTicketAction =

@@ -36,8 +36,10 @@ export function workerMayClaim(t: Ticket, s: WorkerScope): boolean {
 
 /**
  * What a worker sees (DESIGN §9): the tickets assigned to them, and their teams' unassigned
- * live tickets in their cells; nothing else of the board.
+ * live tickets in their cells; nothing else of the board (nor alerts still under review).
  */
 export function workerSees(t: Ticket, s: WorkerScope): boolean {
+  // An alert under review (人工核准) is nobody's job yet, whoever routing would give it to.
+  if (t.status === 'pending_review') return false;
   return (t.siteId === s.siteId && t.assigneeId === s.workerId) || workerMayClaim(t, s);
 }
