@@ -11,7 +11,8 @@ import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
 import { SEEDS_STREET, fitCounts, type DeviceCounts } from './fit-counts.ts';
 import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
 import { demoOperators } from './operators.ts';
-import { Rng, round } from './random.ts';
+import { Rng } from './random.ts';
+import { CompoundLayout, compoundCentre, type LatLng } from './site-layout.ts';
 
 /** `seeds`: the street of the source articles (fit-counts.ts SEEDS_STREET) on the street layout. */
 export const SIZES = ['small', 'demo', 'street', 'seeds'] as const;
@@ -113,14 +114,17 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
       const yId = `${cId}-y${pad(y)}`;
       const yName = compoundName(stem, y - 1);
       grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId });
-      const lat = cLat + rng.float(-0.004, 0.004);
-      const lng = cLng + rng.float(-0.005, 0.005);
-      const at = (label: string, floor?: number): Device['location'] => ({
-        label, ...(floor === undefined ? {} : { floor }), lat: round(lat + rng.float(-0.0008, 0.0008), 6), lng: round(lng + rng.float(-0.0008, 0.0008), 6),
-      });
+      // The random draws of the former scattered positions stay, so every other generated
+      // value (names, units, elderly care) is the same for a seed; positions follow a plan.
+      rng.float(-0.004, 0.004); rng.float(-0.005, 0.005);
+      const at = (label: string, floor: number | undefined, p: LatLng): Device['location'] => {
+        rng.float(-0.0008, 0.0008); rng.float(-0.0008, 0.0008);
+        return { label, ...(floor === undefined ? {} : { floor }), lat: p.lat, lng: p.lng };
+      };
       const highRise = rng.chance(profile.highRiseShare) || (highRises === 0 && c === profile.communities && y === compounds && profile.highRiseShare > 0);
       if (highRise) highRises++;
       const buildings = rng.int(...profile.buildings);
+      const plan = new CompoundLayout(compoundCentre({ lat: cLat, lng: cLng }, y, compounds), buildings);
       let units = 0;
       for (let b = 1; b <= buildings; b++) {
         const perBuilding = rng.int(...profile.unitsPerBuilding);
@@ -132,42 +136,44 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
           if (rng.chance(profile.elderlyShare)) { cell.elderlyCare = true; elderlyUnits.push(cell); }
           grid.push(cell);
           const doorId = `door-${uId}`;
-          devices.push({ id: doorId, family: 'door', cellId: uId, location: at(`${n.zh}门禁`, 1), secretHash: secret(doorId) });
+          devices.push({ id: doorId, family: 'door', cellId: uId, location: at(`${n.zh}门禁`, 1, plan.door(b, u, perBuilding)), secretHash: secret(doorId) });
           if (highRise) {
             const camId = `cam-${yId}-lift-b${pad(b)}-u${u}`;
-            devices.push({ id: camId, family: 'camera', cellId: uId, location: at(`${n.zh}电梯轿厢`), secretHash: secret(camId) });
+            devices.push({ id: camId, family: 'camera', cellId: uId, location: at(`${n.zh}电梯轿厢`, undefined, plan.lift(b, u, perBuilding)), secretHash: secret(camId) });
           }
         }
         if (highRise) {
           // 高空抛物 cameras look up the façade of each high-rise building.
           const camId = `cam-${yId}-facade-b${pad(b)}`;
-          devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`${b}号楼外立面`, 1), secretHash: secret(camId) });
+          devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`${b}号楼外立面`, 1, plan.facade(b)), secretHash: secret(camId) });
         }
       }
-      for (let g = 1; g <= (units > 30 ? 2 : 1); g++) {
+      const gates = units > 30 ? 2 : 1;
+      for (let g = 1; g <= gates; g++) {
         const camId = `cam-${yId}-gate-${g}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`小区大门${g}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`小区大门${g}`, 1, plan.gate(g, gates)), secretHash: secret(camId) });
       }
-      for (let l = 1; l <= Math.max(1, Math.round(units / 15)); l++) {
+      const lanes = Math.max(1, Math.round(units / 15));
+      for (let l = 1; l <= lanes; l++) {
         const camId = `cam-${yId}-lane-${l}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`消防通道${l}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`消防通道${l}`, 1, plan.lane(l, lanes)), secretHash: secret(camId) });
       }
       const points = Math.max(1, Math.round(units / profile.unitsPerBinPoint));
       for (let p = 1; p <= points; p++) {
         const camId = `cam-${yId}-binpt-${p}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`垃圾分类驿站${p}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`垃圾分类驿站${p}`, 1, plan.sortingPoint(p, points, 0)), secretHash: secret(camId) });
         // Every point has kitchen + other waste; the larger ones (every other) all four classes.
         const kinds: BinKind[] = p % 2 === 1 ? ['kitchen', 'other', 'recyclable', 'hazardous'] : ['kitchen', 'other'];
-        for (const kind of kinds) {
+        for (const [slot, kind] of kinds.entries()) {
           const binId = `bin-${yId}-p${p}-${kind}`;
-          devices.push({ id: binId, family: 'bin', cellId: yId, location: at(`垃圾分类驿站${p}${BIN_KIND_ZH[kind]}`, 1), secretHash: secret(binId) });
+          devices.push({ id: binId, family: 'bin', cellId: yId, location: at(`垃圾分类驿站${p}${BIN_KIND_ZH[kind]}`, 1, plan.sortingPoint(p, points, slot + 1)), secretHash: secret(binId) });
         }
       }
       const posts = Math.max(profile.minChargerPosts, Math.round(units / profile.unitsPerChargerPost));
       for (let k = 1; k <= posts; k++) {
         const chgId = `chg-${yId}-${pad(k)}`;
         const shed = Math.ceil(k / 4);
-        devices.push({ id: chgId, family: 'charger', cellId: yId, location: at(`电动自行车充电棚${shed} ${k}号桩`, 1), gatewayId: chargerGw, ports: rng.pick([8, 10, 10, 10, 12]) });
+        devices.push({ id: chgId, family: 'charger', cellId: yId, location: at(`电动自行车充电棚${shed} ${k}号桩`, 1, plan.chargingPost(k, posts)), gatewayId: chargerGw, ports: rng.pick([8, 10, 10, 10, 12]) });
       }
       for (const team of ['cleaning', 'security', 'maintenance', 'care'] as const) {
         // Larger compounds get more cleaners (one per ~25 units); one of each other team.
