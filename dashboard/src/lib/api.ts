@@ -26,7 +26,12 @@ export interface ComplaintView {
 }
 
 export type ReportKind = 'daily' | 'weekly' | 'monthly';
-export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
+export interface ReportFigures {
+  kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis;
+  /** Seasonal warnings for the weeks after the period (issued at its end, or now while it runs). */
+  warnings: Array<SeasonalWarning & { siteId: string; siteName: string }>;
+  warningsAsOf: string;
+}
 
 /** A failed call: the hub's catalogue code (schemas/src/errors.ts), or what the transport said. */
 export type ApiErrorKind = ApiErrorCode | 'NETWORK' | `HTTP_${number}`;
