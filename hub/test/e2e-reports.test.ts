@@ -82,6 +82,21 @@ describe('report screens in a real browser', () => {
     await page.click('[data-testid=report-communities] tbody tr:first-child td:nth-child(4) button');
     await page.waitForSelector('[data-testid=report-drill]');
     expect(await page.textContent('[data-testid=report-drill]')).toMatch(/张工单/);
+    // 失分溯源: every ticket behind a figure with its place and grid worker; the tiles drill too.
+    await page.click('[data-testid=report-communities] tbody tr:first-child [data-testid=drill-tickets]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=report-drill]')?.textContent?.includes('全部工单'));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=drill-ticket-where]').length === 7);
+    const where = await page.$$eval('[data-testid=drill-ticket-where]', (els) => els.map((e) => e.textContent ?? ''));
+    expect(where.some((w) => w.includes('楼道堆物') && site.grid.some((c) => c.level === 'unit' && w.includes(c.name)))).toBe(true);
+    expect(where.every((w) => !/\bw-[\w-]+/.test(w))).toBe(true); // workers by name
+    await page.click('[data-testid=drill-total-complaints]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=drill-ticket]').length === 1 && document.querySelector('[data-testid=report-drill]')?.textContent?.includes('诉求工单'));
+    // 万人诉求率 with the demo site's residents: 1 complaint.
+    const residents = site.grid.reduce((n, c) => n + (c.population ?? 0), 0);
+    expect(residents).toBeGreaterThan(0);
+    const per10kTile = page.locator('[data-testid=report-tile]', { hasText: '万人诉求率' });
+    expect(await per10kTile.textContent()).toContain(((1 / residents) * 10_000).toFixed(1));
+    expect(await per10kTile.textContent()).toContain(`常住 ${residents} 人`);
 
     // Weekly analysis switches the period.
     await page.click('[data-testid=report-kind-weekly]');

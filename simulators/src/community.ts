@@ -11,7 +11,7 @@ import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
 import { SEEDS_STREET, fitCounts, type DeviceCounts } from './fit-counts.ts';
 import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
 import { demoOperators } from './operators.ts';
-import { Rng } from './random.ts';
+import { Rng, hashString } from './random.ts';
 import { CompoundLayout, compoundCentre, type LatLng } from './site-layout.ts';
 
 /** `seeds`: the street of the source articles (fit-counts.ts SEEDS_STREET) on the street layout. */
@@ -113,7 +113,9 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
     for (let y = 1; y <= compounds; y++) {
       const yId = `${cId}-y${pad(y)}`;
       const yName = compoundName(stem, y - 1);
-      grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId });
+      // 物业公司 and residents (万人诉求率) come from the ids, not the seeded stream, so adding them
+      // changed nothing else a seed builds.
+      grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId, propertyCompany: PROPERTY_COMPANIES[hashString(yId) % PROPERTY_COMPANIES.length]! });
       // The random draws of the former scattered positions stay, so every other generated
       // value (names, units, elderly care) is the same for a seed; positions follow a plan.
       rng.float(-0.004, 0.004); rng.float(-0.005, 0.005);
@@ -132,7 +134,7 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
           units++;
           const uId = `${yId}-b${pad(b)}-u${u}`;
           const n = unitName(b, u);
-          const cell: GridCell = { id: uId, level: 'unit', name: `${yName.zh}${n.zh}`, nameEn: `${yName.en} ${n.en}`, parentId: yId };
+          const cell: GridCell = { id: uId, level: 'unit', name: `${yName.zh}${n.zh}`, nameEn: `${yName.en} ${n.en}`, parentId: yId, population: unitPopulation(uId) };
           if (rng.chance(profile.elderlyShare)) { cell.elderlyCare = true; elderlyUnits.push(cell); }
           grid.push(cell);
           const doorId = `door-${uId}`;
@@ -190,6 +192,13 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
   // A site-wide integration gateway (e.g. the property platform) can speak for any device.
   gateways.push({ id: 'gw-platform', name: '物业平台网关', secretHash: secret('gw-platform'), siteWide: true }); // relays the devices with no gateway of their own
   return { id: siteId, name: grid[0]!.name, nameEn: grid[0]!.nameEn, timezone: 'Asia/Shanghai', grid, workers, gateways, devices };
+}
+
+const PROPERTY_COMPANIES = ['安居物业', '城建物业服务', '和美物业'] as const;
+
+/** Residents of a unit: 12–36 households of about 2.6 people (a six-storey 老旧小区 unit). */
+function unitPopulation(unitId: string): number {
+  return Math.round((12 + (hashString(`population/${unitId}`) % 25)) * 2.6);
 }
 
 function pad(n: number): string {
