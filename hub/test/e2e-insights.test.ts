@@ -20,7 +20,7 @@ let page: Page;
 const errors: string[] = [];
 const DAY = 24 * 3600_000;
 let charger = { id: '', cellId: '' };
-let bin = { id: '', cellId: '' };
+let bin = { id: '', cellId: '', location: { label: '' } };
 
 beforeAll(async () => {
   buildDashboard();
@@ -91,7 +91,7 @@ describe('每月一题 and seasonal warnings in a real browser', () => {
     await page.click('[data-testid=nav-insights]');
     const row = page.locator(`[data-testid=problem-candidate][data-category=sanitation]`).first();
     await row.waitFor();
-    expect(await row.textContent()).toContain(bin.id); // the hotspot: the bin behind the repeats
+    expect(await row.textContent()).toContain(`${bin.location.label} ×3`); // the hotspot: the bin behind the repeats, by its place
     const place = await row.getAttribute('data-place');
     await page.fill('[data-testid=adopt-note]', '垃圾桶加密清运');
     await row.locator('[data-testid=adopt]').click();
