@@ -1,12 +1,11 @@
 import ExcelJS from 'exceljs';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { Category } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { startHub, type HubHandle } from '../src/hub.ts';
+import type { HubHandle } from '../src/hub.ts';
 import { periodOf } from '../src/kpi/periods.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
+import { buildDashboard, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
+import { seedDeviceTicket, startDemoHub } from './support/demo-hub.ts';
 
 /*
  * 每月一题 and the seasonal warning in a real browser, on seeded history of the demo site: last
@@ -24,16 +23,11 @@ let bin = { id: '', cellId: '', location: { label: '' } };
 
 beforeAll(async () => {
   buildDashboard();
-  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
-  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  hub = await startDemoHub();
   const site = hub.registry.file.sites[0]!;
   charger = site.devices.find((d) => d.family === 'charger')!;
   bin = site.devices.find((d) => d.family === 'bin')!;
-  const seed = (key: string, at: number, category: Category, cellId: string, deviceId: string) => hub.tickets.applyDecisions([{
-    kind: 'open', ruleId: category === 'fire_safety' ? 'charger.overheat' : 'bin.full', siteId: site.id, cellId, deviceId, dedupKey: key, severity: 'normal', category,
-    deviceVerifiable: false, title: { 'zh-CN': key, en: key }, description: { 'zh-CN': '', en: '' },
-    evidence: { eventKey: `ev-${key}`, ts: new Date(at).toISOString(), type: 'x', summary: key },
-  }], at);
+  const seed = (key: string, at: number, category: Category, cellId: string, deviceId: string) => seedDeviceTicket(hub, { key, at, category, cellId, deviceId });
   const now = Date.now();
   await seed('season-0', now - 364 * DAY - 10 * DAY, 'fire_safety', charger.cellId, charger.id);
   for (const d of [1, 5, 9, 14, 20]) await seed(`season-${d}`, now - 364 * DAY + d * DAY, 'fire_safety', charger.cellId, charger.id);

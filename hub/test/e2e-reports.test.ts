@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import type { HubHandle } from '../src/hub.ts';
+import { buildDashboard, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import { startDemoHub } from './support/demo-hub.ts';
 
 /*
  * The street office's report screen in a real browser over the demo site: a day of tickets made
@@ -22,8 +21,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR
 
 beforeAll(async () => {
   buildDashboard();
-  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
-  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  hub = await startDemoHub();
   const site = hub.registry.file.sites[0]!;
   const ops = { username: 'dispatcher', role: 'dispatcher' as const };
   const now = Date.now();

@@ -1,11 +1,10 @@
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { Category, HotspotsReply, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { startHub, type HubHandle } from '../src/hub.ts';
+import type { HubHandle } from '../src/hub.ts';
 import { queryString } from '../../dashboard/src/lib/api.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import { buildDashboard, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import { demoToken, seedDeviceTicket, startDemoHub } from './support/demo-hub.ts';
 
 /*
  * 高频点位 on the site plan, API and real browser, over the demo site (every device located):
@@ -32,28 +31,19 @@ const api = async <T>(path: string, q: Record<string, string | number | boolean 
 
 beforeAll(async () => {
   buildDashboard();
-  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
-  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  hub = await startDemoHub();
   const site = hub.registry.file.sites[0]!;
   charger = site.devices.find((d) => d.family === 'charger')!;
   bin = site.devices.find((d) => d.family === 'bin' && d.cellId !== charger.cellId) ?? site.devices.find((d) => d.family === 'bin')!;
   unitId = site.grid.find((c) => c.level === 'unit')!.id;
   const now = Date.now();
-  const seed = async (key: string, at: number, category: Category, cellId: string, deviceId: string): Promise<string> => {
-    await hub.tickets.applyDecisions([{
-      kind: 'open', ruleId: category === 'fire_safety' ? 'charger.overheat' : 'bin.full', siteId: site.id, cellId, deviceId, dedupKey: key, severity: 'normal', category,
-      deviceVerifiable: false, title: { 'zh-CN': `点位测试 ${key}`, en: key }, description: { 'zh-CN': '', en: '' },
-      evidence: { eventKey: `ev-${key}`, ts: new Date(at).toISOString(), type: 'x', summary: key },
-    }], at);
-    return ((await hub.db.query<{ id: string }>('SELECT id FROM tickets WHERE dedup_key = $1', [key]))[0]!).id;
-  };
+  const seed = (key: string, at: number, category: Category, cellId: string, deviceId: string) => seedDeviceTicket(hub, { key, at, category, cellId, deviceId });
   for (const d of [1, 2, 3, 5, 8]) ids.charger.push(await seed(`chg-${d}`, now - d * DAY, 'fire_safety', charger.cellId, charger.id));
   ids.old.push(await seed('chg-old', now - 45 * DAY, 'fire_safety', charger.cellId, charger.id)); // outside a 30-day window
   for (const d of [1, 2, 4]) ids.bin.push(await seed(`bin-${d}`, now - d * DAY, 'sanitation', bin.cellId, bin.id));
   const ops = { username: 'dispatcher', role: 'dispatcher' as const };
   for (const d of [1, 2]) ids.unit.push((await hub.tickets.openComplaint({ siteId: site.id, cellId: unitId, category: 'order', text: `楼道噪音 ${d}`, source: 'app' }, ops, now - d * 3600_000)).ticket.id);
-  const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'supervisor', password: 'super123' }) });
-  token = ((await res.json()) as { token: string }).token;
+  token = await demoToken(hub, 'supervisor');
   browser = await launchChromium();
   page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 1000 } }), errors);
 }, 180_000);
