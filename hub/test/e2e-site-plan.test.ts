@@ -120,6 +120,25 @@ describe('the site plan in a real browser', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=ticket-row]').length === n, ids.unit.length);
     const shown = await page.$$eval('[data-testid=ticket-row]', (rows) => rows.map((r) => r.getAttribute('data-ticket-id')));
     expect(shown.sort()).toEqual([...ids.unit].sort());
+  }, 60_000);
+
+  it('without coordinates for every device, the plan is a schematic from the grid and says so', async () => {
+    // The same reply with one device's coordinates taken out (as a site file without them).
+    await page.route('**/api/insights/hotspots?*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as HotspotsReply;
+      const d = body.plan.devices.find((x) => x.id === charger.id)!;
+      delete d.lat; delete d.lng;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.click('[data-testid=nav-plan]');
+    await page.selectOption('[data-testid=plan-category]', 'all');
+    await page.waitForSelector('[data-testid=plan-mode][data-mode=schematic]');
+    expect(await page.textContent('[data-testid=plan-mode]')).toContain('1 台设备缺少坐标');
+    const spots = await page.$$eval('[data-testid=plan-spot]', (gs) => gs.map((g) => ({ id: g.getAttribute('data-spot-id'), r: Number(g.getAttribute('data-r')) })));
+    expect(spots.reduce((a, b) => (b.r > a.r ? b : a)).id).toBe(charger.id); // still drawn, still the largest
+    expect(await page.locator(`[data-testid=plan-block][data-cell-id="${charger.cellId}"]`).count()).toBe(1);
+    await page.unroute('**/api/insights/hotspots?*');
     expect(errors).toEqual([]);
   }, 60_000);
 });
