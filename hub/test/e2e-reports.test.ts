@@ -74,6 +74,12 @@ describe('report screens in a real browser', () => {
     for (const cell of workerCells) { expect(names.has(cell)).toBe(true); expect(ids.has(cell)).toBe(false); }
     const communities = await page.$$eval('[data-testid=report-communities] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
     expect(communities.some((n) => site.grid.some((c) => c.level === 'community' && c.name === n))).toBe(true);
+    // 楼院 and 物业公司 rankings too (the demo site names a company per compound).
+    const compounds = await page.$$eval('[data-testid=report-compounds] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(compounds.some((n) => site.grid.some((c) => c.level === 'compound' && c.name === n))).toBe(true);
+    const companies = await page.$$eval('[data-testid=report-property-companies] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(companies.length).toBeGreaterThan(0);
+    expect(companies.every((n) => site.grid.some((c) => c.propertyCompany === n))).toBe(true);
     expect((await page.$$('[data-testid=report-tile]')).length).toBe(9);
 
     // Drill: a community's overdue / response figure lists its ticket ids.

@@ -443,6 +443,8 @@ export const en: Record<MessageKey, string> = {
   'board.pinned': '{label}: {n}',
   'board.clearPinned': 'Clear filter',
   'report.warnings': 'Seasonal warnings (next 4 weeks)',
+  'report.compounds': 'Compounds',
+  'report.propertyCompanies': 'Property companies',
   'report.population': '{n} residents',
   'report.total': 'All',
   'report.drill.tickets': ' (all tickets)',

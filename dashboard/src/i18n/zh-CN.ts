@@ -445,6 +445,8 @@ export const zhCN = {
   'board.pinned': '{label}：{n} 张',
   'board.clearPinned': '清除筛选',
   'report.warnings': '季节性预警（未来 4 周）',
+  'report.compounds': '楼院排名',
+  'report.propertyCompanies': '物业公司排名',
   'report.population': '常住 {n} 人',
   'report.total': '合计',
   'report.drill.tickets': '（全部工单）',

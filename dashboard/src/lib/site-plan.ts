@@ -73,15 +73,25 @@ function fromCoordinates(plan: SitePlan, cells: readonly PlanCell[], devices: re
   const oy = MARGIN + (inner.h - (maxY - minY) * scale) / 2;
   for (const p of raw) plan.devices.set(p.id, { x: ox + (p.x - minX) * scale, y: oy + (p.y - minY) * scale });
   const tree = subtrees(cells);
+  const byCell = groupBy(devices, (d) => d.cellId, (d) => plan.devices.get(d.id)!);
   for (const c of cells) {
     if (c.level === 'street') continue;
-    const inside = tree.get(c.id)!;
-    const pts = devices.filter((d) => inside.has(d.cellId)).map((d) => plan.devices.get(d.id)!);
+    const pts = [...tree.get(c.id)!].flatMap((id) => byCell.get(id) ?? []);
     if (pts.length === 0) continue;
     const pad = PAD[c.level];
     const x = Math.min(...pts.map((p) => p.x)) - pad, y = Math.min(...pts.map((p) => p.y)) - pad;
     plan.blocks.push({ id: c.id, level: c.level, name: c.name, ...(c.nameEn ? { nameEn: c.nameEn } : {}), x, y, w: Math.max(...pts.map((p) => p.x)) + pad - x, h: Math.max(...pts.map((p) => p.y)) + pad - y });
   }
+}
+
+function groupBy<T, V>(items: readonly T[], key: (x: T) => string, value: (x: T) => V): Map<string, V[]> {
+  const out = new Map<string, V[]>();
+  for (const x of items) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(value(x)); else out.set(k, [value(x)]);
+  }
+  return out;
 }
 
 /** `n` slots on a near-square grid filling `r` (wider rects get more columns), with a gap. */
@@ -96,14 +106,10 @@ function gridRects(r: Rect, n: number, gap: number): Rect[] {
 
 function schematic(plan: SitePlan, cells: readonly PlanCell[], devices: readonly PlanDevice[]): void {
   const ids = new Set(cells.map((c) => c.id));
-  const children = new Map<string, PlanCell[]>();
-  const roots: PlanCell[] = [];
-  for (const c of [...cells].sort(byId)) {
-    if (c.parentId !== undefined && ids.has(c.parentId)) children.set(c.parentId, [...(children.get(c.parentId) ?? []), c]);
-    else roots.push(c);
-  }
-  const own = new Map<string, PlanDevice[]>();
-  for (const d of [...devices].sort(byId)) own.set(d.cellId, [...(own.get(d.cellId) ?? []), d]);
+  const sorted = [...cells].sort(byId);
+  const children = groupBy(sorted.filter((c) => c.parentId !== undefined && ids.has(c.parentId)), (c) => c.parentId!, (c) => c);
+  const roots = sorted.filter((c) => c.parentId === undefined || !ids.has(c.parentId));
+  const own = groupBy([...devices].sort(byId), (d) => d.cellId, (d) => d);
   const place = (c: PlanCell, r: Rect): void => {
     if (c.level !== 'street') plan.blocks.push({ id: c.id, level: c.level, name: c.name, ...(c.nameEn ? { nameEn: c.nameEn } : {}), ...r });
     const kids = children.get(c.id) ?? [];
