@@ -284,10 +284,11 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(ticketDeviceRoutes, { db, tickets });
   await app.register(complaintRoutes, { tickets, ...withNow });
   await app.register(kpiRoutes, { kpi, registry, ...withNow });
-  await app.register(reportRoutes, { kpi, registry });
+  const insights = new InsightsService({ db, tickets, tz: config.tzReports });
+  await app.register(reportRoutes, { kpi, registry, insights });
   // The street office's view (issue 10): 回访 and Open311 GeoReport v2.
   await app.register(followUpRoutes, { followUps: new FollowUpService({ db, bus, policy: () => tickets.policy }), registry, ...withNow });
-  await app.register(insightRoutes, { insights: new InsightsService({ db, tickets, tz: config.tzReports }), registry, ...withNow });
+  await app.register(insightRoutes, { insights, registry, ...withNow });
   await app.register(open311Routes, { prefix: '/open311', db, tickets, registry, apiKey: config.open311ApiKey, ...withNow });
   await app.register(gridRoutes, { registry });
   await app.register(aboutRoutes, { demo: resolvePath(config.siteFile) === DEMO_SITE_FILE });

@@ -1,10 +1,9 @@
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
+import type { HubHandle } from '../src/hub.ts';
+import { buildDashboard, launchChromium, login, shot, recordPageErrors } from './live-browser.ts';
+import { demoToken, startDemoHub } from './support/demo-hub.ts';
 
 /*
  * 接诉即办 in a real browser: the dispatcher records "e-bike pushed into the lift" at unit
@@ -23,8 +22,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR
 
 beforeAll(async () => {
   buildDashboard();
-  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
-  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  hub = await startDemoHub();
   const site = hub.registry.file.sites[0]!;
   const now = Date.now();
   const decision = (key: string, ruleId: string, deviceId: string, cellId: string, title: string): RuleDecision => ({
@@ -44,8 +42,7 @@ beforeAll(async () => {
     kind: 'resolve_by_device', ruleId: 'camera.ebike_in_elevator', siteId: site.id, dedupKey: 'e2e-lift',
     evidence: { eventKey: `${site.id}/cam-c01-y04-lift-b01-u3/clear`, ts: new Date(now - 3 * 60_000).toISOString(), type: 'camera.alert_cleared', deviceId: 'cam-c01-y04-lift-b01-u3', summary: 'cleared' },
   }], now - 3 * 60_000);
-  const res = await fetch(`${hub.httpUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'dispatcher', password: 'dispatch123' }) });
-  token = ((await res.json()) as { token: string }).token;
+  token = await demoToken(hub, 'dispatcher');
   browser = await launchChromium();
   page = recordPageErrors(await browser.newPage({ viewport: { width: 1600, height: 1000 } }), errors);
 }, 180_000);

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import ExcelJS from 'exceljs';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import type { RuleDecision, Ticket } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { startHub, type HubHandle } from '../src/hub.ts';
-import { buildDashboard, DASHBOARD_DIST, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import type { HubHandle } from '../src/hub.ts';
+import { buildDashboard, launchChromium, login, ROOT, shot, recordPageErrors } from './live-browser.ts';
+import { startDemoHub } from './support/demo-hub.ts';
 
 /*
  * The street office's report screen in a real browser over the demo site: a day of tickets made
@@ -22,8 +21,7 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR
 
 beforeAll(async () => {
   buildDashboard();
-  const config = loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
-  hub = await startHub(config, { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });
+  hub = await startDemoHub();
   const site = hub.registry.file.sites[0]!;
   const ops = { username: 'dispatcher', role: 'dispatcher' as const };
   const now = Date.now();
@@ -76,6 +74,12 @@ describe('report screens in a real browser', () => {
     for (const cell of workerCells) { expect(names.has(cell)).toBe(true); expect(ids.has(cell)).toBe(false); }
     const communities = await page.$$eval('[data-testid=report-communities] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
     expect(communities.some((n) => site.grid.some((c) => c.level === 'community' && c.name === n))).toBe(true);
+    // 楼院 and 物业公司 rankings too (the demo site names a company per compound).
+    const compounds = await page.$$eval('[data-testid=report-compounds] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(compounds.some((n) => site.grid.some((c) => c.level === 'compound' && c.name === n))).toBe(true);
+    const companies = await page.$$eval('[data-testid=report-property-companies] tbody td.name', (tds) => tds.map((td) => td.textContent?.trim() ?? ''));
+    expect(companies.length).toBeGreaterThan(0);
+    expect(companies.every((n) => site.grid.some((c) => c.propertyCompany === n))).toBe(true);
     expect((await page.$$('[data-testid=report-tile]')).length).toBe(10);
     // The 解决率's proof: the three corridors resolved with a photo, none by device, none unverified.
     const proofTile = page.locator('[data-testid=report-tile]', { hasText: '设备核验 / 照片佐证 / 未核验' });
@@ -87,6 +91,21 @@ describe('report screens in a real browser', () => {
     await page.click('[data-testid=report-communities] tbody tr:first-child td:nth-child(4) button');
     await page.waitForSelector('[data-testid=report-drill]');
     expect(await page.textContent('[data-testid=report-drill]')).toMatch(/张工单/);
+    // 失分溯源: every ticket behind a figure with its place and grid worker; the tiles drill too.
+    await page.click('[data-testid=report-communities] tbody tr:first-child [data-testid=drill-tickets]');
+    await page.waitForFunction(() => document.querySelector('[data-testid=report-drill]')?.textContent?.includes('全部工单'));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=drill-ticket-where]').length === 7);
+    const where = await page.$$eval('[data-testid=drill-ticket-where]', (els) => els.map((e) => e.textContent ?? ''));
+    expect(where.some((w) => w.includes('楼道堆物') && site.grid.some((c) => c.level === 'unit' && w.includes(c.name)))).toBe(true);
+    expect(where.every((w) => !/\bw-[\w-]+/.test(w))).toBe(true); // workers by name
+    await page.click('[data-testid=drill-total-complaints]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=drill-ticket]').length === 1 && document.querySelector('[data-testid=report-drill]')?.textContent?.includes('诉求工单'));
+    // 万人诉求率 with the demo site's residents: 1 complaint.
+    const residents = site.grid.reduce((n, c) => n + (c.population ?? 0), 0);
+    expect(residents).toBeGreaterThan(0);
+    const per10kTile = page.locator('[data-testid=report-tile]', { hasText: '万人诉求率' });
+    expect(await per10kTile.textContent()).toContain(((1 / residents) * 10_000).toFixed(1));
+    expect(await per10kTile.textContent()).toContain(`常住 ${residents} 人`);
 
     // Weekly analysis switches the period.
     await page.click('[data-testid=report-kind-weekly]');

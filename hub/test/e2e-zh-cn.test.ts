@@ -137,9 +137,10 @@ describe('zh-CN everywhere (real browser)', () => {
   }, 120_000);
 
   it('the report screen and the other tabs', async () => {
-    for (const tab of ['reports', 'complaints', 'insights', 'devices', 'charts'] as const) {
+    for (const tab of ['reports', 'complaints', 'insights', 'plan', 'devices', 'charts'] as const) {
       await page.click(`[data-testid=nav-${tab}]`);
       if (tab === 'reports') await page.waitForSelector('[data-testid=report-sheet]');
+      if (tab === 'plan') await page.waitForSelector('[data-testid=plan-ranking]');
       await page.waitForTimeout(300);
       expect(leaks(await visibleText(page)), tab).toEqual([]);
     }

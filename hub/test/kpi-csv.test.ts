@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, rankingCsvRows, toCsv } from '../src/kpi/core/index.ts';
+import { csvCell, rankingCsvRows, seasonalCsvRows, toCsv } from '../src/kpi/core/index.ts';
 
 describe('toCsv (RFC 4180)', () => {
   it('joins with commas and CRLF, quotes only when needed', () => {
@@ -43,5 +43,16 @@ describe('toCsv (RFC 4180)', () => {
     }], (id) => (id === 'w-1' ? '张网格' : id), '测试街道');
     expect(toCsv(rows)).toBe('site,rank,name,id,tickets,response_rate_pct,resolution_rate_pct,satisfaction_rate_pct,overdue,resolved_device,resolved_photo,resolved_unverified\r\n'
       + '测试街道,1,张网格,w-1,3,66.67,100,,0,2,1,0\r\n测试街道,2,w-2,w-2,1,0,0,,1,,,\r\n');
+  });
+});
+
+describe('the seasonal warnings section of a report CSV', () => {
+  it('follows the ranking after a blank line, header always, names and reasons in Chinese, formulas guarded', () => {
+    expect(toCsv(seasonalCsvRows([]))).toBe('\r\nsite,seasonal_warning_category,place,basis,ratio,tickets,reason\r\n');
+    const csv = toCsv(seasonalCsvRows([{
+      site: '测试街道',
+      warning: { category: 'fire_safety', placeId: 'P1', placeName: '=HYPERLINK("x")', basis: 'same_weeks_earlier_year', ratio: 2.4444, count: 11, reason: { 'zh-CN': '一号院消防安全类工单往年同期 ×2.4', en: 'x' } },
+    }]));
+    expect(csv.split('\r\n')[2]).toBe('测试街道,消防安全,"\'=HYPERLINK(""x"")",往年同期,2.4,11,一号院消防安全类工单往年同期 ×2.4');
   });
 });

@@ -225,7 +225,7 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     const ExcelJS = (await import('exceljs')).default;
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(await xlsx.arrayBuffer());
-    expect(wb.worksheets.map((w) => w.name)).toEqual(['总览', '社区排名', '楼院排名', '网格员绩效', '类别', '物业公司', '站点']);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['总览', '社区排名', '楼院排名', '网格员绩效', '类别', '物业公司', '站点', '季节性预警']);
     const workers = wb.getWorksheet('网格员绩效')!;
     expect(workers.getRow(1).values).toContain('响应率%');
     expect(workers.getColumn(2).values).toContain('张网格');

@@ -317,6 +317,10 @@ export const TicketsQuery = Type.Object({
   severity: Type.Optional(Severity),
   category: Type.Optional(Category),
   cellId: Type.Optional(Id),
+  /** The tickets of one device (a hotspot's drill-down). */
+  deviceId: Type.Optional(Id),
+  /** false: only tickets without a device (complaints, manual tickets); true: only device tickets. */
+  hasDevice: Type.Optional(Type.Boolean()),
   assigneeId: Type.Optional(Id),
   overdue: Type.Optional(Type.Boolean()),
   origin: Type.Optional(Origin),

@@ -11,7 +11,8 @@ import { BIN_KIND_ZH, type BinKind } from './device-kinds.ts';
 import { SEEDS_STREET, fitCounts, type DeviceCounts } from './fit-counts.ts';
 import { PLACE_STEMS, compoundName, personName, unitName } from './names.ts';
 import { demoOperators } from './operators.ts';
-import { Rng, round } from './random.ts';
+import { Rng, hashString } from './random.ts';
+import { CompoundLayout, compoundCentre, type LatLng } from './site-layout.ts';
 
 /** `seeds`: the street of the source articles (fit-counts.ts SEEDS_STREET) on the street layout. */
 export const SIZES = ['small', 'demo', 'street', 'seeds'] as const;
@@ -112,15 +113,20 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
     for (let y = 1; y <= compounds; y++) {
       const yId = `${cId}-y${pad(y)}`;
       const yName = compoundName(stem, y - 1);
-      grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId });
-      const lat = cLat + rng.float(-0.004, 0.004);
-      const lng = cLng + rng.float(-0.005, 0.005);
-      const at = (label: string, floor?: number): Device['location'] => ({
-        label, ...(floor === undefined ? {} : { floor }), lat: round(lat + rng.float(-0.0008, 0.0008), 6), lng: round(lng + rng.float(-0.0008, 0.0008), 6),
-      });
+      // 物业公司 and residents (万人诉求率) come from the ids, not the seeded stream, so adding them
+      // changed nothing else a seed builds.
+      grid.push({ id: yId, level: 'compound', name: yName.zh, nameEn: yName.en, parentId: cId, propertyCompany: PROPERTY_COMPANIES[hashString(yId) % PROPERTY_COMPANIES.length]! });
+      // The random draws of the former scattered positions stay, so every other generated
+      // value (names, units, elderly care) is the same for a seed; positions follow a plan.
+      rng.float(-0.004, 0.004); rng.float(-0.005, 0.005);
+      const at = (label: string, floor: number | undefined, p: LatLng): Device['location'] => {
+        rng.float(-0.0008, 0.0008); rng.float(-0.0008, 0.0008);
+        return { label, ...(floor === undefined ? {} : { floor }), lat: p.lat, lng: p.lng };
+      };
       const highRise = rng.chance(profile.highRiseShare) || (highRises === 0 && c === profile.communities && y === compounds && profile.highRiseShare > 0);
       if (highRise) highRises++;
       const buildings = rng.int(...profile.buildings);
+      const plan = new CompoundLayout(compoundCentre({ lat: cLat, lng: cLng }, y, compounds), buildings);
       let units = 0;
       for (let b = 1; b <= buildings; b++) {
         const perBuilding = rng.int(...profile.unitsPerBuilding);
@@ -128,46 +134,48 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
           units++;
           const uId = `${yId}-b${pad(b)}-u${u}`;
           const n = unitName(b, u);
-          const cell: GridCell = { id: uId, level: 'unit', name: `${yName.zh}${n.zh}`, nameEn: `${yName.en} ${n.en}`, parentId: yId };
+          const cell: GridCell = { id: uId, level: 'unit', name: `${yName.zh}${n.zh}`, nameEn: `${yName.en} ${n.en}`, parentId: yId, population: unitPopulation(uId) };
           if (rng.chance(profile.elderlyShare)) { cell.elderlyCare = true; elderlyUnits.push(cell); }
           grid.push(cell);
           const doorId = `door-${uId}`;
-          devices.push({ id: doorId, family: 'door', cellId: uId, location: at(`${n.zh}门禁`, 1), secretHash: secret(doorId) });
+          devices.push({ id: doorId, family: 'door', cellId: uId, location: at(`${n.zh}门禁`, 1, plan.door(b, u, perBuilding)), secretHash: secret(doorId) });
           if (highRise) {
             const camId = `cam-${yId}-lift-b${pad(b)}-u${u}`;
-            devices.push({ id: camId, family: 'camera', cellId: uId, location: at(`${n.zh}电梯轿厢`), secretHash: secret(camId) });
+            devices.push({ id: camId, family: 'camera', cellId: uId, location: at(`${n.zh}电梯轿厢`, undefined, plan.lift(b, u, perBuilding)), secretHash: secret(camId) });
           }
         }
         if (highRise) {
           // 高空抛物 cameras look up the façade of each high-rise building.
           const camId = `cam-${yId}-facade-b${pad(b)}`;
-          devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`${b}号楼外立面`, 1), secretHash: secret(camId) });
+          devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`${b}号楼外立面`, 1, plan.facade(b)), secretHash: secret(camId) });
         }
       }
-      for (let g = 1; g <= (units > 30 ? 2 : 1); g++) {
+      const gates = units > 30 ? 2 : 1;
+      for (let g = 1; g <= gates; g++) {
         const camId = `cam-${yId}-gate-${g}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`小区大门${g}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`小区大门${g}`, 1, plan.gate(g, gates)), secretHash: secret(camId) });
       }
-      for (let l = 1; l <= Math.max(1, Math.round(units / 15)); l++) {
+      const lanes = Math.max(1, Math.round(units / 15));
+      for (let l = 1; l <= lanes; l++) {
         const camId = `cam-${yId}-lane-${l}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`消防通道${l}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`消防通道${l}`, 1, plan.lane(l, lanes)), secretHash: secret(camId) });
       }
       const points = Math.max(1, Math.round(units / profile.unitsPerBinPoint));
       for (let p = 1; p <= points; p++) {
         const camId = `cam-${yId}-binpt-${p}`;
-        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`垃圾分类驿站${p}`, 1), secretHash: secret(camId) });
+        devices.push({ id: camId, family: 'camera', cellId: yId, location: at(`垃圾分类驿站${p}`, 1, plan.sortingPoint(p, points, 0)), secretHash: secret(camId) });
         // Every point has kitchen + other waste; the larger ones (every other) all four classes.
         const kinds: BinKind[] = p % 2 === 1 ? ['kitchen', 'other', 'recyclable', 'hazardous'] : ['kitchen', 'other'];
-        for (const kind of kinds) {
+        for (const [slot, kind] of kinds.entries()) {
           const binId = `bin-${yId}-p${p}-${kind}`;
-          devices.push({ id: binId, family: 'bin', cellId: yId, location: at(`垃圾分类驿站${p}${BIN_KIND_ZH[kind]}`, 1), secretHash: secret(binId) });
+          devices.push({ id: binId, family: 'bin', cellId: yId, location: at(`垃圾分类驿站${p}${BIN_KIND_ZH[kind]}`, 1, plan.sortingPoint(p, points, slot + 1)), secretHash: secret(binId) });
         }
       }
       const posts = Math.max(profile.minChargerPosts, Math.round(units / profile.unitsPerChargerPost));
       for (let k = 1; k <= posts; k++) {
         const chgId = `chg-${yId}-${pad(k)}`;
         const shed = Math.ceil(k / 4);
-        devices.push({ id: chgId, family: 'charger', cellId: yId, location: at(`电动自行车充电棚${shed} ${k}号桩`, 1), gatewayId: chargerGw, ports: rng.pick([8, 10, 10, 10, 12]) });
+        devices.push({ id: chgId, family: 'charger', cellId: yId, location: at(`电动自行车充电棚${shed} ${k}号桩`, 1, plan.chargingPost(k, posts)), gatewayId: chargerGw, ports: rng.pick([8, 10, 10, 10, 12]) });
       }
       for (const team of ['cleaning', 'security', 'maintenance', 'care'] as const) {
         // Larger compounds get more cleaners (one per ~25 units); one of each other team.
@@ -184,6 +192,13 @@ function generate(seed: string, size: Exclude<CommunitySize, 'seeds'>, siteId: s
   // A site-wide integration gateway (e.g. the property platform) can speak for any device.
   gateways.push({ id: 'gw-platform', name: '物业平台网关', secretHash: secret('gw-platform'), siteWide: true }); // relays the devices with no gateway of their own
   return { id: siteId, name: grid[0]!.name, nameEn: grid[0]!.nameEn, timezone: 'Asia/Shanghai', grid, workers, gateways, devices };
+}
+
+const PROPERTY_COMPANIES = ['安居物业', '城建物业服务', '和美物业'] as const;
+
+/** Residents of a unit: 12–36 households of about 2.6 people (a six-storey 老旧小区 unit). */
+function unitPopulation(unitId: string): number {
+  return Math.round((12 + (hashString(`population/${unitId}`) % 25)) * 2.6);
 }
 
 function pad(n: number): string {

@@ -2,6 +2,7 @@ import type {
   AttachmentInfo, DeviceView, EventStats, GridCell, GridReply, KpiDrillName, KpiSnapshot, LoginReply, OperatorAction, OperatorRole, Readings, StoredEvent, StreetKpis,
   Ticket, TicketActionReply, TicketDetail, TicketDetailReply, TicketStats, TicketStatus, Worker,
   ComplaintInput, FollowUp, FollowUpBody, Localized, ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning,
+  HotspotsReply, HotspotTicketQuery, Category,
 } from './contract.ts';
 import { isApiErrorCode, type ApiErrorCode } from './contract.ts';
 
@@ -25,7 +26,12 @@ export interface ComplaintView {
 }
 
 export type ReportKind = 'daily' | 'weekly' | 'monthly';
-export interface ReportFigures { kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis }
+export interface ReportFigures {
+  kind: ReportKind; label: string; current: StreetKpis; previous: StreetKpis;
+  /** Seasonal warnings for the weeks after the period (issued at its end, or now while it runs). */
+  warnings: Array<SeasonalWarning & { siteId: string; siteName: string }>;
+  warningsAsOf: string;
+}
 
 /** A failed call: the hub's catalogue code (schemas/src/errors.ts), or what the transport said. */
 export type ApiErrorKind = ApiErrorCode | 'NETWORK' | `HTTP_${number}`;
@@ -92,6 +98,12 @@ export class Api {
   }
   adoptProblem(body: AdoptProblemBody): Promise<AdoptedProblem> { return this.request('POST', '/api/insights/monthly-problem/adopt', undefined, body); }
   seasonal(siteId: string): Promise<{ items: SeasonalWarning[] }> { return this.get('/api/insights/seasonal', { siteId }); }
+  // ---- 高频点位 on the site plan (issue 10) ----
+  hotspots(q: { siteId: string; category?: Category; from?: string; to?: string }): Promise<HotspotsReply> { return this.get('/api/insights/hotspots', q); }
+  /** The ticket list with a hotspot's filter (its `tickets` query), one page. */
+  ticketsWhere(q: HotspotTicketQuery, cursor: string | null = null, limit = 500): Promise<Page<Ticket>> {
+    return this.get('/api/tickets', { ...q, limit, cursor });
+  }
   /** A file download with the bearer token (a plain link could not carry it). */
   async download(path: string, query: Query, filename: string): Promise<void> {
     const res = await fetch(this.base + path + queryString(query), { headers: this.token ? { authorization: `Bearer ${this.token}` } : {} });

@@ -25,3 +25,4 @@ export { COMPLAINT_SOURCES, type ComplaintInput, type ComplaintSource } from '..
 export { FOLLOW_UP_OUTCOMES, type FollowUp, type FollowUpBody, type FollowUpOutcome } from '../../../schemas/src/kpi.ts';
 export type { ProblemCandidate, AdoptedProblem, AdoptProblemBody, SeasonalWarning } from '../../../schemas/src/insights.ts';
 export type { StreetKpis, KpiFigures, KpiGroupRow, KpiDimension, KpiDrillName } from '../../../schemas/src/kpi.ts';
+export type { Hotspot, HotspotCell, HotspotsReply, HotspotTicketQuery, PlanCell, PlanDevice } from '../../../schemas/src/insights.ts';

@@ -1,4 +1,4 @@
-import { DEDUP_TICKET_STATUSES, type DeviceView, type KpiSnapshot, type LiveDataMessage, type StoredEvent, type Ticket } from '../lib/contract.ts';
+import { DEDUP_TICKET_STATUSES, type DeviceView, type HotspotTicketQuery, type KpiSnapshot, type LiveDataMessage, type StoredEvent, type Ticket } from '../lib/contract.ts';
 import { Alarm } from '../lib/alarm.ts';
 import { Api, ApiError, type GridView, type Session } from '../lib/api.ts';
 import { isActive } from '../lib/board.ts';
@@ -14,7 +14,7 @@ const ALARM_REPEAT_MS = 20_000;
 const OFFLINE_POLL_MS = 30_000;
 const DONE_STATUSES = ['resolved', 'closed', 'dismissed'] as const;
 
-export type View = 'overview' | 'devices' | 'charts' | 'reports' | 'complaints' | 'insights';
+export type View = 'overview' | 'devices' | 'charts' | 'reports' | 'complaints' | 'insights' | 'plan';
 
 /**
  * The dashboard's state and its wiring to the hub: REST snapshots, the live stream (applied
@@ -42,6 +42,8 @@ class AppState {
   /** Why the ticker's recent events could not be loaded (live events still arrive). */
   tickerError = $state<string | null>(null);
   selectedTicketId = $state<string | null>(null);
+  /** The board narrowed to the tickets of a query (a hotspot's click-through); null = the live board. */
+  ticketFilter = $state.raw<{ label: string; query: HotspotTicketQuery } | null>(null);
   toast = $state<string | null>(null);
   muted = $state(false);
   acknowledged = $state.raw<ReadonlySet<string>>(new Set());
@@ -92,6 +94,7 @@ class AppState {
     this.api.token = null;
     this.session = null;
     this.selectedTicketId = null;
+    this.ticketFilter = null;
     this.tickets.completeRefresh([]);
     this.ticker.clear();
     this.kpi = null;
@@ -107,9 +110,16 @@ class AppState {
     this.acknowledged = new Set(this.tickets.criticalActive().map((x) => x.id));
   }
 
+  /** Shows the board with exactly the tickets of `query` (a hotspot's drill-down). */
+  showTickets(label: string, query: HotspotTicketQuery): void {
+    this.ticketFilter = { label, query };
+    this.view = 'overview';
+  }
+
   async selectSite(siteId: string): Promise<void> {
     if (siteId === this.siteId) return;
     this.siteId = siteId;
+    this.ticketFilter = null;
     this.ticker.clear();
     await this.refresh();
   }

@@ -1,8 +1,9 @@
-import type { Category } from '@shaobing/schemas';
+import type { Category, PlanDevice } from '@shaobing/schemas';
 import { HubError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
-import { monthlyProblemCandidates, placeOf, seasonalWarnings, type ProblemCandidate, type SeasonalWarning, type TicketFact } from './core/insights.ts';
+import { rankHotspots, type HotspotRanking } from './core/hotspots.ts';
+import { monthlyProblemCandidates, placeOf, seasonalWarnings, type Period, type ProblemCandidate, type SeasonalWarning, type TicketFact } from './core/insights.ts';
 import { localMidnight, periodOf } from './periods.ts';
 
 export interface AdoptedProblem {
@@ -75,6 +76,11 @@ export class InsightsService {
       });
     }
     return out;
+  }
+
+  /** 高频点位 of a window (kpi/core/hotspots.ts ranks); `devices` = the site's registry devices. */
+  async hotspots(siteId: string, window: Period, devices: ReadonlyMap<string, PlanDevice>, opts: { category?: Category; limit?: number }): Promise<HotspotRanking> {
+    return rankHotspots(await this.facts(siteId, window.from, window.to), siteId, window, this.index(siteId), devices, opts);
   }
 
   /** Warnings for the coming weeks, from up to 3 years of history. */

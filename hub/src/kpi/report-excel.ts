@@ -1,5 +1,7 @@
 import ExcelJS from 'exceljs';
-import type { KpiDimension, KpiFigures, Rate, StreetKpis } from '@shaobing/schemas';
+import type { KpiDimension, KpiFigures, Rate, SeasonalWarning, StreetKpis } from '@shaobing/schemas';
+import { CATEGORY_LABEL } from '../tickets/core/complaint.ts';
+import { WARNING_BASIS_ZH } from './core/csv.ts';
 
 const pct = (r: Rate): number | null => (r.value === null ? null : Math.round(r.value * 10000) / 100);
 const minutes = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 6000) / 10);
@@ -31,10 +33,11 @@ const SHEETS: ReadonlyArray<[KpiDimension, string]> = [
 
 /**
  * A report as an .xlsx workbook (exceljs): an overview sheet, then one ranked sheet per group,
- * names (not ids) in the first columns, rates in percent. Strings are written as strings, so a
+ * names (not ids) in the first columns, rates in percent; last, the seasonal warnings (季节性预警)
+ * for the weeks after the period, each with its reason. Strings are written as strings, so a
  * resident's "=cmd" is never a formula.
  */
-export async function reportWorkbook(title: string, report: StreetKpis): Promise<Buffer> {
+export async function reportWorkbook(title: string, report: StreetKpis, warnings: ReadonlyArray<{ site: string; warning: SeasonalWarning }> = []): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   wb.creator = 'Shaobing 哨兵';
   wb.created = new Date(report.generatedAt);
@@ -50,5 +53,15 @@ export async function reportWorkbook(title: string, report: StreetKpis): Promise
     ws.getRow(1).font = { bold: true };
     for (const r of report.groups[dim]) ws.addRow([r.rank, r.name, ...COLUMNS.map((c) => c.value(r.figures))]);
   }
+  const ws = wb.addWorksheet('季节性预警');
+  ws.columns = [
+    { header: '站点', width: 14 }, { header: '类别', width: 10 }, { header: '地点', width: 20 }, { header: '依据', width: 10 },
+    { header: '倍数', width: 7 }, { header: '工单数', width: 8 }, { header: '原因', width: 70 },
+  ];
+  ws.getRow(1).font = { bold: true };
+  for (const { site, warning: w } of warnings) {
+    ws.addRow([site, CATEGORY_LABEL[w.category]['zh-CN'], w.placeName, WARNING_BASIS_ZH[w.basis], Math.round(w.ratio * 10) / 10, w.count, w.reason['zh-CN']]);
+  }
+  if (warnings.length === 0) ws.addRow(['暂无预警']);
   return Buffer.from(await wb.xlsx.writeBuffer());
 }

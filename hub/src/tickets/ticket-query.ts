@@ -38,10 +38,12 @@ export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonl
     .add('severity = ?', q.severity)
     .add('category = ?', q.category)
     .add('cell_id = ?', q.cellId)
+    .add('device_id = ?', q.deviceId)
     .add('assignee_id = ?', q.assigneeId)
     .add('origin = ?', q.origin)
     .during('opened_at', q.from, q.to)
     .inSites(sites);
+  if (q.hasDevice !== undefined) w.addMany(q.hasDevice ? 'device_id IS NOT NULL' : 'device_id IS NULL', []);
   if (q.overdue !== undefined) w.add(`(${group} = 0) = ?`, q.overdue);
   if (after) {
     const [grp, sev, openedMs, id] = after;

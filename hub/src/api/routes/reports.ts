@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { Id, KpiSnapshot, StreetKpis } from '@shaobing/schemas';
+import { Id, KpiSnapshot, SeasonalWarning, StreetKpis } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { HubError } from '../../errors.ts';
-import { rankingCsvRows, toCsv, type CsvCell } from '../../kpi/core/index.ts';
+import { rankingCsvRows, seasonalCsvRows, toCsv, type CsvCell } from '../../kpi/core/index.ts';
+import type { InsightsService } from '../../kpi/insights-service.ts';
 import { reportWorkbook } from '../../kpi/report-excel.ts';
 import type { KpiService } from '../../kpi/kpi-service.ts';
 import { localDateLabel, localMidnight, parseLocalDate, periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from '../../kpi/periods.ts';
@@ -25,15 +26,31 @@ const CsvQuery = Type.Object({
 }, { additionalProperties: false });
 const XlsxQuery = Type.Object({ siteId: Type.Optional(Id), period: CsvQuery.properties.period }, { additionalProperties: false });
 
+/** A seasonal warning in a report: which site it is for. */
+const ReportWarning = Type.Composite([SeasonalWarning, Type.Object({ siteId: Id, siteName: Type.String() })]);
+
 const KIND_TITLE: Record<ReportKind, string> = { daily: '日监控排名', weekly: '周调度分析', monthly: '月总结通报' };
 
 /**
  * Stored KPI reports (日监控排名 / 周调度分析 / 月总结通报) and their rankings as CSV.
  * CSV cells go through kpi/core toCsv: RFC 4180 quoting and formula-injection guarding; a BOM
- * so spreadsheet programs read the UTF-8 (Chinese names) right.
+ * so spreadsheet programs read the UTF-8 (Chinese names) right. After the ranking, a blank line
+ * and the seasonal warnings section (季节性预警) for the weeks after the period.
  */
-export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService; registry: Registry }): Promise<void> {
+export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService; registry: Registry; insights: InsightsService }): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  /**
+   * The seasonal warnings a report carries (item 4: "on the dashboard and in reports"): as
+   * issued at the end of its period, or now for a period still running, for the weeks after.
+   */
+  const warningsAt = async (siteIds: readonly string[], asOf: number) => {
+    const out: Array<{ site: string; siteId: string; warning: SeasonalWarning }> = [];
+    for (const siteId of siteIds) {
+      const site = opts.registry.sites.get(siteId)?.name ?? siteId;
+      for (const warning of await opts.insights.seasonal(siteId, asOf)) out.push({ site, siteId, warning });
+    }
+    return out;
+  };
   api.get('/api/reports', {
     schema: { tags: ['reports'], querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(StoredReport) }) }, description: 'Newest period first.' },
     onRequest: app.requireRole('viewer'),
@@ -55,6 +72,7 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const at = q.period === undefined ? null : localDay(q.period);
     const ranking = q.ranking ?? 'workers';
     const rows: CsvCell[][] = [];
+    const warnings: Awaited<ReturnType<typeof warningsAt>> = [];
     let first: string | null = null;
     for (const siteId of sites) {
       // The stored report is the period's official one; the period still running (the report
@@ -67,9 +85,10 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
       const workers = new Map(site?.workers.map((w) => [w.id, w.name]));
       const nameOf = (id: string): string => (ranking === 'workers' ? workers.get(id) : opts.registry.cell(siteId, id)?.name) ?? id;
       rows.push(...rankingCsvRows(report.snapshot[ranking], nameOf, site?.name ?? siteId, rows.length === 0));
+      warnings.push(...await warningsAt([siteId], Math.min(Date.parse(report.periodEnd), Date.now())));
     }
     if (first === null) throw new HubError('HUB_ERR_NOT_FOUND', `no ${kind} report${q.siteId ? ` for ${q.siteId}` : ''}${q.period ? ` covering ${q.period}` : ''}`);
-    const csv = '\uFEFF' + toCsv(rows);
+    const csv = '\uFEFF' + toCsv([...rows, ...seasonalCsvRows(warnings)]);
     const name = `${kind}-${q.siteId ?? 'all'}-${localDateLabel(Date.parse(first), opts.kpi.tz)}-${ranking}.csv`;
     return reply
       .type('text/csv; charset=utf-8')
@@ -81,7 +100,7 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     schema: {
       tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
       produces: ['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'],
-      description: 'The period as an Excel workbook: every street figure for the scope and per community, compound, grid worker, category, property company; names, not ids. Computed from the tickets, so always current.',
+      description: 'The period as an Excel workbook: every street figure for the scope and per community, compound, grid worker, category, property company; names, not ids; and a sheet of the seasonal warnings for the weeks after the period, with their reasons. Computed from the tickets, so always current.',
     },
     onRequest: app.requireRole('viewer'),
   }, async (req, reply) => {
@@ -93,7 +112,7 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const report = await opts.kpi.street(sites, period, at);
     const label = localDateLabel(period.from, opts.kpi.tz);
     const scope = q.siteId === undefined ? '全部站点' : opts.registry.sites.get(q.siteId)?.name ?? q.siteId;
-    const body = await reportWorkbook(`${scope} ${KIND_TITLE[kind]} ${label}`, report);
+    const body = await reportWorkbook(`${scope} ${KIND_TITLE[kind]} ${label}`, report, await warningsAt(sites, Math.min(period.to, at)));
     return reply
       .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
       .header('content-disposition', `attachment; filename="${kind}-${q.siteId ?? 'all'}-${label}.xlsx"`)
@@ -103,8 +122,8 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
   api.get('/api/reports/:kind/figures', {
     schema: {
       tags: ['reports'], params: Type.Object({ kind: Kind }), querystring: XlsxQuery,
-      response: { 200: Type.Object({ kind: Kind, label: Type.String(), current: StreetKpis, previous: StreetKpis }) },
-      description: 'The report screen: every street figure of the period of `kind` containing `period` (default: the current one so far) and of the period before it, for the changes (环比).',
+      response: { 200: Type.Object({ kind: Kind, label: Type.String(), current: StreetKpis, previous: StreetKpis, warnings: Type.Array(ReportWarning), warningsAsOf: Iso }) },
+      description: 'The report screen: every street figure of the period of `kind` containing `period` (default: the current one so far) and of the period before it, for the changes (环比); and the seasonal warnings for the weeks after the period (issued at its end, or now while it runs), each with its reason.',
     },
     onRequest: app.requireRole('viewer'),
   }, async (req) => {
@@ -115,7 +134,9 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const period = periodOf(kind, q.period === undefined ? at : localDay(q.period), opts.kpi.tz);
     const before = periodOf(kind, period.from - 1, opts.kpi.tz);
     const [current, previous] = [await opts.kpi.street(sites, period, at), await opts.kpi.street(sites, before, at)];
-    return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous };
+    const asOf = Math.min(period.to, at);
+    const warnings = (await warningsAt(sites, asOf)).map(({ site, siteId, warning }) => ({ ...warning, siteId, siteName: site }));
+    return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous, warnings, warningsAsOf: new Date(asOf).toISOString() };
   });
 
   /** The running period's ranking so far, from the tickets (it is stored once it is over). */

@@ -1,4 +1,5 @@
-import type { KpiRankingRow, Rate } from '@shaobing/schemas';
+import type { KpiRankingRow, Rate, SeasonalWarning } from '@shaobing/schemas';
+import { CATEGORY_LABEL } from '../../tickets/core/complaint.ts';
 
 export type CsvCell = string | number | boolean | null | undefined;
 
@@ -36,5 +37,21 @@ export function rankingCsvRows(rows: readonly KpiRankingRow[], nameOf: (id: stri
   return [
     ...(header ? [['site', 'rank', 'name', 'id', 'tickets', 'response_rate_pct', 'resolution_rate_pct', 'satisfaction_rate_pct', 'overdue', 'resolved_device', 'resolved_photo', 'resolved_unverified']] : []),
     ...rows.map((r) => [site ?? '', r.rank, nameOf(r.id), r.id, r.tickets, pct(r.responseRate), pct(r.resolutionRate), pct(r.satisfactionRate), r.overdue, r.resolvedDevice, r.resolvedPhoto, r.resolvedUnverified]),
+  ];
+}
+
+/** What a seasonal warning's basis reads as in a report. */
+export const WARNING_BASIS_ZH: Record<SeasonalWarning['basis'], string> = { same_weeks_earlier_year: '往年同期', recent_trend: '近期趋势' };
+
+/**
+ * The seasonal warnings section of a report CSV (季节性预警, after the ranking and a blank
+ * line): its header always, so the section is there even when nothing warns; one row per
+ * warning with the site's name, the category, the place, the basis, ×ratio and the reason.
+ */
+export function seasonalCsvRows(warnings: ReadonlyArray<{ site: string; warning: SeasonalWarning }>): CsvCell[][] {
+  return [
+    [],
+    ['site', 'seasonal_warning_category', 'place', 'basis', 'ratio', 'tickets', 'reason'],
+    ...warnings.map(({ site, warning: w }) => [site, CATEGORY_LABEL[w.category]['zh-CN'], w.placeName, WARNING_BASIS_ZH[w.basis], Math.round(w.ratio * 10) / 10, w.count, w.reason['zh-CN']]),
   ];
 }

@@ -33,4 +33,4 @@ export {
   personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, type KpiTicket, type ResponseOutcome,
 } from './definitions.ts';
 export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
-export { toCsv, csvCell, rankingCsvRows, type CsvCell } from './csv.ts';
+export { toCsv, csvCell, rankingCsvRows, seasonalCsvRows, WARNING_BASIS_ZH, type CsvCell } from './csv.ts';
