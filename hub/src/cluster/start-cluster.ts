@@ -55,13 +55,14 @@ export async function startCluster(opts: {
   const serve = [...opts.registry.sites.keys()].filter((s) => config.clusterSites === 'all' || config.clusterSites.includes(s));
   const jobs = (Object.keys(opts.jobs) as ClusterJob[]).map((name) => new LeasedJob(`job:${name}`, opts.jobs[name]));
   const names = [...jobs.map((j) => j.lease), ...(opts.clustered ? serve.map((s) => SITE + s) : [])];
-  const leases: Leases = opts.clustered
+  const pgLeases = opts.clustered
     ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
-    : new LocalLeases(names);
+    : null;
+  const leases: Leases = pgLeases ?? new LocalLeases(names);
   const owners = opts.clustered
     ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}),
       ...(opts.fencedSink ? { fencedSink: opts.fencedSink } : {}),
-      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch); },
+      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch, { idleMs: pgLeases?.ttlMs }); },
     })
     : null;
   const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => { owners.deliver(e); opts.onEvents?.(e); } }) : null;
