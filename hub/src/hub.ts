@@ -255,8 +255,10 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   }, (f) => f.stop());
   if (cluster.owners && config.databaseUrl) {
     const databaseUrl = config.databaseUrl;
+    // The event tail first: the feed's database positions count what it has delivered.
+    await cluster.startTail();
     liveSource = await units.start('live cluster source', async () => {
-      const source = new ClusterLiveSource({ db, databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail() });
+      const source = new ClusterLiveSource({ db, databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail(), eventFloor: () => cluster.eventFloor(), feed: live });
       await source.start();
       return source;
     }, (src) => src.stop());
