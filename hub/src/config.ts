@@ -72,6 +72,7 @@ export const HubConfig = Type.Object({
   leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
   registryPollMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   brokerHookSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { description: 'EMQX HTTP auth hooks; null: endpoints off' }),
+  brokerOperatorZone: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the only EMQX zone operators may log in from (its sessions end with the connection)' }),
   // Notifications (hub/src/notify): one global webhook beside the site file's channels.
   notifyWebhookUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
   notifyWebhookSecret: Type.Union([Type.String({ minLength: 8 }), Type.Null()]),
@@ -151,6 +152,7 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   leasePollMs: ['LEASE_POLL_MS', Number, 1000],
   registryPollMs: ['REGISTRY_POLL_MS', Number, 5000],
   brokerHookSecret: ['BROKER_HOOK_SECRET', (v) => v || null, null],
+  brokerOperatorZone: ['BROKER_OPERATOR_ZONE', String, 'operators'],
 };
 
 /** The variables as documented (the README table is checked against this). */
