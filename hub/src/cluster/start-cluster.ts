@@ -60,7 +60,7 @@ export async function startCluster(opts: {
   const jobs = (Object.keys(opts.jobs) as ClusterJob[]).map((name) => new LeasedJob(`job:${name}`, opts.jobs[name]));
   const names = [...jobs.map((j) => j.lease), ...(opts.clustered ? serve.map((s) => SITE + s) : [])];
   const pgLeases = opts.clustered
-    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
+    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE), ...(config.leaseTtlMs !== null ? { ttlMs: config.leaseTtlMs } : {}) })
     : null;
   const leases: Leases = pgLeases ?? new LocalLeases(names);
   const owners = opts.clustered
