@@ -56,7 +56,7 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     const rules = join(mkdtempSync(join(tmpdir(), 'shaobing-rules-')), 'rules.json');
     writeFileSync(rules, JSON.stringify([{ version: 1, rules: [{ id: 'bin.offline', forMs: OFFLINE_MS }] }]));
     const env = (conns: number) => ({
-      SITE_FILE: path, DATABASE_URL: t.url, MQTT_URL: broker.url, LEASE_POLL_MS: '300', LEASE_TTL_MS: '5000', RULES_FILE: rules, DEVICE_OFFLINE_CHECK_MS: '200',
+      SITE_FILE: path, DATABASE_URL: t.url, MQTT_URL: broker.url, LEASE_POLL_MS: '300', LEASE_TTL_MS: '4000', RULES_FILE: rules, DEVICE_OFFLINE_CHECK_MS: '200',
       AUTH_SECRET: 'the-same-secret-on-every-hub-0123', MQTT_INGEST_CONNECTIONS: String(conns), SLA_SWEEP_CRON: '*/2 * * * * *',
     });
     // Uneven pools: ha gets about one message in four, so its own share has gaps > OFFLINE_MS.
@@ -149,7 +149,7 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       const stoppedAt = Date.now();
       // Its socket stays open (the kernel answers for it): only the expired heartbeat frees the lease.
       const takeover = await until(async () => { const o = await siteOwners(db); return o.get('t1') && o.get('t1') !== oldOwner.hubId ? Date.now() - stoppedAt : null; }, 40_000, 100);
-      console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, LEASE_TTL_MS=5000)`);
+      console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, LEASE_TTL_MS=4000)`);
       const epoch1 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
       expect(epoch1).toBeGreaterThan(epoch0);
       // A burst while the old owner is still stopped. The broker also hands part of it to the
@@ -217,11 +217,11 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       // KPIs of every site arrive on this hub, which does not run the SLA sweep.
       await until(async () => { const k = new Set(applied.filter((m) => m.kind === 'kpi').map((m) => m.payload.siteId)); return k.has('t1') && k.has('t2') || null; }, 20_000, 100);
       phase('KPIs of both sites received');
-      for (let k = 0; k < 24; k++) { await publish(); await new Promise((r) => setTimeout(r, 40)); }
+      for (let k = 0; k < 16; k++) { await publish(); await new Promise((r) => setTimeout(r, 30)); }
       await victim.kill('SIGKILL');
       phase('hub killed');
       current = urlOf.get(slaHub)!;
-      for (let k = 0; k < 24; k++) { await publish(); await new Promise((r) => setTimeout(r, 40)); }
+      for (let k = 0; k < 16; k++) { await publish(); await new Promise((r) => setTimeout(r, 30)); }
     } finally {
       await device.endAsync();
     }
