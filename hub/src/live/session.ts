@@ -154,7 +154,8 @@ export class LiveSession {
   }
 
   private detached(kind: 'event' | 'ticket', siteId: string, family: Family | null, storeSeq: number, serialise: () => string): RingEntry {
-    const e = new RingEntry(0, kind, siteId, family, serialise, null, this.ring);
+    // Outside the ring (seq 0, so no recharge); serialised only if visible to this client.
+    const e = new RingEntry(0, kind, siteId, family, serialise, 0, this.ring);
     e.storeSeq = storeSeq;
     return e;
   }
