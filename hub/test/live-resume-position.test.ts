@@ -1,21 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LivePosition } from '@shaobing/schemas';
 import type { IngestedEvent } from '../src/events.ts';
 import type { TicketBusChange } from '../src/bus.ts';
-import { fakeEvent, LiveClient, openedChange, startLive, type LiveHarness } from './live-support.ts';
+import { closeAfterEach, fakeEvent, LiveClient, openedChange, startLive, type LiveScope } from './live-support.ts';
 
 /*
  * Resume by database position (schemas/src/live.ts, README "Scaling out"), on one feed with a
  * store behind it: what a hub does for a client that comes from another hub. The store here
  * is a table in memory; cluster-live-presence.test.ts runs the same against two hub processes.
  */
-let h: LiveHarness | null = null;
-const clients: LiveClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await h?.close();
-  h = null;
-});
+const scope: LiveScope = { h: null, clients: [] };
+closeAfterEach(scope);
 
 const ev = (storeSeq: number, siteId = 'a'): IngestedEvent => fakeEvent(siteId, { ingestSeq: storeSeq, msgId: `db-${storeSeq}` });
 const ticket = (storeSeq: number): TicketBusChange => ({ ...openedChange(`tk-${storeSeq}`, 'a'), changeSeq: storeSeq });
@@ -23,8 +18,8 @@ const pos = (events: number, tickets = 0, stream = 's1'): LivePosition => ({ str
 
 /** A feed whose database holds `rows`; `deliver` is the hub's tail delivering rows to the ring. */
 async function clusteredFeed(rows: { events: IngestedEvent[]; tickets: TicketBusChange[] }, opts: { replayLimit?: number } = {}) {
-  h = await startLive({ batchMs: 20, ...opts });
-  const harness = h;
+  const harness = await startLive({ batchMs: 20, ...opts });
+  scope.h = harness;
   harness.feed.attachStore({
     stream: 's1',
     read: async (from) => {
@@ -37,8 +32,8 @@ async function clusteredFeed(rows: { events: IngestedEvent[]; tickets: TicketBus
 }
 
 async function connect(): Promise<LiveClient> {
-  const c = await LiveClient.connect(`${h!.wsUrl}?token=${h!.token('boss')}`);
-  clients.push(c);
+  const c = await LiveClient.connect(`${scope.h!.wsUrl}?token=${scope.h!.token('boss')}`);
+  scope.clients.push(c);
   await c.waitFor((x) => x.frames.length > 0);
   return c;
 }
@@ -62,7 +57,7 @@ describe('live feed: resume by database position', () => {
     expect(storeSeqs(c, 'replay')).toEqual(['event:10', 'event:11', 'event:12', 'event:13', 'ticket:5']);
     // The tail delivers 13 late (the replay had it), 9 (at the client's position), then 14 and ticket 6.
     deliver([ev(13), ev(9), ev(14)], 14);
-    h!.bus.emit('ticket.changed', ticket(6));
+    scope.h!.bus.emit('ticket.changed', ticket(6));
     await c.waitFor((x) => storeSeqs(x, 'batch').includes('ticket:6'));
     expect(storeSeqs(c, 'batch')).toEqual(['event:14', 'ticket:6']);
     const first = c.frames.find((f) => f.kind === 'batch');
