@@ -150,7 +150,8 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       // Its socket stays open (the kernel answers for it): only the expired heartbeat frees the lease.
       const takeover = await until(async () => { const o = await siteOwners(db); return o.get('t1') && o.get('t1') !== oldOwner.hubId ? Date.now() - stoppedAt : null; }, 40_000, 100);
       console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, LEASE_TTL_MS=4000)`);
-      const epoch1 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
+      // The lock is taken first, the epoch bumped right after (leases.ts): wait for the bump.
+      const epoch1 = await until(async () => { const e = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch); return e > epoch0 ? e : null; }, 10_000, 50);
       expect(epoch1).toBeGreaterThan(epoch0);
       // A burst while the old owner is still stopped. The broker also hands part of it to the
       // stopped hub's (still connected) ingest sessions: those wait, unacknowledged, until it resumes.
