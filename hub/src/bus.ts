@@ -7,7 +7,7 @@ import type { PresenceChange } from './devices/presence.ts';
  * One ticket change on the bus: the committed TicketChange plus the ids the live feed routes
  * by and `action`, the state-machine action (`dispatch`, `sla_warn`, `open`…).
  */
-export type TicketBusChange = TicketChange & { ticketId: string; siteId: string; action: string };
+export type TicketBusChange = TicketChange & { ticketId: string; siteId: string; action: string; /** tickets.change_seq, when read back from the database (cluster ticket tail). */ changeSeq?: number };
 
 /**
  * The hub's internal, typed event bus: producers (store, presence, tickets, KPIs) announce,

@@ -70,8 +70,10 @@ export const HubConfig = Type.Object({
   mqttShareGroup: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
   clusterSites: Type.Union([Type.Literal('all'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]),
   leasePollMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
+  leaseTtlMs: Type.Union([Type.Integer({ minimum: 500, maximum: 600_000 }), Type.Null()], { description: 'null: max(10 s, 10 lease polls)' }),
   registryPollMs: Type.Integer({ minimum: 100, maximum: 600_000 }),
   brokerHookSecret: Type.Union([Type.String({ minLength: 16 }), Type.Null()], { description: 'EMQX HTTP auth hooks; null: endpoints off' }),
+  brokerOperatorZone: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the only EMQX zone operators may log in from (its sessions end with the connection)' }),
   // Notifications (hub/src/notify): one global webhook beside the site file's channels.
   notifyWebhookUrl: Type.Union([Type.String({ pattern: '^https?://' }), Type.Null()]),
   notifyWebhookSecret: Type.Union([Type.String({ minLength: 8 }), Type.Null()]),
@@ -149,8 +151,10 @@ const VARS: { [K in keyof HubConfig]: [name: string, parse: (v: string) => unkno
   mqttShareGroup: ['MQTT_SHARE_GROUP', String, 'shaobing'],
   clusterSites: ['CLUSTER_SITES', (v) => (v === '' || v === 'all' ? 'all' : v.split(',').map((s) => s.trim()).filter(Boolean)), 'all'],
   leasePollMs: ['LEASE_POLL_MS', Number, 1000],
+  leaseTtlMs: ['LEASE_TTL_MS', (v) => (v ? Number(v) : null), null],
   registryPollMs: ['REGISTRY_POLL_MS', Number, 5000],
   brokerHookSecret: ['BROKER_HOOK_SECRET', (v) => v || null, null],
+  brokerOperatorZone: ['BROKER_OPERATOR_ZONE', String, 'operators'],
 };
 
 /** The variables as documented (the README table is checked against this). */

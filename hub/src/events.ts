@@ -19,6 +19,8 @@ export interface IngestedEvent {
   data: Record<string, unknown>;
   /** Bytes of the message as received (its share of a gateway batch), when ingest knows it: a size hint. */
   rawBytes?: number;
+  /** events.ingest_seq, when read back from the database (cluster event tail). */
+  ingestSeq?: number;
 }
 
 /** One numeric sample extracted from telemetry (schemas' family `metrics`). */

@@ -255,8 +255,10 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   }, (f) => f.stop());
   if (cluster.owners && config.databaseUrl) {
     const databaseUrl = config.databaseUrl;
+    // The event tail first: the feed's database positions count what it has delivered.
+    await cluster.startTail();
     liveSource = await units.start('live cluster source', async () => {
-      const source = new ClusterLiveSource({ db, databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail() });
+      const source = new ClusterLiveSource({ db, databaseUrl, log: log.child({ component: 'live-cluster' }), pollMs: 250, bus, liveBus, wakeEvents: () => cluster.wakeTail(), eventFloor: () => cluster.eventFloor(), feed: live });
       await source.start();
       return source;
     }, (src) => src.stop());
@@ -296,7 +298,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   await app.register(ruleRoutes, { engine: rules, db, registry });
   await app.register(statsRoutes, { db });
   // EMQX in front (README "Scaling out"): it asks the hub who may connect, publish, subscribe.
-  if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, log: log.child({ component: 'emqx-auth' }) });
+  if (config.brokerHookSecret) await app.register(emqxAuthRoutes, { registry, hookSecret: config.brokerHookSecret, operatorZone: config.brokerOperatorZone, log: log.child({ component: 'emqx-auth' }) });
   await app.register(livePlugin, { feed: live, registry, log: log.child({ component: 'live' }), workerScope: (u) => tickets.scopeOf({ username: u, role: 'worker' }) });
   // Stops first: no request starts against units that are stopping (requests in flight finish).
   await units.start('http', () => app.listen({ port: config.httpPort, host: config.httpHost }), () => app.close());

@@ -20,8 +20,8 @@ describe('EMQX HTTP authentication / authorization hooks', () => {
   const post = (path: string, body: unknown, secret: string | null = SECRET) => fetch(`${hub.httpUrl}/api/broker/emqx/${path}`, {
     method: 'POST', headers: { 'content-type': 'application/json', ...(secret ? { authorization: `Bearer ${secret}` } : {}) }, body: JSON.stringify(body),
   });
-  const authn = async (clientid: string, username: string, password: string) => {
-    const res = await post('authn', { clientid, username, password, peerhost: '10.0.0.7' });
+  const authn = async (clientid: string, username: string, password: string, zone: string | null = 'default') => {
+    const res = await post('authn', { clientid, username, password, peerhost: '10.0.0.7', ...(zone !== null ? { zone } : {}) });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     return (await res.json()) as { result: string; is_superuser: boolean };
@@ -38,11 +38,20 @@ describe('EMQX HTTP authentication / authorization hooks', () => {
     expect((await authn('t1/door-1', 't1/door-1', 'wrong')).result).toBe('deny');
     expect((await authn('t1/bin-1', 't1/door-1', secretOf('t1/door-1'))).result).toBe('deny'); // another credential's id
     expect((await authn('x', 'nobody', 'x')).result).toBe('deny');
-    expect(await authn('admin#watch', 'admin', OPERATORS.admin)).toEqual({ result: 'allow', is_superuser: false });
-    expect((await authn('admin', 'admin', 'not-the-password')).result).toBe('deny');
+    expect(await authn('admin#watch', 'admin', OPERATORS.admin, 'operators')).toEqual({ result: 'allow', is_superuser: false });
+    expect((await authn('admin', 'admin', 'not-the-password', 'operators')).result).toBe('deny');
     // The hubs' own ingest connections: the hook secret as password, `<user>#<hubId>-ingest-<i>`.
     expect((await authn(`${HUB_MQTT_USERNAME}#hub-a-ingest-0`, HUB_MQTT_USERNAME, SECRET)).result).toBe('allow');
     expect((await authn(`${HUB_MQTT_USERNAME}#hub-a-ingest-0`, HUB_MQTT_USERNAME, 'guess-guess-guess')).result).toBe('deny');
+  });
+
+  it('authn: operators only through the listener zone whose sessions end with the connection (EMQX passes no clean_start)', async () => {
+    // The embedded broker refuses an operator's persistent session; behind EMQX the zone does it.
+    expect((await authn('admin#watch', 'admin', OPERATORS.admin, 'default')).result).toBe('deny');
+    expect((await authn('admin#watch', 'admin', OPERATORS.admin, null)).result).toBe('deny'); // a body template without ${zone}
+    expect((await authn('admin#watch', 'admin', OPERATORS.admin, 'operators')).result).toBe('allow');
+    // Devices keep their persistent sessions in any zone.
+    expect((await authn('t1/door-1', 't1/door-1', secretOf('t1/door-1'), 'default')).result).toBe('allow');
   });
 
   it('authz: the embedded broker\'s publish and subscribe ACL', async () => {

@@ -5,7 +5,9 @@ import mqtt from 'mqtt';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
+import { leaseHolders, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosquitto, until, type HubProcess, type Mosquitto } from './support/cluster-rig.ts';
+import { LiveConnection, type LiveStatus, type SocketLike } from '../../dashboard/src/lib/live/connection.ts';
+import type { LiveDataMessage } from '../../dashboard/src/lib/contract.ts';
 import { createTestDatabase, testServerUrl } from './support/pg.ts';
 import { OPERATORS } from './support/test-site.ts';
 
@@ -54,8 +56,8 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     const rules = join(mkdtempSync(join(tmpdir(), 'shaobing-rules-')), 'rules.json');
     writeFileSync(rules, JSON.stringify([{ version: 1, rules: [{ id: 'bin.offline', forMs: OFFLINE_MS }] }]));
     const env = (conns: number) => ({
-      SITE_FILE: path, DATABASE_URL: t.url, MQTT_URL: broker.url, LEASE_POLL_MS: '300', RULES_FILE: rules, DEVICE_OFFLINE_CHECK_MS: '200',
-      AUTH_SECRET: 'the-same-secret-on-every-hub-0123', MQTT_INGEST_CONNECTIONS: String(conns),
+      SITE_FILE: path, DATABASE_URL: t.url, MQTT_URL: broker.url, LEASE_POLL_MS: '300', LEASE_TTL_MS: '4000', RULES_FILE: rules, DEVICE_OFFLINE_CHECK_MS: '200',
+      AUTH_SECRET: 'the-same-secret-on-every-hub-0123', MQTT_INGEST_CONNECTIONS: String(conns), SLA_SWEEP_CRON: '*/2 * * * * *',
     });
     // Uneven pools: ha gets about one message in four, so its own share has gaps > OFFLINE_MS.
     hubs.push(spawnHub('ha', env(1)), spawnHub('hb', env(3)));
@@ -147,8 +149,9 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
       const stoppedAt = Date.now();
       // Its socket stays open (the kernel answers for it): only the expired heartbeat frees the lease.
       const takeover = await until(async () => { const o = await siteOwners(db); return o.get('t1') && o.get('t1') !== oldOwner.hubId ? Date.now() - stoppedAt : null; }, 40_000, 100);
-      console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, TTL 10 s)`);
-      const epoch1 = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch);
+      console.log(`[cluster-sigstop] t1 owned by the other hub ${takeover} ms after SIGSTOP of its owner (LEASE_POLL_MS=300, LEASE_TTL_MS=4000)`);
+      // The lock is taken first, the epoch bumped right after (leases.ts): wait for the bump.
+      const epoch1 = await until(async () => { const e = Number((await db.query<{ epoch: string }>(`SELECT epoch FROM cluster_leases WHERE name = 'site:t1'`)).rows[0]!.epoch); return e > epoch0 ? e : null; }, 10_000, 50);
       expect(epoch1).toBeGreaterThan(epoch0);
       // A burst while the old owner is still stopped. The broker also hands part of it to the
       // stopped hub's (still connected) ingest sessions: those wait, unacknowledged, until it resumes.
@@ -169,4 +172,88 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     // And the cluster heals: both hubs own a site again.
     await until(async () => { const o = await siteOwners(db); return o.size === 2 && new Set(o.values()).size === 2 || null; }, 30_000, 200);
   }, 240_000);
+  it('a dashboard whose hub dies resumes on the other hub from its database position: every stored event and ticket change once, no reload; KPI pushes reach the hub without the SLA job', async () => {
+    const urls = await Promise.all(hubs.map((h) => h.ready));
+    const t0 = Date.now();
+    const phase = (what: string) => console.log(`[cluster-live-switch] ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+    await until(async () => { const o = await siteOwners(db); return o.size === 2 && new Set(o.values()).size === 2 || null; }, 30_000, 200);
+    const slaHub = (await until(async () => (await leaseHolders(db, 'job:')).get('sla'), 30_000, 200));
+    // The dashboard starts on the hub that does not run the SLA job; that hub is then killed.
+    const victim = hubs.find((h) => h.hubId !== slaHub)!;
+    const urlOf = new Map(hubs.map((h, i) => [h.hubId, urls[i]!]));
+    const login = await fetch(`${urlOf.get(victim.hubId)}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: OPERATORS.admin }) });
+    const { token } = (await login.json()) as { token: string };
+    let current = urlOf.get(victim.hubId)!;
+    const applied: LiveDataMessage[] = [];
+    const statuses: LiveStatus[] = [];
+    let refreshes = 0;
+    let replayed = 0;
+    // The dashboard's own live client (tracker and reconnects), over a real WebSocket.
+    const conn = new LiveConnection({
+      url: () => `${current.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(token)}`,
+      onMessages: (m) => applied.push(...m), onRefresh: () => { refreshes++; }, onStatus: (st) => statuses.push(st),
+      onAuthFailed: () => statuses.push('offline'), backoffMs: { initial: 100, max: 400 },
+      createSocket: (u) => {
+        const ws = new WebSocket(u);
+        ws.on('message', (raw) => { const f = JSON.parse(raw.toString()) as { kind: string; messages?: unknown[] }; if (f.kind === 'replay') replayed += f.messages?.length ?? 0; });
+        return ws as unknown as SocketLike;
+      },
+    });
+    conn.start();
+    const device = await mqtt.connectAsync(broker.url, { clientId: 'switch-publisher', reconnectPeriod: 0 });
+    const tag = `sw${Date.now()}`;
+    let n = 0;
+    const publish = async () => {
+      const i = n++;
+      const site = i % 2 ? 't2' : 't1';
+      await device.publishAsync(`shaobing/v1/${site}/bin/bin-1/telemetry`, JSON.stringify({ id: `${tag}-${i}`, ts: new Date().toISOString(), type: 'bin.telemetry', data: { fillPct: 40 } }), { qos: 1 });
+      // Denied bursts: tickets open and gain occurrences on both sides of the switch.
+      if (i % 4 === 0) await device.publishAsync(`shaobing/v1/${site}/door/door-1/event`, JSON.stringify({ id: `${tag}-d${i}`, ts: new Date().toISOString(), type: 'door.access_denied', data: { credential: 'card', reason: 'expired' } }), { qos: 1 });
+    };
+    let ticketsFrom = 0;
+    try {
+      await until(async () => statuses.at(-1) === 'live' && conn.tracker.position !== null || null, 20_000, 50);
+      ticketsFrom = conn.tracker.position!.tickets;
+      phase('dashboard live');
+      // KPIs of every site arrive on this hub, which does not run the SLA sweep.
+      await until(async () => { const k = new Set(applied.filter((m) => m.kind === 'kpi').map((m) => m.payload.siteId)); return k.has('t1') && k.has('t2') || null; }, 20_000, 100);
+      phase('KPIs of both sites received');
+      for (let k = 0; k < 16; k++) { await publish(); await new Promise((r) => setTimeout(r, 30)); }
+      await victim.kill('SIGKILL');
+      phase('hub killed');
+      current = urlOf.get(slaHub)!;
+      for (let k = 0; k < 16; k++) { await publish(); await new Promise((r) => setTimeout(r, 30)); }
+    } finally {
+      await device.endAsync();
+    }
+    // Settled: every event of ours that is stored (the killed hub's unacknowledged share waits in
+    // the broker) reached the dashboard exactly once, and every ticket change's latest version.
+    const ours = () => applied.filter((m) => m.kind === 'event' && m.payload.msgId.startsWith(tag)).map((m) => (m.kind === 'event' ? m.payload.msgId : ''));
+    const storedIds = async () => (await db.query<{ id: string }>('SELECT msg_id AS id FROM events WHERE msg_id LIKE $1', [`${tag}-%`])).rows.map((r) => r.id).sort();
+    await until(async () => {
+      const a = await storedIds();
+      await new Promise((r) => setTimeout(r, 700));
+      const b = await storedIds();
+      return a.length > 0 && a.join() === b.join() && b.every((id) => ours().includes(id)) || null;
+    }, 30_000, 100);
+    phase('settled');
+    const got = ours();
+    expect(got.length).toBe(new Set(got).size); // no event twice
+    expect([...got].sort()).toEqual(await storedIds()); // none missing
+    const tickets = (await db.query<{ id: string; v: number }>(`SELECT id, (doc->>'version')::int AS v FROM tickets WHERE change_seq > $1`, [ticketsFrom])).rows;
+    expect(tickets.length).toBeGreaterThan(0);
+    await until(async () => tickets.every((t) => applied.some((m) => m.kind === 'ticket' && m.payload.ticketId === t.id && m.payload.ticket.version >= t.v)) || null, 15_000, 100);
+    const versions = applied.flatMap((m) => (m.kind === 'ticket' ? [`${m.payload.ticketId}@${m.payload.ticket.version}`] : []));
+    expect(versions.length).toBe(new Set(versions).size); // no ticket change twice
+    // The switch happened without a reload: resumed by position, served by a replay.
+    console.log(`[cluster-live-switch] ${got.length} events, ${versions.length} ticket changes; ${replayed} rows replayed by the other hub; reconnects ${conn.reconnects}`);
+    expect(conn.tracker.epoch).not.toBeNull();
+    expect(statuses.filter((st) => st === 'offline').length).toBeGreaterThan(0);
+    expect(refreshes).toBe(1); // the first connection's load only
+    expect(conn.tracker.resets).toBe(0);
+    expect(conn.tracker.gaps).toBe(0);
+    expect(conn.tracker.replays).toBeGreaterThan(0);
+    expect(replayed).toBeGreaterThan(0);
+    conn.stop();
+  }, 120_000);
 });

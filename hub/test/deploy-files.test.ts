@@ -108,6 +108,10 @@ describe('docker-compose.yml', () => {
     expect(emqx.EMQX_AUTHENTICATION__2__URL).toBe('http://hub-b:8080/api/broker/emqx/authn');
     expect(emqx.EMQX_AUTHORIZATION__SOURCES__1__URL).toBe('http://hub-a:8080/api/broker/emqx/authz');
     expect(emqx.EMQX_AUTHORIZATION__NO_MATCH).toBe('deny');
+    // Operators come in through the zone whose sessions end with the connection, and the hook learns the zone.
+    expect(emqx.EMQX_AUTHENTICATION__1__BODY).toContain('"zone":"$${zone}"');
+    expect(emqx.EMQX_LISTENERS__TCP__OPERATORS__ZONE).toBe('operators');
+    expect(emqx.EMQX_ZONES__OPERATORS__MQTT__SESSION_EXPIRY_INTERVAL).toBe('0s');
     expect(emqx.EMQX_DURABLE_SESSIONS__ENABLE).toBe('true');
     expect(String(emqx.EMQX_AUTHENTICATION__1__HEADERS__AUTHORIZATION)).toMatch(/^Bearer \$\{BROKER_HOOK_SECRET/);
     // `$${x}` reaches EMQX as its `${x}` placeholder; the body is the shape the hook validates.

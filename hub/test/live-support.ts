@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import type { KpiSnapshot, LiveServerFrame, SiteFile } from '@shaobing/schemas';
 import type { FastifyInstance } from 'fastify';
@@ -138,4 +139,15 @@ export function openedChange(ticketId: string, siteId: string): TicketBusChange 
 /** Today's KPIs as the KPI service computes them: of one site, or street-wide (no siteId). */
 export function kpiSnapshot(siteId?: string): KpiSnapshot {
   return computeKpis([makeTicket({ siteId: siteId ?? 'a' })], { from: T0 - 3600_000, to: T0 + 3600_000 }, T0, siteId ? { siteId } : {});
+}
+
+/** The clients and harness of one test; `closeAfterEach` closes them when it ends. */
+export interface LiveScope { h: LiveHarness | null; clients: LiveClient[] }
+
+export function closeAfterEach(scope: LiveScope): void {
+  afterEach(async () => {
+    for (const c of scope.clients.splice(0)) await c.close();
+    await scope.h?.close();
+    scope.h = null;
+  });
 }

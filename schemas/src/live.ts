@@ -57,8 +57,27 @@ export const LivePresencePayload = Type.Object({
 });
 export type LivePresencePayload = Static<typeof LivePresencePayload>;
 
+/*
+ * Clustered hubs (README "Scaling out") also number events and ticket changes from the shared
+ * database: `storeSeq` (events.ingest_seq / tickets.change_seq), the same on every hub. A
+ * `position` says "every event with storeSeq ≤ events and every ticket change ≤ tickets has
+ * reached you" (of what your filters let through), within one database (`stream`). A client
+ * reconnecting to ANOTHER hub resumes with its position: that hub answers with `replay`
+ * frames — what was stored after it — and continues from its own head, gap-free; a position
+ * too far behind gets a reset as before. Messages above the position may arrive again in a
+ * replay: the client drops a storeSeq it has already applied.
+ */
+export const LivePosition = Type.Object({
+  stream: Type.String({ maxLength: 64, description: 'the database the numbers belong to' }),
+  events: Seq,
+  tickets: Seq,
+}, { additionalProperties: false });
+export type LivePosition = Static<typeof LivePosition>;
+
+const StoreSeq = Type.Optional(Type.Integer({ minimum: 1, description: 'events.ingest_seq / tickets.change_seq (clustered hubs)' }));
+
 const data = <K extends LiveDataKind, P extends TSchema>(kind: K, payload: P) =>
-  Type.Object({ seq: Seq, kind: Type.Literal(kind), at: At, payload });
+  Type.Object({ seq: Seq, kind: Type.Literal(kind), at: At, payload, storeSeq: StoreSeq });
 
 export const LiveEventMessage = data('event', StoredEvent);
 export const LiveTicketMessage = data('ticket', LiveTicketPayload);
@@ -81,6 +100,8 @@ export const LiveHello = Type.Object({
     /** Sites this connection may see; null = all. */
     sites: Type.Union([Type.Array(Id), Type.Null()]),
     batchMs: Type.Integer({ minimum: 1 }),
+    /** Clustered hubs: the position at `seq`. */
+    position: Type.Optional(LivePosition),
   }),
 });
 export type LiveHello = Static<typeof LiveHello>;
@@ -89,7 +110,7 @@ export const LiveReset = Type.Object({
   seq: Seq,
   kind: Type.Literal('reset'),
   at: At,
-  payload: Type.Object({ reason: lit(LIVE_RESET_REASONS), epoch: Type.String() }),
+  payload: Type.Object({ reason: lit(LIVE_RESET_REASONS), epoch: Type.String(), position: Type.Optional(LivePosition) }),
 });
 export type LiveReset = Static<typeof LiveReset>;
 
@@ -98,11 +119,28 @@ export const LiveBatch = Type.Object({
   after: Seq,
   upTo: Seq,
   messages: Type.Array(LiveDataMessage),
+  /** Clustered hubs: the position at `upTo`. */
+  position: Type.Optional(LivePosition),
 });
 export type LiveBatch = Static<typeof LiveBatch>;
 
+/**
+ * The answer to a resume by position: what the database stored after it, in frames; only the
+ * `final` one moves the client (to `epoch`/`seq` and `position`), so a connection lost
+ * mid-replay resumes from the old position again. Batches follow from `seq`.
+ */
+export const LiveReplay = Type.Object({
+  kind: Type.Literal('replay'),
+  seq: Seq,
+  epoch: Type.String(),
+  final: Type.Boolean(),
+  position: LivePosition,
+  messages: Type.Array(LiveDataMessage),
+});
+export type LiveReplay = Static<typeof LiveReplay>;
+
 /** One WebSocket text frame from the hub. */
-export const LiveServerFrame = Type.Union([LiveHello, LiveReset, LiveBatch]);
+export const LiveServerFrame = Type.Union([LiveHello, LiveReset, LiveBatch, LiveReplay]);
 export type LiveServerFrame = Static<typeof LiveServerFrame>;
 
 export const LiveResume = Type.Object({
@@ -110,6 +148,8 @@ export const LiveResume = Type.Object({
   lastSeq: Seq,
   /** The epoch lastSeq belongs to; a different epoch gets a reset. */
   epoch: Type.Optional(Type.String({ maxLength: 64 })),
+  /** Where the client is in the database's numbering (clustered hubs): lets another hub resume it. */
+  position: Type.Optional(LivePosition),
 }, { additionalProperties: false });
 export const LiveSubscribe = Type.Object({
   kind: Type.Literal('subscribe'),

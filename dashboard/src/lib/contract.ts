@@ -20,6 +20,7 @@ export { isApiErrorCode, type ApiErrorCode } from '../../../schemas/src/errors.t
 export type { LoginReply, TicketDetailReply, TicketActionReply, GridReply, EventStats, TicketStats, Readings } from '../../../schemas/src/replies.ts';
 export type {
   LiveServerFrame, LiveDataMessage, LiveHello, LiveReset, LiveBatch, LiveClientMessage, LiveTicketPayload, LivePresencePayload,
+  LiveReplay, LivePosition,
 } from '../../../schemas/src/live.ts';
 export { COMPLAINT_SOURCES, type ComplaintInput, type ComplaintSource } from '../../../schemas/src/tickets.ts';
 export { FOLLOW_UP_OUTCOMES, type FollowUp, type FollowUpBody, type FollowUpOutcome } from '../../../schemas/src/kpi.ts';

@@ -26,6 +26,8 @@ export const EmqxAuthnRequest = Type.Object({
   username: Type.String({ maxLength: 256 }),
   password: Type.String({ maxLength: 1024 }),
   peerhost: Type.Optional(Type.String({ maxLength: 64 })),
+  /** `${zone}`: the zone of the listener the client came in on (operators: see authenticate). */
+  zone: Type.Optional(Type.String({ maxLength: 64 })),
 });
 export const EmqxAuthzRequest = Type.Object({
   clientid: Type.String({ maxLength: 256 }),
@@ -56,8 +58,16 @@ const sameSecret = (a: string, b: string): boolean => {
  * the embedded broker), a hub by the hook secret; the client id must be the username or
  * `<username>#<suffix>` (client-identity.ts). Never superuser: every publish and subscribe is
  * authorised by `authorize`.
+ *
+ * Operators must not hold persistent sessions (the broker would queue the live stream for
+ * them while away, as the embedded broker refuses: broker.ts). EMQX 5.8 does not pass
+ * clean_start to HTTP authentication — its placeholders are username, clientid, password,
+ * peerhost, peerport, cert_subject, cert_common_name, cert_pem, zone and client_attrs — so the
+ * rule is the listener's: operators log in only through a listener of `operatorZone`, whose
+ * zone ends every session with its connection (docker-compose.yml); from any other zone they
+ * are refused.
  */
-export async function authenticate(registry: Registry, hookSecret: string, throttle: LoginThrottle, r: EmqxAuthnRequest, now: number): Promise<{ ok: true; who: Who } | { ok: false; why: string }> {
+export async function authenticate(registry: Registry, hookSecret: string, throttle: LoginThrottle, r: EmqxAuthnRequest, now: number, operatorZone = 'operators'): Promise<{ ok: true; who: Who } | { ok: false; why: string }> {
   if (!r.username) return { ok: false, why: 'no username' };
   if (!clientIdBelongsTo(r.clientid, r.username)) return { ok: false, why: 'client id must be the username or "<username>#<suffix>"' };
   if (r.username === HUB_MQTT_USERNAME) return sameSecret(r.password, hookSecret) ? { ok: true, who: { kind: 'hub' } } : { ok: false, why: 'wrong hub secret' };
@@ -69,6 +79,7 @@ export async function authenticate(registry: Registry, hookSecret: string, throt
   if (!attempt) return { ok: false, why: 'too many failed logins for this username or address; wait a minute' };
   const operator = registry.operator(r.username);
   if (!operator) return { ok: false, why: 'unknown username' };
+  if (r.zone !== operatorZone) return { ok: false, why: `operators log in through the listener of zone "${operatorZone}" (no persistent sessions), not ${JSON.stringify(r.zone ?? null)}` };
   if (!(await verifyPassword(r.password, operator.passwordHash))) return { ok: false, why: 'wrong password' };
   throttle.succeeded(attempt);
   return { ok: true, who: { kind: 'operator', operator } };
@@ -104,7 +115,7 @@ export function authorize(registry: Registry, r: EmqxAuthzRequest): boolean {
  * authoriser. Protected by `Authorization: Bearer <BROKER_HOOK_SECRET>`; anything else is a 401,
  * which EMQX treats as `ignore` — with no other source and `no_match = deny`, a refusal.
  */
-export async function emqxAuthRoutes(app: FastifyInstance, opts: { registry: Registry; hookSecret: string; log: Logger; now?: () => number }): Promise<void> {
+export async function emqxAuthRoutes(app: FastifyInstance, opts: { registry: Registry; hookSecret: string; log: Logger; now?: () => number; operatorZone?: string }): Promise<void> {
   const { registry, hookSecret, log } = opts;
   const throttle = new LoginThrottle();
   const now = opts.now ?? Date.now;
@@ -119,7 +130,7 @@ export async function emqxAuthRoutes(app: FastifyInstance, opts: { registry: Reg
   });
   const answer = (ok: boolean): EmqxResult => { counts[ok ? 'allow' : 'deny']++; return { result: ok ? 'allow' : 'deny', is_superuser: false }; };
   r.post('/api/broker/emqx/authn', { schema: { hide: true, body: EmqxAuthnRequest, response: { 200: Result } } }, async (req) => {
-    const verdict = await authenticate(registry, hookSecret, throttle, req.body, now());
+    const verdict = await authenticate(registry, hookSecret, throttle, req.body, now(), opts.operatorZone);
     if (!verdict.ok) log.warn({ clientId: req.body.clientid.slice(0, 128), username: req.body.username.slice(0, 100), why: verdict.why }, 'emqx connect refused');
     return answer(verdict.ok);
   });

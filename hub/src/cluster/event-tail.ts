@@ -36,8 +36,7 @@ export class SeqTail<T> {
 
   /** Starts after everything stored so far (the owners' start-up replay covers the past). */
   async start(): Promise<void> {
-    const [row] = await this.opts.db.query<{ top: number | null }>(this.opts.topSql);
-    this.floor = this.top = Number(row?.top ?? 0);
+    this.floor = this.top = await this.storedTop();
     this.timer = setInterval(() => this.wake(), this.opts.pollMs);
     this.timer.unref();
   }
@@ -75,6 +74,17 @@ export class SeqTail<T> {
     if (out.length) this.opts.deliver(out);
   }
 
+  /** Up to `limit` rows numbered above `seq`, by number: a resume's replay (live/cluster-source.ts); the tail's state is not touched. */
+  async readAfter(seq: number, limit: number): Promise<T[]> {
+    return (await this.opts.db.query(this.opts.rowsSql(limit), [seq, []])).map((r) => this.opts.toRow(r));
+  }
+
+  /** Highest number stored so far. */
+  async storedTop(): Promise<number> {
+    const [row] = await this.opts.db.query<{ top: number | null }>(this.opts.topSql);
+    return Number(row?.top ?? 0);
+  }
+
   get position(): { floor: number; top: number; holes: number } {
     return { floor: this.floor, top: this.top, holes: this.missing.size };
   }
@@ -100,6 +110,6 @@ function toEvent(r: Record<string, unknown>): IngestedEvent {
   return {
     siteId: String(r.site_id), deviceId: String(r.device_id), family: r.family as Family, channel: r.channel as Channel,
     type: r.type as MessageType, msgId: String(r.msg_id), ts: (r.ts as Date).getTime(), receivedAt: (r.received_at as Date).getTime(),
-    data: r.data as Record<string, unknown>,
+    data: r.data as Record<string, unknown>, ingestSeq: Number(r.seq),
   };
 }

@@ -16,9 +16,16 @@ export type FenceCheck = (tx: Queryable) => Promise<void>;
  * (leases.ts) waits for a write in flight and every write that starts after it sees the new
  * epoch: an old owner — paused, cut off, slow to notice — never writes after a takeover.
  */
-export function fenceCheck(lease: string, epoch: number): FenceCheck {
+export function fenceCheck(lease: string, epoch: number, opts: { idleMs?: number } = {}): FenceCheck {
+  // Server-side limit on a transaction that holds the row and then stalls (the hub frozen
+  // mid-write, SIGSTOP, a hung event loop): PostgreSQL ends that session once it has sat idle
+  // this long inside the transaction, the write rolls back, and the takeover's epoch bump goes
+  // on. The lease TTL: a hub silent that long has lost its lease anyway.
+  const idleMs = Math.max(1, Math.round(opts.idleMs ?? 10_000));
   return async (tx) => {
-    const [row] = await tx.query<{ epoch: string }>('SELECT epoch FROM cluster_leases WHERE name = $1 FOR SHARE', [lease]);
+    // set_config(…, true) is SET LOCAL without its warning outside a transaction (snapshots).
+    const [row] = await tx.query<{ epoch: string }>(
+      `SELECT epoch, set_config('idle_in_transaction_session_timeout', $2, true) FROM cluster_leases WHERE name = $1 FOR SHARE`, [lease, String(idleMs)]);
     const current = row ? Number(row.epoch) : null;
     if (current !== epoch) throw new FencedOut(lease, epoch, current);
   };

@@ -1,6 +1,9 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 
+/** SQLSTATE 55P03: lock_timeout expired. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 /**
  * Leases: who acts for a site (rules, tickets) or runs a cluster-once job. `gained` and `lost`
  * are called as the holding changes; a holder that can no longer prove it holds a lease
@@ -88,8 +91,13 @@ export class PgAdvisoryLeases implements Leases {
     return this.holding.get(name) ?? null;
   }
 
-  private get ttlMs(): number {
+  /** How long a silent hub keeps its leases; also the longest a fenced write may stall mid-transaction (fence.ts). */
+  get ttlMs(): number {
     return this.opts.ttlMs ?? Math.max(10_000, this.opts.pollMs * 10);
+  }
+
+  private get lockTimeoutMs(): number {
+    return Math.max(500, this.opts.pollMs);
   }
 
   async stop(): Promise<void> {
@@ -119,12 +127,8 @@ export class PgAdvisoryLeases implements Leases {
         if (this.isBalanced(name) && mine >= fair) continue;
         const [row] = (await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [`shaobing:${name}`])).rows;
         if (!row?.ok) continue;
-        // The new epoch waits for an old owner's ticket write in flight (it holds the row FOR SHARE).
-        const [lease] = (await c.query<{ epoch: string }>(
-          `INSERT INTO cluster_leases (name, holder, since, epoch) VALUES ($1, $2, now(), 1)
-           ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, since = EXCLUDED.since, epoch = cluster_leases.epoch + 1
-           RETURNING epoch`, [name, this.opts.hubId])).rows;
-        const epoch = Number(lease!.epoch);
+        const epoch = await this.bumpEpoch(c, name);
+        if (epoch === null) continue;
         this.holding.set(name, epoch);
         if (this.isBalanced(name)) mine++;
         this.opts.log.info({ lease: name, epoch }, 'lease gained');
@@ -133,6 +137,28 @@ export class PgAdvisoryLeases implements Leases {
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'lease connection failed');
       this.dropAll();
+    }
+  }
+
+  /**
+   * The new epoch of a lease whose lock this session just took. It waits for an old owner's
+   * ticket write in flight (that holds the row FOR SHARE) — but only `lockTimeoutMs`: a write
+   * frozen mid-way (its hub stopped inside the transaction) is ended by the server
+   * (fence.ts), and until then this lease is given back and tried again at the next poll,
+   * while the others stay held. null: not gained this time.
+   */
+  private async bumpEpoch(c: pg.Client, name: string): Promise<number | null> {
+    try {
+      const [lease] = (await c.query<{ epoch: string }>(
+        `INSERT INTO cluster_leases (name, holder, since, epoch) VALUES ($1, $2, now(), 1)
+         ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, since = EXCLUDED.since, epoch = cluster_leases.epoch + 1
+         RETURNING epoch`, [name, this.opts.hubId])).rows;
+      return Number(lease!.epoch);
+    } catch (err) {
+      if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
+      this.opts.log.warn({ lease: name }, 'lease row held by the old owner\'s transaction in flight; trying again at the next poll');
+      await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`shaobing:${name}`]);
+      return null;
     }
   }
 
@@ -180,6 +206,8 @@ export class PgAdvisoryLeases implements Leases {
       connectionString: this.opts.url, application_name: `shaobing-lease-${this.opts.hubId}`.slice(0, 63),
       // A hung connection must not look like a held lease: a poll that takes this long fails.
       query_timeout: Math.max(2000, this.opts.pollMs * 2), connectionTimeoutMillis: 5000, keepAlive: true,
+      // Below query_timeout: a lease row locked by a stalled write costs that lease one poll, not the session.
+      lock_timeout: this.lockTimeoutMs,
     });
     c.on('error', (err) => {
       this.opts.log.warn({ err: err.message }, 'lease connection lost');

@@ -23,12 +23,16 @@ export interface Cluster {
   readonly leases: Leases;
   /** Per-site rule engines (clustered only; null when the hub's own engine covers every site). */
   readonly owners: SiteRuleOwners | null;
+  /** Starts the event tail (once): before the live feed serves anyone, so its positions hold. */
+  startTail(): Promise<void>;
   /** Starts the event tail, then competes for the leases (embedded: takes them all). */
   startLeases(): Promise<void>;
   /** A cluster-once job ran here (clustered: logged, so "once per period" can be checked across hubs). */
   ran(job: ClusterJob, at: number): void;
   /** Polls the event tail now (another hub's NOTIFY). */
   wakeTail(): void;
+  /** Every ingest_seq at or below this has been delivered by the event tail (0 before it starts; clustered only). */
+  eventFloor(): number;
   /** Stops the cluster-once jobs (waits for a run in flight). */
   stopJobs(): Promise<void>;
   stop(): Promise<void>;
@@ -55,22 +59,30 @@ export async function startCluster(opts: {
   const serve = [...opts.registry.sites.keys()].filter((s) => config.clusterSites === 'all' || config.clusterSites.includes(s));
   const jobs = (Object.keys(opts.jobs) as ClusterJob[]).map((name) => new LeasedJob(`job:${name}`, opts.jobs[name]));
   const names = [...jobs.map((j) => j.lease), ...(opts.clustered ? serve.map((s) => SITE + s) : [])];
-  const leases: Leases = opts.clustered
-    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE) })
-    : new LocalLeases(names);
+  const pgLeases = opts.clustered
+    ? new PgAdvisoryLeases({ url: config.databaseUrl!, hubId, names, pollMs: config.leasePollMs, log, balanced: (n) => n.startsWith(SITE), ...(config.leaseTtlMs !== null ? { ttlMs: config.leaseTtlMs } : {}) })
+    : null;
+  const leases: Leases = pgLeases ?? new LocalLeases(names);
   const owners = opts.clustered
     ? new SiteRuleOwners({ db: opts.db, registry: opts.registry, sink: opts.sink, log: log.child({ component: 'site-rules' }), rulesFile: config.rulesFile, tickMs: config.ruleTickMs, ...(opts.now ? { now: opts.now } : {}),
       ...(opts.fencedSink ? { fencedSink: opts.fencedSink } : {}),
-      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch); },
+      fenceOf: (siteId) => { const epoch = leases.epochOf(SITE + siteId); return epoch === null ? null : fenceCheck(SITE + siteId, epoch, { idleMs: pgLeases?.ttlMs }); },
     })
     : null;
   const tail = owners ? new EventTail({ db: opts.db, pollMs: Math.min(250, config.leasePollMs), log: log.child({ component: 'event-tail' }), deliver: (e) => { owners.deliver(e); opts.onEvents?.(e); } }) : null;
+  let tailStarted = false;
+  const startTail = async (): Promise<void> => {
+    if (tailStarted) return;
+    tailStarted = true;
+    await tail?.start();
+  };
   log.info({ hubId, stableId: stable, clustered: opts.clustered, sites: opts.clustered ? serve : 'all (local)' }, 'cluster identity');
 
   return {
     hubId, stableId: stable, clustered: opts.clustered, leases, owners,
+    startTail,
     async startLeases() {
-      await tail?.start();
+      await startTail();
       await leases.start({
         gained: (name) => (name.startsWith(SITE) ? owners?.gained(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.gained()),
         lost: (name) => (name.startsWith(SITE) ? owners?.lost(name.slice(SITE.length)) : jobs.find((j) => j.lease === name)?.lost()),
@@ -78,6 +90,9 @@ export async function startCluster(opts: {
     },
     wakeTail() {
       tail?.wake();
+    },
+    eventFloor() {
+      return tail?.position.floor ?? 0;
     },
     ran(job, at) {
       if (opts.clustered) log.info({ job, at: new Date(at).toISOString() }, 'cluster-once job ran');

@@ -1,10 +1,11 @@
 import pg from 'pg';
-import type { Ticket, TicketStatus } from '@shaobing/schemas';
+import type { KpiSnapshot, LivePosition, Ticket, TicketStatus } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus, TicketBusChange } from '../bus.ts';
-import { SeqTail } from '../cluster/event-tail.ts';
+import { EventTail, SeqTail } from '../cluster/event-tail.ts';
 import type { IngestedEvent } from '../events.ts';
 import type { Queryable } from '../store/db.ts';
+import type { LiveFeed } from './feed.ts';
 
 const CHANNEL = 'shaobing_live';
 
@@ -19,6 +20,11 @@ const CHANNEL = 'shaobing_live';
  */
 export class ClusterLiveSource {
   private readonly tickets: SeqTail<TicketBusChange>;
+  /** KPI snapshots of whichever hub runs the SLA job (live_kpi), to this hub's dashboards. */
+  private readonly kpis: SeqTail<KpiSnapshot>;
+  /** Reads events after a position for a resuming client (never started: the hub's own tail delivers). */
+  private readonly eventReader: EventTail;
+
   private listener: pg.Client | null = null;
   private readonly off: (() => void)[] = [];
   private notifyTimer: NodeJS.Timeout | null = null;
@@ -32,33 +38,78 @@ export class ClusterLiveSource {
     liveBus: HubBus;
     /** Wakes the event tail (cluster/start-cluster.ts) on another hub's notification. */
     wakeEvents: () => void;
+    /** The event tail's floor: every ingest_seq at or below it has been delivered (events()); started before this source. */
+    eventFloor: () => number;
+    /** The feed: told the database position after each delivery, and served replays from here. */
+    feed: LiveFeed;
   }) {
     this.tickets = new SeqTail<TicketBusChange>({
       db: opts.db, pollMs: opts.pollMs, log: opts.log,
-      deliver: (changes) => { for (const c of changes) opts.liveBus.emit('ticket.changed', c); },
+      deliver: (changes) => { for (const c of changes) opts.liveBus.emit('ticket.changed', c); this.positionMoved(); },
       topSql: 'SELECT max(change_seq)::int8 AS top FROM tickets',
       rowsSql: (limit) => `SELECT t.change_seq::int8 AS seq, t.doc, a.action, a.actor, a.from_status, a.note, a.at
         FROM tickets t LEFT JOIN LATERAL (SELECT action, actor, from_status, note, at FROM ticket_audit WHERE ticket_id = t.id ORDER BY id DESC LIMIT 1) a ON true
         WHERE t.change_seq > $1 OR t.change_seq = ANY($2::int8[]) ORDER BY t.change_seq LIMIT ${limit}`,
       toRow: toChange,
     });
+    this.kpis = new SeqTail<KpiSnapshot>({
+      db: opts.db, pollMs: opts.pollMs, log: opts.log,
+      deliver: (snapshots) => { for (const k of snapshots) opts.liveBus.emit('kpi.updated', k); },
+      topSql: 'SELECT max(seq)::int8 AS top FROM live_kpi',
+      rowsSql: (limit) => `SELECT seq::int8 AS seq, snapshot FROM live_kpi WHERE seq > $1 OR seq = ANY($2::int8[]) ORDER BY seq LIMIT ${limit}`,
+      toRow: (r) => r.snapshot as KpiSnapshot,
+    });
+    this.eventReader = new EventTail({ db: opts.db, pollMs: opts.pollMs, log: opts.log, deliver: () => {} });
   }
 
   async start(): Promise<void> {
-    const { bus, liveBus } = this.opts;
+    const { bus, liveBus, db } = this.opts;
     this.off.push(
       bus.on('device.presence', (c) => liveBus.emit('device.presence', c), 'live-cluster'),
-      bus.on('kpi.updated', (s) => liveBus.emit('kpi.updated', s), 'live-cluster'),
+      // The SLA job runs on one hub: its KPIs go through the database to every hub's feed.
+      bus.on('kpi.updated', (k) => this.storeKpi(k), 'live-cluster'),
       bus.on('events.stored', () => this.notifySoon(), 'live-cluster'),
       bus.on('ticket.changed', () => this.notifySoon(), 'live-cluster'),
     );
     await this.tickets.start();
+    await this.kpis.start();
+    const [row] = await db.query<{ id: string }>('SELECT id FROM live_stream');
+    const stream = row!.id;
+    this.opts.feed.attachStore({ stream, read: (from, limit) => this.read(from, limit) }, { stream, ...this.floors() });
     await this.listen();
   }
 
   /** The event tail's delivery: every hub's events, in commit order. */
   events(list: IngestedEvent[]): void {
     this.opts.liveBus.emit('events.stored', list);
+    this.positionMoved();
+  }
+
+  private floors(): { events: number; tickets: number } {
+    return { events: this.opts.eventFloor(), tickets: this.tickets.position.floor };
+  }
+
+  private positionMoved(): void {
+    const f = this.floors();
+    this.opts.feed.setPosition(f.events, f.tickets);
+  }
+
+  /** A resuming client's replay: every event and ticket change stored after `from` (session.ts). */
+  private async read(from: LivePosition, limit: number): Promise<{ events: IngestedEvent[]; tickets: TicketBusChange[] } | 'too_far_behind' | 'bad_position'> {
+    const [topE, topT] = await Promise.all([this.eventReader.storedTop(), this.tickets.storedTop()]);
+    if (from.events > topE || from.tickets > topT) return 'bad_position';
+    const events = await this.eventReader.readAfter(from.events, limit + 1);
+    if (events.length > limit) return 'too_far_behind';
+    const tickets = await this.tickets.readAfter(from.tickets, limit + 1 - events.length);
+    return { events, tickets };
+  }
+
+  private storeKpi(k: KpiSnapshot): void {
+    this.opts.db.query(
+      `INSERT INTO live_kpi (scope, seq, snapshot) VALUES ($1, nextval('live_kpi_seq'), $2)
+       ON CONFLICT (scope) DO UPDATE SET seq = EXCLUDED.seq, snapshot = EXCLUDED.snapshot, at = now()`,
+      [k.siteId ?? '*', JSON.stringify(k)],
+    ).then(() => this.notifySoon(), (err: Error) => this.opts.log.warn({ err: err.message }, 'KPI snapshot for the other hubs not stored'));
   }
 
   async stop(): Promise<void> {
@@ -66,6 +117,7 @@ export class ClusterLiveSource {
     for (const f of this.off.splice(0)) f();
     if (this.notifyTimer) clearTimeout(this.notifyTimer);
     await this.tickets.stop();
+    await this.kpis.stop();
     await this.listener?.end().catch(() => {});
   }
 
@@ -81,7 +133,7 @@ export class ClusterLiveSource {
 
   private async listen(): Promise<void> {
     const c = new pg.Client({ connectionString: this.opts.databaseUrl, application_name: 'shaobing-live-listen', keepAlive: true });
-    c.on('notification', () => { this.opts.wakeEvents(); this.tickets.wake(); });
+    c.on('notification', () => { this.opts.wakeEvents(); this.tickets.wake(); this.kpis.wake(); });
     c.on('error', (err) => {
       this.opts.log.warn({ err: err.message }, 'live LISTEN connection lost; polling until it is back');
       if (this.listener === c) this.listener = null;
@@ -109,7 +161,7 @@ function toChange(r: Record<string, unknown>): TicketBusChange {
   const ticket = r.doc as Ticket;
   const action = typeof r.action === 'string' ? r.action : 'changed';
   return {
-    ticketId: ticket.id, siteId: ticket.siteId, action, ticket,
+    ticketId: ticket.id, siteId: ticket.siteId, action, ticket, changeSeq: Number(r.seq),
     kind: action === 'open' ? 'opened' : 'status',
     from: (r.from_status as TicketStatus | null) ?? null,
     at: r.at instanceof Date ? r.at.toISOString() : ticket.openedAt,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Family, KpiSnapshot, LiveDataKind } from '@shaobing/schemas';
+import type { Family, KpiSnapshot, LiveDataKind, LivePosition } from '@shaobing/schemas';
 import type { Logger } from 'pino';
-import type { HubBus } from '../bus.ts';
-import { eventPayload, presencePayload, ticketPayload, type LivePayload } from './payloads.ts';
+import type { HubBus, TicketBusChange } from '../bus.ts';
+import { eventJson, presencePayload, ticketJson, type LivePayload } from './payloads.ts';
 import type { IngestedEvent } from '../events.ts';
 import { Ring } from './ring.ts';
-import { LiveSession, type LiveSocket, type SessionLimits } from './session.ts';
+import { LiveSession, type LiveSocket, type SessionLimits, type StoreReplay } from './session.ts';
 
 export interface LiveFeedOptions {
   bus: HubBus;
@@ -22,6 +22,8 @@ export interface LiveFeedOptions {
   batchMaxItems?: number;
   maxFrameBytes?: number;
   stallTimeoutMs?: number;
+  /** Rows a resume by position may replay before it gets a reset instead (default 5000). */
+  replayLimit?: number;
   now?: () => number;
 }
 
@@ -58,6 +60,9 @@ export class LiveFeed {
   private pending = 0;
   private maxBufferedSeen = 0;
   private readonly now: () => number;
+  /** Clustered: the database behind the feed (attachStore) and the position at the ring's head. */
+  private store: Pick<StoreReplay, 'stream' | 'read'> | null = null;
+  private position: LivePosition | null = null;
 
   constructor(private readonly opts: LiveFeedOptions) {
     this.ring = new Ring(opts.ringSize ?? 20_000, opts.ringMaxBytes ?? 64 * 1024 * 1024);
@@ -77,7 +82,7 @@ export class LiveFeed {
     this.unsubscribe.push(
       bus.on('events.stored', (events) => { for (const e of events) this.publishEvent(e); }, 'live'),
       bus.on('device.presence', (c) => this.publish('presence', c.state.siteId, c.state.family, presencePayload(c)), 'live'),
-      bus.on('ticket.changed', (c) => this.publish('ticket', c.siteId, null, ticketPayload(c)), 'live'),
+      bus.on('ticket.changed', (c) => this.publishTicket(c), 'live'),
       bus.on('kpi.updated', (s: KpiSnapshot) => this.publish('kpi', s.siteId ?? null, null, s), 'live'),
     );
     // A steady tick also re-tries sessions that were behind once their sockets drain.
@@ -93,9 +98,31 @@ export class LiveFeed {
     this.immediate = null;
   }
 
+  /**
+   * Clustered (live/cluster-source.ts): what the ring carries is read from the database, so a
+   * client can resume by database position here whichever hub it came from.
+   */
+  attachStore(store: Pick<StoreReplay, 'stream' | 'read'>, position: LivePosition): void {
+    this.store = store;
+    this.position = position;
+  }
+
+  /**
+   * The database position after the entries just pushed: the head entry carries it, the ones
+   * pushed before it in the same delivery keep the previous one (rows of one delivery are
+   * only complete together).
+   */
+  setPosition(events: number, tickets: number): void {
+    if (!this.position) return;
+    this.position = { stream: this.position.stream, events, tickets };
+    const head = this.ring.get(this.ring.head);
+    if (head) head.position = this.position;
+  }
+
   /** A new connection: says hello, then waits for the client's resume. */
   attach(socket: LiveSocket, who: { username: string; sites: string[] | null }): LiveSession {
-    const s = new LiveSession(socket, this.ring, { epoch: this.epoch, username: who.username, sites: who.sites, limits: this.limits, batchMs: this.batchMs });
+    const store: StoreReplay | null = this.store ? { stream: this.store.stream, read: this.store.read, positionNow: () => this.position!, limit: this.opts.replayLimit ?? 5000 } : null;
+    const s = new LiveSession(socket, this.ring, { epoch: this.epoch, username: who.username, sites: who.sites, limits: this.limits, batchMs: this.batchMs, store });
     this.sessions.add(s);
     s.hello(this.iso());
     return s;
@@ -114,8 +141,17 @@ export class LiveFeed {
   publish<K extends LiveDataKind>(kind: K, siteId: string | null, family: Family | null, payload: LivePayload<K>): number {
     const at = this.iso();
     const e = this.ring.push({ kind, siteId, family, serialise: (seq) => JSON.stringify({ seq, kind, at, payload }) });
+    e.position = this.position;
     // A ticket is what an operator acts on: its frame goes out now, not at the next tick.
     this.noteQueued(kind === 'ticket');
+    return e.seq;
+  }
+
+  private publishTicket(c: TicketBusChange): number {
+    const atMs = this.now();
+    const e = this.ring.push({ kind: 'ticket', siteId: c.siteId, family: null, serialise: (seq) => ticketJson(seq, atMs, c), ...(c.changeSeq !== undefined ? { storeSeq: c.changeSeq } : {}) });
+    e.position = this.position;
+    this.noteQueued(true);
     return e.seq;
   }
 
@@ -128,9 +164,11 @@ export class LiveFeed {
     const atMs = this.now();
     const entry = this.ring.push({
       kind: 'event', siteId: e.siteId, family: e.family,
-      serialise: (seq) => JSON.stringify({ seq, kind: 'event', at: new Date(atMs).toISOString(), payload: eventPayload(e) }),
+      serialise: (seq) => eventJson(seq, atMs, e),
       ...(e.rawBytes !== undefined ? { estimate: e.rawBytes + EVENT_OVERHEAD_BYTES } : {}),
+      ...(e.ingestSeq !== undefined ? { storeSeq: e.ingestSeq } : {}),
     });
+    entry.position = this.position;
     this.noteQueued(false);
     return entry.seq;
   }
@@ -168,3 +206,4 @@ export class LiveFeed {
     return new Date(this.now()).toISOString();
   }
 }
+

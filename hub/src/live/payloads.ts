@@ -28,3 +28,16 @@ export function ticketPayload(c: TicketBusChange): LiveTicketPayload {
     ...(c.was !== undefined ? { was: c.was } : {}),
   };
 }
+
+/** One event's live text; `storeSeq` only when it was read back from the database (clustered). */
+export function eventJson(seq: number, atMs: number, e: IngestedEvent): string {
+  const at = new Date(atMs).toISOString();
+  return JSON.stringify(e.ingestSeq === undefined ? { seq, kind: 'event', at, payload: eventPayload(e) } : { seq, kind: 'event', at, payload: eventPayload(e), storeSeq: e.ingestSeq });
+}
+
+/** One ticket change's live text (see eventJson). */
+export function ticketJson(seq: number, atMs: number, c: TicketBusChange): string {
+  const at = new Date(atMs).toISOString();
+  const payload = ticketPayload(c);
+  return JSON.stringify(c.changeSeq === undefined ? { seq, kind: 'ticket', at, payload } : { seq, kind: 'ticket', at, payload, storeSeq: c.changeSeq });
+}

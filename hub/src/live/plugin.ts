@@ -123,7 +123,9 @@ function handleMessage(feed: LiveFeed, session: LiveSession, socket: WebSocket, 
   }
   const m = checked.value;
   if (m.kind === 'resume') {
-    session.resume(m.lastSeq, m.epoch, new Date().toISOString());
+    const replaying = session.resume(m.lastSeq, m.epoch, new Date().toISOString(), m.position);
+    // A resume by position reads the database first; the stream starts once its replay is sent.
+    if (replaying) return void replaying.then(() => feed.pumpOne(session), (err: Error) => log.warn({ err }, 'live replay failed'));
   } else {
     const err = session.subscribe(m.siteId, m.families);
     if (err) {
@@ -131,7 +133,7 @@ function handleMessage(feed: LiveFeed, session: LiveSession, socket: WebSocket, 
       return;
     }
     // Subscribing alone also starts a stream, from now.
-    if (!session.started) session.resume(feed.ring.head, feed.epoch, new Date().toISOString());
+    if (!session.started && !session.replaying) void session.resume(feed.ring.head, feed.epoch, new Date().toISOString());
   }
   feed.pumpOne(session);
 }

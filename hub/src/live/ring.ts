@@ -1,4 +1,4 @@
-import type { Family, LiveDataKind } from '@shaobing/schemas';
+import type { Family, LiveDataKind, LivePosition } from '@shaobing/schemas';
 
 /**
  * One data message of the live feed, serialised once and shared by every connection — at the
@@ -11,6 +11,10 @@ export class RingEntry {
   #ring: Ring;
   /** Wire size, or the estimate until serialised. */
   bytes: number;
+  /** Clustered: events.ingest_seq / tickets.change_seq of the row (session.ts skips ones a replay sent). */
+  storeSeq: number | null = null;
+  /** Clustered: the database position once this entry is pushed (schemas/src/live.ts LivePosition). */
+  position: LivePosition | null = null;
 
   constructor(
     readonly seq: number,
@@ -58,6 +62,7 @@ export interface RingMessage {
   serialise: (seq: number) => string;
   /** Estimated wire bytes: the text is built lazily. Omitted: built now and measured. */
   estimate?: number;
+  storeSeq?: number;
 }
 
 /**
@@ -92,6 +97,7 @@ export class Ring {
     const seq = this.headSeq + 1;
     // Wire size; in memory V8 holds it in 1–2 bytes per character, the same order.
     const entry = new RingEntry(seq, m.kind, m.siteId, m.family, m.serialise, m.estimate ?? null, this);
+    entry.storeSeq = m.storeSeq ?? null;
     if (this.length === this.capacity) this.dropOldest();
     this.slots[(this.start + this.length) % this.capacity] = entry;
     this.length++;

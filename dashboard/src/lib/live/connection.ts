@@ -119,10 +119,14 @@ export class LiveConnection {
     }
     if (frame.kind === 'hello') {
       const d = this.tracker.onHello(frame);
-      s.send(JSON.stringify({ kind: 'resume', lastSeq: d.resume.lastSeq, epoch: d.resume.epoch }));
+      s.send(JSON.stringify({ kind: 'resume', ...d.resume }));
       this.attempt = 0;
       this.opts.onStatus('live');
       if (d.refresh) this.opts.onRefresh();
+    } else if (frame.kind === 'replay') {
+      // Another hub serves our database position: what we missed, without a reload.
+      const messages = this.tracker.onReplay(frame);
+      if (messages.length) this.opts.onMessages(messages);
     } else if (frame.kind === 'reset') {
       this.tracker.onReset(frame);
       this.opts.onRefresh();
