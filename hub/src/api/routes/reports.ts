@@ -140,10 +140,10 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
   });
 
   /** The running period's ranking so far, from the tickets (it is stored once it is over). */
-  async function liveReport(siteId: string, period: ReturnType<typeof periodOf>): Promise<{ periodStart: string; snapshot: KpiSnapshot } | null> {
+  async function liveReport(siteId: string, period: ReturnType<typeof periodOf>): Promise<{ periodStart: string; periodEnd: string; snapshot: KpiSnapshot } | null> {
     const now = Date.now();
     if (now < period.from || now >= period.to) return null;
-    return { periodStart: new Date(period.from).toISOString(), snapshot: await opts.kpi.snapshot([siteId], period, now) };
+    return { periodStart: new Date(period.from).toISOString(), periodEnd: new Date(period.to).toISOString(), snapshot: await opts.kpi.snapshot([siteId], period, now) };
   }
 
   function localDay(s: string): number {
