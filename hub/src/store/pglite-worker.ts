@@ -24,7 +24,9 @@ interface OpenTx {
 
 const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
-const { dataDir } = workerData as PgliteWorkerData;
+const data: Partial<PgliteWorkerData> | null = workerData;
+if (typeof data?.dataDir !== 'string') throw new Error('pglite-worker.ts needs workerData.dataDir');
+const dataDir = data.dataDir;
 const post = (m: PgliteReply): void => port.postMessage(m);
 
 async function open(): Promise<PGlite> {
