@@ -63,7 +63,7 @@ export class Harness {
     return out;
   }
 
-  private record(ds: RuleDecision[], at: number): RuleDecision[] {
+  record(ds: RuleDecision[], at: number): RuleDecision[] {
     for (const d of ds) this.log.push({ at, d });
     return ds;
   }

@@ -51,6 +51,9 @@ export class RuleEngine {
   private stopping = false;
   /** A tick is already waiting in the queue: don't pile up more behind a slow step. */
   private tickQueued = false;
+  /** The devices or the rules changed since the last tick: visit every device (new ones start being watched). */
+  private fullScan = true;
+  private unwatchRegistry: (() => void) | null = null;
   private queue: Promise<void> = Promise.resolve();
   private timers: NodeJS.Timeout[] = [];
   private watcher: FSWatcher | null = null;
@@ -78,6 +81,7 @@ export class RuleEngine {
   async start(): Promise<void> {
     this.rules = await loadRules(this.opts.rulesFile);
     await this.restore();
+    this.unwatchRegistry = this.opts.registry.onChange(() => { this.fullScan = true; });
     this.unsubscribe = this.opts.bus.on('events.stored', (events) => this.enqueue(() => this.onEvents(events)), 'rules');
     const tickMs = this.opts.tickMs ?? 1000;
     this.timers.push(setInterval(() => {
@@ -96,6 +100,7 @@ export class RuleEngine {
     for (const t of this.timers) clearInterval(t);
     this.watcher?.close();
     this.unsubscribe?.();
+    this.unwatchRegistry?.();
     this.enqueue(() => this.snapshot());
     await this.queue;
   }
@@ -115,7 +120,7 @@ export class RuleEngine {
   async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       const next = await loadRules(this.opts.rulesFile);
-      this.enqueue(async () => { this.rules = next; }); // swapped between two evaluations, never during one
+      this.enqueue(async () => { this.rules = next; this.fullScan = true; }); // swapped between two evaluations, never during one
       await this.queue;
       this.stats.reloads++;
       this.opts.log.info({ rulesFile: this.opts.rulesFile }, 'rules reloaded');
@@ -150,7 +155,9 @@ export class RuleEngine {
   private async tick(now: number): Promise<void> {
     if (now < this.quietUntil) return;
     this.stats.ticks++;
-    const result = evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices() }, now);
+    const fullScan = this.fullScan;
+    this.fullScan = false;
+    const result = evaluate(this.rules, this.state, { kind: 'tick', now, devices: this.opts.registry.allDevices(), fullScan }, now);
     if (result.failures) this.ruleFailed(result.failures, { tick: now });
     await this.apply(result.decisions, now);
   }

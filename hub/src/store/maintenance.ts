@@ -141,7 +141,11 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Mainte
   const aggregates = scheduleJob('refresh-aggregates', '0 */5 * * * *', async () => {
     if (decision.owner !== 'hub') return;
     const t = now();
-    logRefresh(log, await refreshContinuousAggregates(db, new Date(t - 3 * 3_600_000), new Date(t)));
+    // PGlite has one connection: a refresh in hour slices lets the ingest commits queued
+    // behind it through between slices (PUBACKs wait one slice, not the whole 3 h window).
+    for (const [from, to] of refreshSlices(t - 3 * 3_600_000, t, db.kind === 'pglite' ? 3_600_000 : Infinity)) {
+      logRefresh(log, await refreshContinuousAggregates(db, new Date(from), new Date(to)));
+    }
   }, { log });
   const compression = scheduleJob('compress-chunks', '0 17 * * * *', async () => {
     if (decision.owner !== 'hub') return;
@@ -159,6 +163,21 @@ export async function startMaintenance(opts: MaintenanceOptions): Promise<Mainte
     aggregates, compression, housekeeping, retention, health, status,
     stop: async () => { for (const j of all) await j.stop(); },
   };
+}
+
+/**
+ * [from, to) cut at multiples of `sliceMs` (a multiple of every aggregate's bucket, so each
+ * slice materialises whole buckets and the slices together cover what one call would).
+ */
+export function refreshSlices(from: number, to: number, sliceMs: number): [number, number][] {
+  if (!Number.isFinite(sliceMs)) return [[from, to]];
+  const out: [number, number][] = [];
+  for (let a = from; a < to;) {
+    const b = Math.min(to, (Math.floor(a / sliceMs) + 1) * sliceMs);
+    out.push([a, b]);
+    a = b;
+  }
+  return out;
 }
 
 function logRefresh(log: Logger, results: RefreshResult[]): void {

@@ -150,6 +150,11 @@ function slotKey(siteId: string, c: CompiledRule): string {
   return key;
 }
 
+/** A subject's silence now ends at `at`: ticks must scan again by then (see Slot.next). */
+export function dueNoLaterThan(slot: Slot, at: number): void {
+  if (slot.next !== undefined && at < slot.next) slot.next = at;
+}
+
 export function getSlot(state: RuleState, siteId: string, c: CompiledRule): Slot {
   const key = slotKey(siteId, c);
   let slot = state.slots[key];

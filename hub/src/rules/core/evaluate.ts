@@ -9,7 +9,10 @@ import type { KindHandler } from './kinds/handler.ts';
 import { matchHandler } from './kinds/match.ts';
 import { offlineHandler } from './kinds/offline.ts';
 import { thresholdHandler } from './kinds/threshold.ts';
-import type { DeviceContext, EvalResult, RuleFailure, RuleInput, RuleState } from './types.ts';
+import type { DeviceContext, EvalResult, RuleFailure, RuleInput, RuleState, Slot } from './types.ts';
+
+/** Slot.next of a scanned slot where no subject is waiting (all episodes open): JSON-safe "never". */
+const NEVER = Number.MAX_SAFE_INTEGER;
 
 type AnyHandler = KindHandler<CompiledRule>;
 const HANDLERS = {
@@ -26,7 +29,7 @@ export function evaluate(rules: CompiledRules, state: RuleState, input: RuleInpu
   const x: Sink = { state, out: [] };
   const failures: RuleFailure[] = [];
   if (input.kind === 'event') onEvent(rules, x, input.event, input.device, now, failures);
-  else onTick(rules, x, input.now, input.devices, failures);
+  else onTick(rules, x, input.now, input.devices, input.fullScan ?? true, failures);
   const decisions = x.out.length > 1 ? dropRepeatedResolves(x.out) : x.out;
   return failures.length === 0 ? { state, decisions } : { state, decisions, failures };
 }
@@ -58,7 +61,7 @@ function onEvent(rules: CompiledRules, x: Sink, ev: IngestedEvent, dev: DeviceCo
   }
 }
 
-function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<DeviceContext>, failures: RuleFailure[]): void {
+function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<DeviceContext>, fullScan: boolean, failures: RuleFailure[]): void {
   // 1. Timers recorded in state: threshold/duration runs, quiet timers, count windows.
   for (const key in x.state.slots) {
     const slot = x.state.slots[key]!;
@@ -74,6 +77,10 @@ function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<De
     } catch (err) { failed(failures, c, err); }
   }
   // 2. Device-by-device checks: absence and offline (a silent device has no event to react to).
+  // Deadline-driven: a rule's devices are visited only once its earliest silence is due
+  // (Slot.next), so the steady tick costs one comparison per rule, not a pass over every device.
+  if (!fullScan && !scanDue(x.state, now)) return;
+  const next = new Map<Slot, number>();
   let lastSite = '';
   let set: RuleSet | undefined;
   for (const dev of devices) {
@@ -81,9 +88,34 @@ function onTick(rules: CompiledRules, x: Sink, now: number, devices: Iterable<De
     const list = set.scan.get(dev.family);
     if (list === undefined) continue;
     for (const c of list) {
-      try { HANDLERS[c.kind].scan!(c, getSlot(x.state, dev.siteId, c), dev, now, x); } catch (err) { failed(failures, c, err); }
+      const slot = getSlot(x.state, dev.siteId, c);
+      if (!fullScan && slot.next !== undefined && slot.next > now) continue;
+      try {
+        const due = HANDLERS[c.kind].scan!(c, slot, dev, now, x);
+        const sofar = next.get(slot) ?? NEVER;
+        next.set(slot, due !== undefined && due < sofar ? due : sofar);
+      } catch (err) {
+        failed(failures, c, err);
+        next.set(slot, now); // try again at the next tick
+      }
     }
   }
+  for (const [slot, at] of next) slot.next = at;
+  // A due slot no registered device maps to (its devices or rule are gone) waits for the next
+  // full scan, which a registry or rules change brings; it must not make every tick scan.
+  for (const key in x.state.slots) {
+    const slot = x.state.slots[key]!;
+    if (!next.has(slot) && (slot.kind === 'absence' || slot.kind === 'offline') && (slot.next === undefined || slot.next <= now)) slot.next = NEVER;
+  }
+}
+
+/** Some absence/offline slot may have a subject due by `now` (or has never been scanned). */
+function scanDue(state: RuleState, now: number): boolean {
+  for (const key in state.slots) {
+    const slot = state.slots[key]!;
+    if ((slot.kind === 'absence' || slot.kind === 'offline') && (slot.next === undefined || slot.next <= now)) return true;
+  }
+  return false;
 }
 
 /** Two rules of one dedup group clearing on the same event would resolve the ticket twice. */

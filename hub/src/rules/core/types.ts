@@ -18,8 +18,13 @@ export interface DeviceContext {
 
 export type RuleInput =
   | { kind: 'event'; event: IngestedEvent; device: DeviceContext }
-  /** Clock tick: elapses durations, windows, absence and offline. `devices` = every registered device. */
-  | { kind: 'tick'; now: number; devices: Iterable<DeviceContext> };
+  /**
+   * Clock tick: elapses durations, windows, absence and offline. `devices` = every registered
+   * device. `fullScan: false` (the engine's steady ticks) visits devices only for rules with a
+   * silence due by now; pass true (the default) whenever the devices or the rules changed, so
+   * new devices start being watched.
+   */
+  | { kind: 'tick'; now: number; devices: Iterable<DeviceContext>; fullScan?: boolean };
 
 export type OpenDecision = Extract<RuleDecision, { kind: 'open' }>;
 export type ResolveDecision = Extract<RuleDecision, { kind: 'resolve_by_device' }>;
@@ -79,6 +84,11 @@ export interface Slot {
   due: Record<string, number>;
   /** Dedup key → subject keys with an open episode; the ticket resolves when the last one clears. */
   active: Record<string, string[]>;
+  /**
+   * Absence/offline: no subject can come due before this time (a lower bound), so ticks skip
+   * the device scan until then. Absent: unknown, scan at the next tick.
+   */
+  next?: number;
 }
 
 /**

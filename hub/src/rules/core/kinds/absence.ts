@@ -1,5 +1,5 @@
 import type { CompiledAbsence } from '../compiled.ts';
-import { canOpenAt, clockEvidence, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, openDecision, startEpisode, subjectCtx, type Sink } from '../emit.ts';
+import { canOpenAt, clockEvidence, dedupKey, dueNoLaterThan, describeEvent, endEpisode, eventEvidence, eventRef, openDecision, startEpisode, subjectCtx, type Sink } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
 import type { DeviceContext, Slot, Subject } from '../types.ts';
 import type { KindHandler } from './handler.ts';
@@ -18,6 +18,7 @@ export const absenceHandler: KindHandler<CompiledAbsence> = {
       s = slot.s[dk] = { seen: t };
       const ref = eventRef(ev);
       endEpisode(x, c, slot, dk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dk);
+      track(c, slot, s);
       return;
     }
     const seen = s.seen ?? t;
@@ -26,19 +27,27 @@ export const absenceHandler: KindHandler<CompiledAbsence> = {
     if (s.open === undefined && t - seen >= c.forMs && canOpenAt(c, t)) fire(c, slot, dk, s, dev, x);
     s.seen = t;
     // Activity that is itself older than forMs does not prove anyone is fine now.
-    if (now - t >= c.forMs) return;
-    const ref = eventRef(ev);
-    endEpisode(x, c, slot, dk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dk);
+    if (now - t < c.forMs) {
+      const ref = eventRef(ev);
+      endEpisode(x, c, slot, dk, s, eventEvidence(ref, dev.deviceId, describeEvent(ref)), () => dk);
+    }
+    track(c, slot, s);
   },
 
   scan(c, slot, dev, now, x) {
-    if (c.requireElderlyCare && !dev.elderlyCare) return;
+    if (c.requireElderlyCare && !dev.elderlyCare) return undefined;
     const dk = dedupKey(c, dev, '');
     const s = slot.s[dk];
-    if (s === undefined) { slot.s[dk] = { seen: now }; return; }
+    if (s === undefined) { slot.s[dk] = { seen: now }; return now + c.forMs; }
     if (s.open === undefined && now - (s.seen ?? now) >= c.forMs && canOpenAt(c, now)) fire(c, slot, dk, s, dev, x);
+    return s.open === undefined ? (s.seen ?? now) + c.forMs : undefined;
   },
 };
+
+/** A silent subject (no open episode) comes due forMs after its last activity. */
+function track(c: CompiledAbsence, slot: Slot, s: Subject): void {
+  if (s.open === undefined && s.seen !== undefined) dueNoLaterThan(slot, s.seen + c.forMs);
+}
 
 function fire(c: CompiledAbsence, slot: Slot, dk: string, s: Subject, dev: DeviceContext, x: Sink): void {
   const seen = s.seen ?? 0;

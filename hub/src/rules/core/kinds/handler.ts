@@ -11,6 +11,9 @@ export interface KindHandler<C extends CompiledRule> {
   onEvent(c: C, slot: Slot, ev: IngestedEvent, t: number, dev: DeviceContext, now: number, x: Sink): void;
   /** A tick reached the time recorded in `slot.due[sk]`. */
   onDue?(c: C, slot: Slot, sk: string, now: number, x: Sink): void;
-  /** A tick visits every registered device of the rule's family (absence, offline). */
-  scan?(c: C, slot: Slot, dev: DeviceContext, now: number, x: Sink): void;
+  /**
+   * A tick visits every registered device of the rule's family (absence, offline). Returns when
+   * this subject comes due next (undefined: not while its episode is open): the slot's `next`.
+   */
+  scan?(c: C, slot: Slot, dev: DeviceContext, now: number, x: Sink): number | undefined;
 }

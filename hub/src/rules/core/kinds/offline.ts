@@ -1,6 +1,6 @@
 import type { IngestedEvent } from '../../../events.ts';
 import type { CompiledOffline } from '../compiled.ts';
-import { canOpenAt, clockEvidence, dedupKey, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, openDecision, startEpisode, subjectCtx, type Sink } from '../emit.ts';
+import { canOpenAt, clockEvidence, dedupKey, dueNoLaterThan, describeEvent, endEpisode, eventEvidence, eventRef, hasOrphans, openDecision, startEpisode, subjectCtx, type Sink } from '../emit.ts';
 import { formatDuration } from '../templates.ts';
 import type { DeviceContext, Slot, Subject } from '../types.ts';
 import type { KindHandler } from './handler.ts';
@@ -23,10 +23,12 @@ export const offlineHandler: KindHandler<CompiledOffline> = {
     if (s === undefined) {
       s = slot.s[sk] = will ? { seen: now, will: now } : { seen: now };
       if (!will && hasOrphans(x.state)) resolve(c, slot, sk, s, ev, dev, x);
+      track(c, slot, s);
       return;
     }
     if (will) {
       if (s.will === undefined) s.will = now;
+      track(c, slot, s);
       return;
     }
     if (s.open === undefined) {
@@ -36,16 +38,23 @@ export const offlineHandler: KindHandler<CompiledOffline> = {
     if ((s.seen ?? 0) < now) s.seen = now;
     if (s.will !== undefined) delete s.will;
     if (s.open !== undefined || hasOrphans(x.state)) resolve(c, slot, sk, s, ev, dev, x);
+    track(c, slot, s);
   },
 
   scan(c, slot, dev, now, x) {
-    const s = slot.s[dev.deviceId];
-    if (s === undefined) { slot.s[dev.deviceId] = { seen: now }; return; }
-    if (s.open !== undefined) return;
+    let s = slot.s[dev.deviceId];
+    if (s === undefined) { s = slot.s[dev.deviceId] = { seen: now }; return dueAt(c, s); }
+    if (s.open !== undefined) return undefined;
     const due = dueAt(c, s);
     if (now >= due && canOpenAt(c, now)) fire(c, slot, dev.deviceId, s, dev, due, x);
+    return s.open === undefined ? due : undefined;
   },
 };
+
+/** A subject without an open episode comes due at its silence (or Last Will) deadline. */
+function track(c: CompiledOffline, slot: Slot, s: Subject): void {
+  if (s.open === undefined) dueNoLaterThan(slot, dueAt(c, s));
+}
 
 function isLastWill(ev: IngestedEvent): boolean {
   return ev.channel === 'status' && ev.data.online === false;

@@ -1,0 +1,47 @@
+/**
+ * Messages between the hub's thread and the worker thread that runs PGlite (pglite-thread.ts ↔
+ * pglite-worker.ts). Every request carries an id; the worker answers each with a `result` or
+ * `error` of the same id, in the order PGlite finished them. Values cross by structured clone,
+ * so PGlite's own type parsers (Date, parsed jsonb, numbers) run in the worker and arrive as is.
+ */
+import type { StoreFeatures } from './db.ts';
+
+export interface PgliteWorkerData {
+  dataDir: string;
+}
+
+/** `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any. */
+export type PgliteRequest =
+  | { id: number; op: 'query'; sql: string; params: unknown[] | undefined; tx: number | undefined }
+  | { id: number; op: 'exec'; sql: string; tx: number | undefined }
+  | { id: number; op: 'begin' }
+  | { id: number; op: 'commit'; tx: number }
+  | { id: number; op: 'rollback'; tx: number }
+  | { id: number; op: 'listen'; channel: string }
+  | { id: number; op: 'unlisten'; channel: string }
+  | { id: number; op: 'close' };
+
+export type PgliteReply =
+  | { kind: 'ready'; timescale: boolean; features: StoreFeatures; timescaleError: string | null }
+  | { kind: 'open-failed'; error: SerializedError }
+  | { kind: 'result'; id: number; rows: Record<string, unknown>[] | undefined; tx: number | undefined }
+  | { kind: 'error'; id: number; error: SerializedError }
+  | { kind: 'notify'; channel: string; payload: string };
+
+/** A database error's message and its PostgreSQL fields (code, detail, constraint, …). */
+export interface SerializedError {
+  message: string;
+  fields: Record<string, string>;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (!(err instanceof Error)) return { message: String(err), fields: {} };
+  const fields: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err)) if (typeof v === 'string' && k !== 'message' && k !== 'stack' && k !== 'name') fields[k] = v;
+  return { message: err.message, fields };
+}
+
+/** An Error carrying the same fields, so isDataError() and errorText() read it as before. */
+export function deserializeError(e: SerializedError): Error {
+  return Object.assign(new Error(e.message), e.fields);
+}
