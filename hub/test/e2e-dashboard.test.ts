@@ -154,7 +154,12 @@ describe('control-room dashboard in a real browser', () => {
   it('dispatches, accepts and resolves it from the UI; the API agrees', async () => {
     // The KPI header follows the live stream: no GET of its own while tickets change.
     const kpiGets: string[] = [];
-    const onRequest = (r: { url(): string }) => { if (new URL(r.url()).pathname === '/api/kpi') kpiGets.push(r.url()); };
+    const detailGets: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const path = new URL(r.url()).pathname;
+      if (path === '/api/kpi') kpiGets.push(r.url());
+      if (path === `/api/tickets/${ticket.id}`) detailGets.push(r.url());
+    };
     page.on('request', onRequest);
     const responseTile = () => page.textContent('[data-testid=kpi-response] .sub');
     const responseBefore = await responseTile();
@@ -171,6 +176,10 @@ describe('control-room dashboard in a real browser', () => {
     await step('dispatch', 'dispatched');
     await step('accept', 'accepted');
     await step('resolve', 'resolved', '已清运 / emptied by the cleaner');
+    // Each reply carries the timeline: it shows the three steps without reloading the ticket.
+    await page.locator('[data-testid=audit-note]', { hasText: '已清运 / emptied by the cleaner' }).waitFor();
+    expect(await page.locator('[data-testid=audit-entry]').count()).toBe(4); // opened + the three steps
+    expect(detailGets).toHaveLength(1); // the one load when the drawer opened
     await shot(page, 'e2e-05-resolved');
 
     const d = await api<TicketDetail>('GET', `/api/tickets/${ticket.id}`);
