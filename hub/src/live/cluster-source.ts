@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Ticket, TicketStatus } from '@shaobing/schemas';
+import { Ticket, TicketStatus, Validator } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus, TicketBusChange } from '../bus.ts';
 import { SeqTail } from '../cluster/event-tail.ts';
@@ -18,7 +18,7 @@ const CHANNEL = 'shaobing_live';
  * coalesced notification only waits for the next timer poll.
  */
 export class ClusterLiveSource {
-  private readonly tickets: SeqTail<TicketBusChange>;
+  private readonly tickets: SeqTail<TicketBusChange | null>;
   private listener: pg.Client | null = null;
   private readonly off: (() => void)[] = [];
   private notifyTimer: NodeJS.Timeout | null = null;
@@ -33,14 +33,18 @@ export class ClusterLiveSource {
     /** Wakes the event tail (cluster/start-cluster.ts) on another hub's notification. */
     wakeEvents: () => void;
   }) {
-    this.tickets = new SeqTail<TicketBusChange>({
+    this.tickets = new SeqTail<TicketBusChange | null>({
       db: opts.db, pollMs: opts.pollMs, log: opts.log,
-      deliver: (changes) => { for (const c of changes) opts.liveBus.emit('ticket.changed', c); },
+      deliver: (changes) => { for (const c of changes) if (c) opts.liveBus.emit('ticket.changed', c); },
       topSql: 'SELECT max(change_seq)::int8 AS top FROM tickets',
       rowsSql: (limit) => `SELECT t.change_seq::int8 AS seq, t.doc, a.action, a.actor, a.from_status, a.note, a.at
         FROM tickets t LEFT JOIN LATERAL (SELECT action, actor, from_status, note, at FROM ticket_audit WHERE ticket_id = t.id ORDER BY id DESC LIMIT 1) a ON true
         WHERE t.change_seq > $1 OR t.change_seq = ANY($2::int8[]) ORDER BY t.change_seq LIMIT ${limit}`,
-      toRow: toChange,
+      toRow: (r) => {
+        const change = toChange(r);
+        if (!change) opts.log.error({ seq: r.seq }, 'ticket row does not match the Ticket schema; not sent live');
+        return change;
+      },
     });
   }
 
@@ -105,13 +109,18 @@ export class ClusterLiveSource {
   }
 }
 
-function toChange(r: Record<string, unknown>): TicketBusChange {
-  const ticket = r.doc as Ticket;
+const tickets = new Validator(Ticket);
+const statuses = new Validator(TicketStatus);
+
+/** A row of the ticket tail as a bus change; checked against the schemas, not cast (null: not a ticket). */
+function toChange(r: Record<string, unknown>): TicketBusChange | null {
+  if (!tickets.is(r.doc)) return null;
+  const ticket = r.doc;
   const action = typeof r.action === 'string' ? r.action : 'changed';
   return {
     ticketId: ticket.id, siteId: ticket.siteId, action, ticket,
     kind: action === 'open' ? 'opened' : 'status',
-    from: (r.from_status as TicketStatus | null) ?? null,
+    from: statuses.is(r.from_status) ? r.from_status : null,
     at: r.at instanceof Date ? r.at.toISOString() : ticket.openedAt,
     actor: typeof r.actor === 'string' ? r.actor : 'system',
     ...(typeof r.note === 'string' ? { note: r.note } : {}),
