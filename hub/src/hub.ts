@@ -256,7 +256,7 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
   }, (f) => f.stop());
   // On the live bus: clustered, it carries every hub's ticket changes (the cluster source).
   await units.start('kpi push', () => {
-    const push = new KpiPush({ bus: liveBus, today: (s, at) => kpi.today(s, at), delayMs: 1000, log: log.child({ component: 'kpi-push' }), ...withNow });
+    const push = new KpiPush({ bus: liveBus, today: (s, at) => kpi.today(s, at), delayMs: 2000, log: log.child({ component: 'kpi-push' }), ...withNow });
     push.start();
     return push;
   }, (p) => p.stop());
