@@ -40,6 +40,7 @@ import { HubBus } from './bus.ts';
 import { Presence } from './devices/presence.ts';
 import { Ingest } from './ingest/ingest.ts';
 import { KpiService } from './kpi/kpi-service.ts';
+import { KpiPush } from './kpi/kpi-push.ts';
 import { startReportCron } from './kpi/report-cron.ts';
 import { createMetrics } from './metrics.ts';
 import { Registry } from './site/registry.ts';
@@ -253,6 +254,12 @@ async function wire(config: HubConfig, opts: StartOptions, units: Units): Promis
     feed.start();
     return feed;
   }, (f) => f.stop());
+  // On the live bus: clustered, it carries every hub's ticket changes (the cluster source).
+  await units.start('kpi push', () => {
+    const push = new KpiPush({ bus: liveBus, today: (s, at) => kpi.today(s, at), delayMs: 2000, log: log.child({ component: 'kpi-push' }), ...withNow });
+    push.start();
+    return push;
+  }, (p) => p.stop());
   if (cluster.owners && config.databaseUrl) {
     const databaseUrl = config.databaseUrl;
     // The event tail first: the feed's database positions count what it has delivered.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
-import type { Device, Ticket, TicketDetail } from '@shaobing/schemas';
+import type { Device, KpiSnapshot, Ticket, TicketDetail } from '@shaobing/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveDemoSecret } from '@shaobing/schemas/credentials';
 import { loadConfig } from '../src/config.ts';
@@ -152,6 +152,17 @@ describe('control-room dashboard in a real browser', () => {
   }, 60_000);
 
   it('dispatches, accepts and resolves it from the UI; the API agrees', async () => {
+    // The KPI header follows the live stream: no GET of its own while tickets change.
+    const kpiGets: string[] = [];
+    const detailGets: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const path = new URL(r.url()).pathname;
+      if (path === '/api/kpi') kpiGets.push(r.url());
+      if (path === `/api/tickets/${ticket.id}`) detailGets.push(r.url());
+    };
+    page.on('request', onRequest);
+    const responseTile = () => page.textContent('[data-testid=kpi-response] .sub');
+    const responseBefore = await responseTile();
     await page.click(`[data-testid=ticket-row][data-ticket-id="${ticket.id}"]`);
     await page.waitForSelector('[data-testid=detail-status][data-status=open]');
     await page.waitForSelector('[data-testid=readings-chart] canvas'); // the bin's fill readings around the event
@@ -165,6 +176,10 @@ describe('control-room dashboard in a real browser', () => {
     await step('dispatch', 'dispatched');
     await step('accept', 'accepted');
     await step('resolve', 'resolved', '已清运 / emptied by the cleaner');
+    // Each reply carries the timeline: it shows the three steps without reloading the ticket.
+    await page.locator('[data-testid=audit-note]', { hasText: '已清运 / emptied by the cleaner' }).waitFor();
+    expect(await page.locator('[data-testid=audit-entry]').count()).toBe(4); // opened + the three steps
+    expect(detailGets).toHaveLength(1); // the one load when the drawer opened
     await shot(page, 'e2e-05-resolved');
 
     const d = await api<TicketDetail>('GET', `/api/tickets/${ticket.id}`);
@@ -172,6 +187,18 @@ describe('control-room dashboard in a real browser', () => {
     expect(d.body.ticket.assigneeId).toBeTruthy();
     const steps = d.body.audit.filter((a) => a.actor === 'dispatcher').map((a) => [a.action.replaceAll('-', '_'), a.to]);
     expect(steps).toEqual([['dispatch', 'dispatched'], ['accept', 'accepted'], ['resolve', 'resolved']]);
+    // Dispatching answered the ticket: the 响应率 tile moves to what the API says, by push.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const k = (await api<KpiSnapshot>('GET', `/api/kpi?siteId=${siteId}`)).body.responseRate;
+      const shown = await responseTile();
+      if (shown === `${k.numerator}/${k.denominator}`) break;
+      if (Date.now() > deadline) throw new Error(`KPI header shows ${shown}, the API ${k.numerator}/${k.denominator}`);
+      await page.waitForTimeout(100);
+    }
+    expect(await responseTile()).not.toBe(responseBefore);
+    page.off('request', onRequest);
+    expect(kpiGets).toEqual([]);
     await page.click('[data-testid=detail-close]');
     // Resolved leaves the "active" board.
     await page.locator(`[data-testid=ticket-row][data-ticket-id="${ticket.id}"]`).waitFor({ state: 'detached' });

@@ -49,7 +49,7 @@ describe('hub lifecycle', () => {
     const hub = await startHub(config(), { log: silent, dashboardDir: null });
     expect(hub.units.running).toEqual([
       'mailer', 'store', 'dead-letter writer', 'device-state writer', 'cluster', 'rule engine', 'event writer',
-      'broker', 'store maintenance', 'notify loop', 'camera snapshots', 'live feed', 'registry sync', 'http', 'presence sweep', 'cluster jobs',
+      'broker', 'store maintenance', 'notify loop', 'camera snapshots', 'live feed', 'kpi push', 'registry sync', 'http', 'presence sweep', 'cluster jobs',
     ]);
     // The writer's and the rule engine's totals are served, not only kept for tests.
     const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();

@@ -5,7 +5,7 @@ import { hashDeviceSecret } from '@shaobing/schemas/credentials';
 import mqtt from 'mqtt';
 import { pino } from 'pino';
 import type { SiteFile } from '@shaobing/schemas';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { DEMO_SITE_FILE } from '../src/config.ts';
 import type { HubHandle } from '../src/hub.ts';
 import { checkSiteFile, loadSiteFile, SiteFileError } from '../src/site/load-site-file.ts';
@@ -14,7 +14,8 @@ import type { Db } from '../src/store/db.ts';
 import { openDb } from '../src/store/open-db.ts';
 import { loadRegistry, readRegistryVersion, writeRegistry } from '../src/store/registry-store.ts';
 import { RegistrySync } from '../src/store/registry-sync.ts';
-import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+import { backendAvailable, openTestStore } from './support/pg.ts';
+import { describeEachStore } from './support/each-store.ts';
 import { connects, envelope, eventually, login, startTestHub } from './support/test-hub.ts';
 import { testSiteFile, writeTestSiteFile } from './support/test-site.ts';
 
@@ -46,12 +47,7 @@ function checkMessage(doc: unknown): string {
   throw new Error('expected the site-file check to refuse this document');
 }
 
-describe.each(STORE_BACKENDS)('registry tables on %s', (backend) => {
-  describe.skipIf(!backendAvailable(backend))('', () => {
-    let store: TestStore;
-    beforeAll(async () => { store = await openTestStore(backend); });
-    afterAll(async () => { await store?.close(); });
-
+describeEachStore('registry tables on %s', (store) => {
     it('starts empty, and import → export gives back the site file (test site, then the bundled demo site)', async () => {
       expect(await loadRegistry(store.db)).toEqual({ version: 0, file: null });
       for (const file of [await testSiteFile(), await loadSiteFile(DEMO_SITE_FILE)]) {
@@ -112,7 +108,6 @@ describe.each(STORE_BACKENDS)('registry tables on %s', (backend) => {
         await b.stop();
       }
     });
-  });
 });
 
 /** A Db's methods bound to it (to build a variant without `listen`). */

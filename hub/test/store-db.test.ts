@@ -3,12 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { refreshContinuousAggregates } from '../src/store/aggregates.ts';
 import { loadMigrations, migrate } from '../src/store/migrate.ts';
 import { openDb } from '../src/store/open-db.ts';
 import { openPgDb } from '../src/store/pg-db.ts';
-import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+import { backendAvailable } from './support/pg.ts';
+import { describeEachStore } from './support/each-store.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -21,17 +22,7 @@ describe('migration files', () => {
   });
 });
 
-describe.each(STORE_BACKENDS)('store on %s', (backend) => {
-  // The server suite must not vanish quietly: in CI global-setup throws instead of skipping.
-  describe.skipIf(!backendAvailable(backend))('', () => {
-    let store: TestStore;
-    beforeAll(async () => {
-      store = await openTestStore(backend);
-    });
-    afterAll(async () => {
-      await store?.close();
-    });
-
+describeEachStore('store on %s', (store) => {
     it('creates the ingest tables', async () => {
       const rows = await store.db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
@@ -62,7 +53,7 @@ describe.each(STORE_BACKENDS)('store on %s', (backend) => {
         postgresql: inject('pgApacheUrl') ? { hypertables: true, licensed: true } : { hypertables: store.db.timescale, licensed: store.db.features.licensed },
         'postgresql-plain': { hypertables: false, licensed: false },
         'timescaledb-apache': { hypertables: true, licensed: false },
-      }[backend];
+      }[store.backend];
       expect(store.db.features).toMatchObject(expected);
       expect(store.db.timescale).toBe(expected.hypertables);
       if (!store.db.timescale) return; // plain PostgreSQL: nothing to check, and that must work too
@@ -112,7 +103,6 @@ describe.each(STORE_BACKENDS)('store on %s', (backend) => {
       const rows = await store.db.query(`SELECT bucket, avg, min, max, count FROM readings_5m WHERE site_id = 's-agg'`);
       expect(rows).toEqual([{ bucket: new Date(Date.UTC(2024, 0, 1, 10, 0)), avg: 50, min: 40, max: 60, count: 2 }]);
     });
-  });
 });
 
 describe.skipIf(!backendAvailable('postgresql'))('migrations on a shared server', () => {

@@ -1,10 +1,11 @@
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import type { IngestedEvent } from '../src/events.ts';
 import type { Db } from '../src/store/db.ts';
 import { EventWriter, type CommitStats } from '../src/store/event-writer.ts';
 import { eventually } from './support/test-hub.ts';
-import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+import { type TestStore } from './support/pg.ts';
+import { describeEachStore } from './support/each-store.ts';
 
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2024, 4, 2, 8, 0, 0);
@@ -47,15 +48,7 @@ async function storedIds(store: TestStore, siteId: string): Promise<string[]> {
   return rows.map((r) => r.msg_id);
 }
 
-describe.each(STORE_BACKENDS)('EventWriter with batches in flight on %s', (backend) => {
-  describe.skipIf(!backendAvailable(backend))('', () => {
-    let store: TestStore;
-    beforeAll(async () => {
-      store = await openTestStore(backend);
-    });
-    afterAll(async () => {
-      await store?.close();
-    });
+describeEachStore('EventWriter with batches in flight on %s', (store) => {
     afterEach(() => {
       vi.useRealTimers();
     });
@@ -138,5 +131,4 @@ describe.each(STORE_BACKENDS)('EventWriter with batches in flight on %s', (backe
       expect(r!.n).toBe(1);
       await w.close();
     });
-  });
 });

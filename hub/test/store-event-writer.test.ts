@@ -1,9 +1,10 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { IngestedEvent, Reading } from '../src/events.ts';
 import type { Db } from '../src/store/db.ts';
 import { EventWriter, UnstorableEventError, type CommitStats } from '../src/store/event-writer.ts';
-import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+import { type TestStore } from './support/pg.ts';
+import { describeEachStore } from './support/each-store.ts';
 
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2024, 4, 1, 8, 0, 0);
@@ -21,16 +22,7 @@ async function count(store: TestStore, table: 'events' | 'readings', siteId: str
   return row!.n;
 }
 
-describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
-  describe.skipIf(!backendAvailable(backend))('', () => {
-    let store: TestStore;
-    beforeAll(async () => {
-      store = await openTestStore(backend);
-    });
-    afterAll(async () => {
-      await store?.close();
-    });
-
+describeEachStore('EventWriter on %s', (store) => {
     it('resolves write() only once the row is committed and queryable', async () => {
       const w = new EventWriter({ db: store.db, log: silent, maxDelayMs: 300 });
       const e = event('s-commit', 'bin-1', 'm1');
@@ -156,5 +148,4 @@ describe.each(STORE_BACKENDS)('EventWriter on %s', (backend) => {
       await w.close();
       await expect(w.write(event('s-flush', 'bin-1', 'm2'), [])).rejects.toThrow(/closed/);
     });
-  });
 });

@@ -1,23 +1,14 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DeadLetterWriter } from '../src/store/dead-letter-writer.ts';
 import type { DeviceState } from '@shaobing/schemas';
 import { DeviceStateWriter } from '../src/store/device-state-writer.ts';
-import { backendAvailable, openTestStore, STORE_BACKENDS, type TestStore } from './support/pg.ts';
+import { describeEachStore } from './support/each-store.ts';
 
 const silent = pino({ level: 'silent' });
 const T0 = Date.UTC(2024, 4, 1, 8, 0, 0);
 
-describe.each(STORE_BACKENDS)('side writers on %s', (backend) => {
-  describe.skipIf(!backendAvailable(backend))('', () => {
-    let store: TestStore;
-    beforeAll(async () => {
-      store = await openTestStore(backend);
-    });
-    afterAll(async () => {
-      await store?.close();
-    });
-
+describeEachStore('side writers on %s', (store) => {
     it('DeadLetterWriter stores rejected payloads, sanitised and cut to size', async () => {
       const w = new DeadLetterWriter({ db: store.db, log: silent, maxRawChars: 11 });
       w.add({ reason: 'bad_json', detail: 'Unexpected token', topic: 'shaobing/v1/s-dl/bin/b1/telemetry', clientId: 'gw-1', siteId: 's-dl', deviceId: 'b1', raw: '{"fill": 5\u0000 and then a lot more', receivedAt: T0 });
@@ -63,5 +54,4 @@ describe.each(STORE_BACKENDS)('side writers on %s', (backend) => {
       expect(row!.n).toBe(10_000);
       await w.close();
     });
-  });
 });

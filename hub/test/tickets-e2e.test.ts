@@ -40,7 +40,7 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     try { parsed = JSON.parse(text); } catch { /* CSV */ }
     return { status: res.status, body: parsed as T, headers: res.headers, text };
   }
-  const act = (id: string, action: string, role: Role, body: unknown = {}) => call<{ ticket: Ticket; allowedActions: string[]; code?: string }>('POST', `/api/tickets/${id}/${action}`, role, body);
+  const act = (id: string, action: string, role: Role, body: unknown = {}) => call<{ ticket: Ticket; audit: Array<{ actor: string; action: string; to: string }>; allowedActions: string[]; code?: string }>('POST', `/api/tickets/${id}/${action}`, role, body);
   async function open(over: Partial<Extract<RuleDecision, { kind: 'open' }>> = {}): Promise<Ticket> {
     const d = openDecision(over);
     await hub.tickets.applyDecisions([d]);
@@ -80,7 +80,8 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     await act(t.id, 'dispatch', 'dispatcher');
     await act(t.id, 'accept', 'dispatcher');
     await act(t.id, 'resolve', 'dispatcher', { note: '二次清运' });
-    expect((await act(t.id, 'rate', 'dispatcher', { rating: 'satisfied' })).body.ticket).toMatchObject({ status: 'closed', rating: 'satisfied' });
+    const closing = await act(t.id, 'rate', 'dispatcher', { rating: 'satisfied' });
+    expect(closing.body.ticket).toMatchObject({ status: 'closed', rating: 'satisfied' });
 
     const detail = (await call<{ ticket: Ticket; audit: Array<{ actor: string; action: string; to: string; note?: string }> }>('GET', `/api/tickets/${t.id}`, 'viewer')).body;
     expect(detail.audit.map((a) => `${a.actor}:${a.action}:${a.to}`)).toEqual([
@@ -88,6 +89,9 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
       'dispatcher:rate:reopened', 'dispatcher:dispatch:dispatched', 'dispatcher:accept:accepted', 'dispatcher:resolve:resolved', 'dispatcher:rate:closed',
     ]);
     expect(detail.audit[4]!.note).toBe('unsatisfied: 还有异味');
+    // The action's reply carries the same timeline, this action included: no reload needed.
+    expect(closing.body.audit).toEqual(detail.audit);
+    expect(resolved.body.audit.map((a) => `${a.actor}:${a.action}:${a.to}`)).toEqual(detail.audit.slice(0, 4).map((a) => `${a.actor}:${a.action}:${a.to}`));
   });
 
   it('refuses illegal transitions (409), unknown tickets (404), and stale versions (409 HUB_ERR_CONFLICT)', async () => {
@@ -181,9 +185,11 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     expect((await call('POST', '/api/complaints', 'dispatcher', { ...input, cellId: 'nowhere' })).body).toMatchObject({ code: 'HUB_ERR_UNKNOWN_CELL' });
 
     const kpi = (await call<KpiSnapshot>('GET', '/api/kpi?siteId=t1', 'viewer')).body;
-    expect(kpi.complaintsPreempted).toBeGreaterThanOrEqual(1);
+    // Every ticket of today is one this file opened: 1 + 1 + 2 (one dismissed) + 3 + 1, and two complaints.
+    expect(kpi.tickets).toBe(10);
+    expect(kpi.complaintsPreempted).toBe(1);
+    expect(kpi.proactiveShare).toMatchObject({ numerator: 7, denominator: 9 }); // the dismissed one does not count
     expect(kpi.proactiveShare.denominator - kpi.proactiveShare.numerator).toBe(2); // the two complaints
-    expect(kpi.tickets).toBeGreaterThan(0);
     expect(kpi.workers.map((w) => w.id)).toContain('w-yard');
     expect(kpi.communities.map((c) => c.id)).toEqual(['comm-1']);
     expect((await call('GET', '/api/kpi?siteId=nope', 'viewer')).status).toBe(404);
@@ -194,7 +200,8 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
     const now = Date.now();
     // The daily job as it runs tomorrow at 00:05: today is then "the last complete day".
     const [report] = await hub.kpi.generateDue('daily', now + 24 * 3600_000);
-    expect(report!.snapshot.tickets).toBeGreaterThan(0);
+    expect(report!.snapshot.tickets).toBe(10); // today's tickets (see the complaint test)
+    const yard = report!.snapshot.workers.find((w) => w.id === 'w-yard')!;
     const list = (await call<{ items: Array<{ kind: string; siteId: string; periodStart: string; snapshot: KpiSnapshot }> }>('GET', '/api/reports?siteId=t1&kind=daily', 'viewer')).body.items;
     expect(list[0]).toMatchObject({ kind: 'daily', siteId: 't1', periodStart: report!.periodStart });
 
@@ -211,7 +218,7 @@ describe.each(storeTargets())('ticket API on $name', (target) => {
       expect(cells.slice(9).map(Number)).toEqual([w.resolvedDevice, w.resolvedPhoto, w.resolvedUnverified]);
     }
     expect(report!.snapshot.workers.some((w) => (w.resolvedDevice ?? 0) + (w.resolvedPhoto ?? 0) + (w.resolvedUnverified ?? 0) > 0)).toBe(true);
-    expect(lines.slice(1).some((l) => /^测试街道,\d+,张网格,w-yard,\d+,/.test(l))).toBe(true); // names, not only ids
+    expect(lines.slice(1).filter((l) => l.startsWith(`测试街道,${yard.rank},张网格,w-yard,${yard.tickets},`))).toHaveLength(1); // names, not only ids
     const communities = await call('GET', `/api/reports/daily.csv?siteId=t1&period=${day}&ranking=communities`, 'viewer');
     expect(communities.text).toContain(',一社区,comm-1,');
     // No siteId needed: every site the operator may see.

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Family, Id } from './common.ts';
 import { GridCell, OperatorRole, UserRole, Worker } from './site.ts';
-import { OperatorAction, Ticket, TicketDetail } from './tickets.ts';
+import { AuditEntry, OperatorAction, Ticket, TicketDetail } from './tickets.ts';
 
 /*
  * REST replies (and the chart queries) that the hub serves and the dashboard reads: one
@@ -21,8 +21,8 @@ export type LoginReply = Static<typeof LoginReply>;
 /** GET /api/tickets/:id */
 export const TicketDetailReply = Type.Object({ ...TicketDetail.properties, allowedActions: Type.Array(OperatorAction) });
 export type TicketDetailReply = Static<typeof TicketDetailReply>;
-/** POST /api/tickets/:id/<action> */
-export const TicketActionReply = Type.Object({ ticket: Ticket, allowedActions: Type.Array(OperatorAction) });
+/** POST /api/tickets/:id/<action>: the ticket as stored, its timeline with this action, and what the caller may do next. */
+export const TicketActionReply = Type.Object({ ticket: Ticket, audit: Type.Array(AuditEntry), allowedActions: Type.Array(OperatorAction) });
 export type TicketActionReply = Static<typeof TicketActionReply>;
 
 /** GET /api/grid */

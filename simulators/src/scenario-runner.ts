@@ -7,7 +7,7 @@ import type { Site } from '@shaobing/schemas';
 import type { RawMessage } from './malformed.ts';
 import type { Emit } from './profiles/index.ts';
 import { planScenario, type ScenarioPlan, type ScenarioStep } from './scenarios.ts';
-import type { SimDevice } from './simulator.ts';
+import type { SimDevice } from './fleet-build.ts';
 
 export interface ScenarioRunnerOptions {
   names: string[];

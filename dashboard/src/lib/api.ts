@@ -59,7 +59,7 @@ export class Api {
     return this.get('/api/tickets', { siteId: q.siteId, status: q.status, limit: q.limit, cursor: q.cursor });
   }
   ticket(id: string): Promise<TicketDetailView> { return this.get(`/api/tickets/${encodeURIComponent(id)}`); }
-  /** The acted-on ticket and what the caller may do next (TicketActionReply). */
+  /** The acted-on ticket, its timeline and what the caller may do next (TicketActionReply). */
   act(id: string, action: OperatorAction, body: Record<string, unknown>): Promise<TicketActionReply> {
     return this.request('POST', `/api/tickets/${encodeURIComponent(id)}/${actionPath(action)}`, undefined, body);
   }

@@ -3,13 +3,13 @@ import { Alarm } from '../lib/alarm.ts';
 import { Api, ApiError, type GridView, type Session } from '../lib/api.ts';
 import { isActive } from '../lib/board.ts';
 import { FrameBatcher } from '../lib/frame-batch.ts';
+import { KpiStore } from '../lib/kpi-store.ts';
 import { LiveConnection, type LiveStatus } from '../lib/live/connection.ts';
 import { TicketIndex } from '../lib/ticket-index.ts';
 import { EventTicker, eventKey } from '../lib/ticker.ts';
 import { t } from './i18n.svelte.ts';
 
 const SESSION_KEY = 'shaobing.session';
-const KPI_REFRESH_MS = 30_000;
 const ALARM_REPEAT_MS = 20_000;
 const OFFLINE_POLL_MS = 30_000;
 const DONE_STATUSES = ['resolved', 'closed', 'dismissed'] as const;
@@ -35,7 +35,7 @@ class AppState {
   tickerRev = $state(0);
   kpi = $state.raw<KpiSnapshot | null>(null);
   kpiError = $state<string | null>(null);
-  private kpiRefresh: ReturnType<typeof setTimeout> | null = null;
+  private readonly kpis = new KpiStore();
   devices = $state.raw<DeviceView[]>([]);
   grid = $state.raw<GridView | null>(null);
   gridError = $state<string | null>(null);
@@ -97,6 +97,7 @@ class AppState {
     this.ticketFilter = null;
     this.tickets.completeRefresh([]);
     this.ticker.clear();
+    this.kpis.clear();
     this.kpi = null;
     this.toast = message ?? null;
   }
@@ -144,7 +145,6 @@ class AppState {
     this.live.start();
     this.timers.push(
       setInterval(() => this.tick(), 1000),
-      setInterval(() => void this.loadKpi(), KPI_REFRESH_MS),
       // Without a live stream (hub unreachable, proxy without WebSocket) fall back to polling.
       setInterval(() => { if (this.conn !== 'live') void this.refresh(); }, OFFLINE_POLL_MS),
       setTimeout(() => { if (this.conn !== 'live') void this.refresh(); }, 3000),
@@ -205,9 +205,14 @@ class AppState {
     this.siteId = this.sites[0];
   }
 
+  /** The one KPI fetch, on (re)connect, reset and site switch; the stream keeps it current. */
   async loadKpi(): Promise<void> {
+    const siteId = this.siteId;
+    this.kpis.show(siteId);
+    this.kpi = this.kpis.current;
     try {
-      this.kpi = await this.api.kpi(this.siteId);
+      const s = await this.api.kpi(siteId);
+      if (this.siteId === siteId) this.offerKpi(s);
       this.kpiError = null;
     } catch (err) {
       this.kpiError = errorText(err);
@@ -251,19 +256,13 @@ class AppState {
         presence ??= new Map();
         presence.set(`${m.payload.siteId}/${m.payload.deviceId}`, { online: m.payload.online, lastSeen: m.payload.lastSeen });
       } else if (m.kind === 'kpi') {
-        if (!this.siteId || m.payload.siteId === this.siteId) this.kpi = m.payload;
+        this.offerKpi(m.payload);
       }
     }
     if (events.length && this.ticker.add(events)) this.tickerRev++;
     if (ticketsChanged) {
       this.tickets.pruneFinished(500);
       this.rev++;
-      // The 三率 header counts open/overdue tickets: refresh it soon after tickets change,
-      // at most every 2 s however busy the feed is (the server also pushes after each sweep).
-      this.kpiRefresh ??= setTimeout(() => {
-        this.kpiRefresh = null;
-        if (this.kpi !== null || this.kpiError !== null) void this.loadKpi();
-      }, 2000);
     }
     if (presence && this.devices.length) {
       const p = presence;
@@ -273,6 +272,10 @@ class AppState {
       });
     }
     if (alarm) this.ring();
+  }
+
+  private offerKpi(s: KpiSnapshot): void {
+    if (this.kpis.offer(s)) this.kpi = this.kpis.current;
   }
 
   private tick(): void {

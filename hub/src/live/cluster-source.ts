@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { KpiSnapshot, LivePosition, Ticket, TicketStatus } from '@shaobing/schemas';
+import { KpiSnapshot, Ticket, TicketStatus, Validator, type LivePosition } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus, TicketBusChange } from '../bus.ts';
 import { EventTail, SeqTail } from '../cluster/event-tail.ts';
@@ -19,9 +19,9 @@ const CHANNEL = 'shaobing_live';
  * coalesced notification only waits for the next timer poll.
  */
 export class ClusterLiveSource {
-  private readonly tickets: SeqTail<TicketBusChange>;
+  private readonly tickets: SeqTail<TicketBusChange | null>;
   /** KPI snapshots of whichever hub runs the SLA job (live_kpi), to this hub's dashboards. */
-  private readonly kpis: SeqTail<KpiSnapshot>;
+  private readonly kpis: SeqTail<KpiSnapshot | null>;
   /** Reads events after a position for a resuming client (never started: the hub's own tail delivers). */
   private readonly eventReader: EventTail;
 
@@ -43,21 +43,29 @@ export class ClusterLiveSource {
     /** The feed: told the database position after each delivery, and served replays from here. */
     feed: LiveFeed;
   }) {
-    this.tickets = new SeqTail<TicketBusChange>({
+    this.tickets = new SeqTail<TicketBusChange | null>({
       db: opts.db, pollMs: opts.pollMs, log: opts.log,
-      deliver: (changes) => { for (const c of changes) opts.liveBus.emit('ticket.changed', c); this.positionMoved(); },
+      deliver: (changes) => { for (const c of changes) if (c) opts.liveBus.emit('ticket.changed', c); this.positionMoved(); },
       topSql: 'SELECT max(change_seq)::int8 AS top FROM tickets',
       rowsSql: (limit) => `SELECT t.change_seq::int8 AS seq, t.doc, a.action, a.actor, a.from_status, a.note, a.at
         FROM tickets t LEFT JOIN LATERAL (SELECT action, actor, from_status, note, at FROM ticket_audit WHERE ticket_id = t.id ORDER BY id DESC LIMIT 1) a ON true
         WHERE t.change_seq > $1 OR t.change_seq = ANY($2::int8[]) ORDER BY t.change_seq LIMIT ${limit}`,
-      toRow: toChange,
+      toRow: (r) => {
+        const change = toChange(r);
+        if (!change) opts.log.error({ seq: r.seq }, 'ticket row does not match the Ticket schema; not sent live');
+        return change;
+      },
     });
-    this.kpis = new SeqTail<KpiSnapshot>({
+    this.kpis = new SeqTail<KpiSnapshot | null>({
       db: opts.db, pollMs: opts.pollMs, log: opts.log,
-      deliver: (snapshots) => { for (const k of snapshots) opts.liveBus.emit('kpi.updated', k); },
+      deliver: (snapshots) => { for (const k of snapshots) if (k) opts.liveBus.emit('kpi.updated', k); },
       topSql: 'SELECT max(seq)::int8 AS top FROM live_kpi',
       rowsSql: (limit) => `SELECT seq::int8 AS seq, snapshot FROM live_kpi WHERE seq > $1 OR seq = ANY($2::int8[]) ORDER BY seq LIMIT ${limit}`,
-      toRow: (r) => r.snapshot as KpiSnapshot,
+      toRow: (r) => {
+        if (kpis.is(r.snapshot)) return r.snapshot;
+        opts.log.error({ seq: r.seq }, 'live_kpi row does not match the KpiSnapshot schema; not sent live');
+        return null;
+      },
     });
     this.eventReader = new EventTail({ db: opts.db, pollMs: opts.pollMs, log: opts.log, deliver: () => {} });
   }
@@ -100,7 +108,7 @@ export class ClusterLiveSource {
     if (from.events > topE || from.tickets > topT) return 'bad_position';
     const events = await this.eventReader.readAfter(from.events, limit + 1);
     if (events.length > limit) return 'too_far_behind';
-    const tickets = await this.tickets.readAfter(from.tickets, limit + 1 - events.length);
+    const tickets = (await this.tickets.readAfter(from.tickets, limit + 1 - events.length)).filter((c): c is TicketBusChange => c !== null);
     return { events, tickets };
   }
 
@@ -157,13 +165,19 @@ export class ClusterLiveSource {
   }
 }
 
-function toChange(r: Record<string, unknown>): TicketBusChange {
-  const ticket = r.doc as Ticket;
+const tickets = new Validator(Ticket);
+const kpis = new Validator(KpiSnapshot);
+const statuses = new Validator(TicketStatus);
+
+/** A row of the ticket tail as a bus change; checked against the schemas, not cast (null: not a ticket). */
+function toChange(r: Record<string, unknown>): TicketBusChange | null {
+  if (!tickets.is(r.doc)) return null;
+  const ticket = r.doc;
   const action = typeof r.action === 'string' ? r.action : 'changed';
   return {
     ticketId: ticket.id, siteId: ticket.siteId, action, ticket, changeSeq: Number(r.seq),
     kind: action === 'open' ? 'opened' : 'status',
-    from: (r.from_status as TicketStatus | null) ?? null,
+    from: statuses.is(r.from_status) ? r.from_status : null,
     at: r.at instanceof Date ? r.at.toISOString() : ticket.openedAt,
     actor: typeof r.actor === 'string' ? r.actor : 'system',
     ...(typeof r.note === 'string' ? { note: r.note } : {}),

@@ -1,4 +1,4 @@
-import type { ComplaintInput, OperatorAction, RuleDecision, Ticket, TicketDetail, TicketsQuery, UserRole } from '@shaobing/schemas';
+import type { AuditEntry, ComplaintInput, OperatorAction, RuleDecision, Ticket, TicketDetail, TicketsQuery, UserRole } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus } from '../bus.ts';
 import { HubError } from '../errors.ts';
@@ -188,6 +188,11 @@ export class TicketService {
   }
 
   /** Ticket, timeline and linked tickets, plus the actions this operator may take now. */
+  /** The audit timeline of a ticket (oldest first), e.g. to send back with an action's reply. */
+  timeline(id: string): Promise<AuditEntry[]> {
+    return auditOf(this.ctx.db, id);
+  }
+
   async detail(id: string, actor: TicketActor): Promise<TicketDetail & { allowedActions: OperatorAction[] }> {
     const ticket = await this.visible(id, actor);
     const [audit, linked, attachments, deliveries] = await Promise.all([

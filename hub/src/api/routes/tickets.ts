@@ -45,7 +45,7 @@ export async function ticketRoutes(app: FastifyInstance, opts: { tickets: Ticket
     }, async (req) => {
       const actor = actorOf(req);
       const ticket = await opts.tickets.act(req.params.id, action, req.body, actor, now());
-      return { ticket, allowedActions: opts.tickets.allowedFor(ticket, actor) };
+      return { ticket, audit: await opts.tickets.timeline(ticket.id), allowedActions: opts.tickets.allowedFor(ticket, actor) };
     });
   }
 }
