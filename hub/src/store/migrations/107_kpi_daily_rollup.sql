@@ -1,0 +1,75 @@
+-- Per-day KPI rollup (kpi/kpi-rollup.ts): for every site and complete local day (TZ_REPORTS),
+-- what each ticket contributed to that day's figures, summed per group (the site, each worker,
+-- each cell) as counts, plus the response and resolution times behind the means and medians.
+-- A period of whole past days is the sum of its days plus the live tickets' "now" figures:
+-- exactly what a recount gives (kpi-rollup.test.ts), without reading the tickets of the month.
+CREATE TABLE IF NOT EXISTS kpi_daily (
+  site_id text NOT NULL,
+  day_start timestamptz NOT NULL,
+  day_end timestamptz NOT NULL,
+  computed_at timestamptz NOT NULL,
+  -- the rollup format (kpi-rollup.ts ROLLUP_FORMAT); rows of another format are recomputed
+  format smallint NOT NULL,
+  -- the response-window lookback it was computed with (KpiService.lookbackMs); another: recomputed
+  lookback_ms bigint NOT NULL,
+  acc jsonb NOT NULL,
+  PRIMARY KEY (site_id, day_start)
+);
+
+-- Every change that can move a ticket's KPI contribution leaves a row here, in the same
+-- transaction: the ticket's opening time and the span its response can be judged in
+-- ([sla_started_at, respond_by]), before and after the change. The rollup refresh recomputes
+-- the stored days these touch (a reopened ticket leaves its old cycle's days behind too).
+CREATE TABLE IF NOT EXISTS kpi_dirty (
+  id bigserial PRIMARY KEY,
+  site_id text NOT NULL,
+  opened_at timestamptz NOT NULL,
+  sla_started_at timestamptz NOT NULL,
+  respond_by timestamptz NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION kpi_dirty_tickets() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
+      SELECT DISTINCT site_id, opened_at, sla_started_at, respond_by FROM (
+        SELECT site_id, opened_at, sla_started_at, respond_by FROM kpi_old
+        UNION ALL SELECT site_id, opened_at, sla_started_at, respond_by FROM kpi_new) x;
+  ELSE
+    INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
+      SELECT DISTINCT site_id, opened_at, sla_started_at, respond_by FROM kpi_new;
+  END IF;
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS tickets_kpi_dirty_insert ON tickets;
+CREATE TRIGGER tickets_kpi_dirty_insert AFTER INSERT ON tickets
+  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_tickets();
+DROP TRIGGER IF EXISTS tickets_kpi_dirty_update ON tickets;
+CREATE TRIGGER tickets_kpi_dirty_update AFTER UPDATE ON tickets
+  REFERENCING OLD TABLE AS kpi_old NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_tickets();
+
+-- Facts kept beside the ticket row: a follow-up (双是率) and an arrival (见面率, 响应率).
+CREATE OR REPLACE FUNCTION kpi_dirty_follow_ups() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
+    SELECT DISTINCT t.site_id, t.opened_at, t.sla_started_at, t.respond_by
+      FROM tickets t WHERE t.id IN (SELECT ticket_id FROM kpi_new);
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS follow_ups_kpi_dirty ON follow_ups;
+CREATE TRIGGER follow_ups_kpi_dirty AFTER INSERT ON follow_ups
+  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_follow_ups();
+
+CREATE OR REPLACE FUNCTION kpi_dirty_arrivals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
+    SELECT DISTINCT t.site_id, t.opened_at, t.sla_started_at, t.respond_by
+      FROM tickets t WHERE t.id IN (SELECT ticket_id FROM kpi_new WHERE action = 'arrive');
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS ticket_audit_kpi_dirty ON ticket_audit;
+CREATE TRIGGER ticket_audit_kpi_dirty AFTER INSERT ON ticket_audit
+  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_arrivals();
