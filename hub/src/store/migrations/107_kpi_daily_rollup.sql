@@ -31,10 +31,21 @@ CREATE TABLE IF NOT EXISTS kpi_dirty (
 CREATE OR REPLACE FUNCTION kpi_dirty_tickets() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'UPDATE' THEN
+    -- Only rows whose KPI inputs changed (kpi/kpi-repo.ts, kpi-facts-repo.ts): the SLA sweep's
+    -- warnings and escalations, every 30 s, leave the rollup alone.
     INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
-      SELECT DISTINCT site_id, opened_at, sla_started_at, respond_by FROM (
-        SELECT site_id, opened_at, sla_started_at, respond_by FROM kpi_old
-        UNION ALL SELECT site_id, opened_at, sla_started_at, respond_by FROM kpi_new) x;
+      SELECT DISTINCT x.site_id, x.opened_at, x.sla_started_at, x.respond_by FROM (
+        SELECT o.site_id, o.opened_at, o.sla_started_at, o.respond_by, n.site_id AS n_site, n.opened_at AS n_opened, n.sla_started_at AS n_sla, n.respond_by AS n_by
+          FROM kpi_old o JOIN kpi_new n ON n.id = o.id
+         WHERE (o.site_id, o.origin, o.status, o.severity, o.category, o.cell_id, o.assignee_id, o.preempted, o.rating,
+                o.opened_at, o.sla_started_at, o.respond_by, o.resolve_by, o.accepted_at, o.resolved_at, o.closed_at,
+                o.doc->'resolution', o.doc->'arrivedAt')
+               IS DISTINCT FROM
+               (n.site_id, n.origin, n.status, n.severity, n.category, n.cell_id, n.assignee_id, n.preempted, n.rating,
+                n.opened_at, n.sla_started_at, n.respond_by, n.resolve_by, n.accepted_at, n.resolved_at, n.closed_at,
+                n.doc->'resolution', n.doc->'arrivedAt')) c
+      CROSS JOIN LATERAL (VALUES (c.site_id, c.opened_at, c.sla_started_at, c.respond_by), (c.n_site, c.n_opened, c.n_sla, c.n_by))
+        AS x(site_id, opened_at, sla_started_at, respond_by);
   ELSE
     INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
       SELECT DISTINCT site_id, opened_at, sla_started_at, respond_by FROM kpi_new;
