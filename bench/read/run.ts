@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { ACTIVE_TICKET_STATUSES } from '@shaobing/schemas';
-import { periodOf } from '../../hub/src/kpi/periods.ts';
+import { localDateLabel, periodOf } from '../../hub/src/kpi/periods.ts';
 import { refreshContinuousAggregates } from '../../hub/src/store/aggregates.ts';
 import { compressOldChunks } from '../../hub/src/store/maintenance.ts';
 import { openDb } from '../../hub/src/store/open-db.ts';
@@ -171,7 +171,7 @@ try {
     ['/api/reports/weekly/figures', () => get(`/api/reports/weekly/figures${qs({ siteId: SITE_ID })}`)],
     ['/api/reports/monthly/figures', () => get(`/api/reports/monthly/figures${qs({ siteId: SITE_ID })}`)],
     ['/api/kpi/drill worker, past 30 days', () => get(`/api/kpi/drill${qs({ siteId: SITE_ID, ...pastMonth, dimension: 'worker', id: 'w-1', figure: 'respondMissed' })}`)],
-    ['/api/insights/monthly-problem', () => get(`/api/insights/monthly-problem${qs({ siteId: SITE_ID })}`)],
+    ['/api/insights/monthly-problem', () => get(`/api/insights/monthly-problem${qs({ siteId: SITE_ID, month: localDateLabel(at, TZ).slice(0, 7) })}`)],
     ['/api/insights/seasonal', () => get(`/api/insights/seasonal${qs({ siteId: SITE_ID })}`)],
     ['/api/follow-ups/second-handling', () => get(`/api/follow-ups/second-handling${qs({ siteId: SITE_ID })}`)],
   ];
