@@ -61,26 +61,24 @@ CREATE TRIGGER tickets_kpi_dirty_update AFTER UPDATE ON tickets
   REFERENCING OLD TABLE AS kpi_old NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_tickets();
 
 -- Facts kept beside the ticket row: a follow-up (双是率) and an arrival (见面率, 响应率).
-CREATE OR REPLACE FUNCTION kpi_dirty_follow_ups() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION kpi_dirty_facts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE ids text[];
 BEGIN
-  INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
-    SELECT DISTINCT t.site_id, t.opened_at, t.sla_started_at, t.respond_by
-      FROM tickets t WHERE t.id IN (SELECT ticket_id FROM kpi_new);
+  IF TG_TABLE_NAME = 'ticket_audit' THEN
+    SELECT array_agg(DISTINCT ticket_id) INTO ids FROM kpi_new WHERE action = 'arrive';
+  ELSE
+    SELECT array_agg(DISTINCT ticket_id) INTO ids FROM kpi_new;
+  END IF;
+  IF ids IS NOT NULL THEN
+    INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
+      SELECT t.site_id, t.opened_at, t.sla_started_at, t.respond_by FROM tickets t WHERE t.id = ANY(ids);
+  END IF;
   RETURN NULL;
 END
 $$;
 DROP TRIGGER IF EXISTS follow_ups_kpi_dirty ON follow_ups;
 CREATE TRIGGER follow_ups_kpi_dirty AFTER INSERT ON follow_ups
-  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_follow_ups();
-
-CREATE OR REPLACE FUNCTION kpi_dirty_arrivals() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO kpi_dirty (site_id, opened_at, sla_started_at, respond_by)
-    SELECT DISTINCT t.site_id, t.opened_at, t.sla_started_at, t.respond_by
-      FROM tickets t WHERE t.id IN (SELECT ticket_id FROM kpi_new WHERE action = 'arrive');
-  RETURN NULL;
-END
-$$;
+  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_facts();
 DROP TRIGGER IF EXISTS ticket_audit_kpi_dirty ON ticket_audit;
 CREATE TRIGGER ticket_audit_kpi_dirty AFTER INSERT ON ticket_audit
-  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_arrivals();
+  REFERENCING NEW TABLE AS kpi_new FOR EACH STATEMENT EXECUTE FUNCTION kpi_dirty_facts();
