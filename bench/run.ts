@@ -2,7 +2,8 @@
  * `npm run bench`: the ingest benchmark (bench/ingest/run.ts: hub vs the bare-aedes ceiling,
  * separate load-generator processes, durable stores, latency vs rate, connections), then every
  * other benchmark, each in its own process. `npm run bench -- --quick`: the ingest benchmark's
- * short profile only (< 1 min on an idle 2-core machine). Other arguments go to the ingest
+ * short profile only (< 1 min on an idle 2-core machine). `--read`: the read-side bench
+ * (bench/read/run.ts) only, with its own arguments. Other arguments go to the ingest
  * benchmark; each benchmark also runs alone, its arguments in its header.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const benches: [file: string, args: string[]][] = [
+// `npm run bench -- --read [--store pg|pglite] [--days N] [--devices N] [--reps N] [--explain]`:
+// the read side at a month of history (bench/read/run.ts) alone.
+const read = args.includes('--read');
+const benches: [file: string, args: string[]][] = read ? [['read/run.ts', args.filter((a) => a !== '--read')]] : [
   ['ingest/run.ts', args],
   ...(quick ? [] : [
     ['rules-core.ts', []],

@@ -60,7 +60,7 @@ describeEachStore('store on %s', (store) => {
       const rows = await store.db.query<{ hypertable_name: string }>('SELECT hypertable_name FROM timescaledb_information.hypertables ORDER BY 1');
       expect(rows.map((r) => r.hypertable_name)).toEqual(['events', 'readings']);
       const caggs = await store.db.query<{ view_name: string }>('SELECT view_name FROM timescaledb_information.continuous_aggregates ORDER BY 1');
-      expect(caggs.map((r) => r.view_name)).toEqual(store.db.features.licensed ? ['events_hourly', 'readings_5m'] : []);
+      expect(caggs.map((r) => r.view_name)).toEqual(store.db.features.licensed ? ['events_5m', 'events_hourly', 'readings_5m'] : []);
     });
 
     it('returns the same JS values from both drivers', async () => {

@@ -113,7 +113,7 @@ describe.runIf(inject('pgApacheUrl'))('TimescaleDB job health (licensed server)'
     expect(metrics).toContain(`shaobing_store_jobs_failing{job_id="${job!.jobId}",proc="shaobing_test_failing_job",problem="failed"} 1`);
     const policies = await hub.db.query<{ proc_name: string; scheduled: boolean }>(
       `SELECT proc_name, scheduled FROM timescaledb_information.jobs WHERE proc_name LIKE 'policy_%' AND proc_name NOT IN ('policy_telemetry', 'policy_job_stat_history_retention') ORDER BY job_id`);
-    expect(policies.length).toBe(4);
+    expect(policies.length).toBe(5); // compression × 2, refresh of readings_5m, events_hourly, events_5m
     expect(policies.every((p) => !p.scheduled)).toBe(true);
   });
 });

@@ -4,10 +4,9 @@ import type { HubBus } from '../bus.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
-import { kpiRows } from './kpi-repo.ts';
 import { computeKpis, computeStreetKpis, type KpiSite, type KpiTicket, type Period } from './core/index.ts';
-import { kpiFacts } from './kpi-facts-repo.ts';
-import { ticketForKpi } from './kpi-row.ts';
+import { kpiTickets } from './kpi-tickets.ts';
+import { refreshKpiRollup, rollupSnapshot } from './kpi-rollup.ts';
 import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';
 import { getReport, hasReport, listReports, saveReport, type StoredReport } from './report-repo.ts';
 
@@ -45,6 +44,19 @@ export class KpiService {
    * every SLA sweep.
    */
   async snapshot(siteIds: readonly string[], period: Period, now: number): Promise<KpiSnapshot> {
+    const one = siteIds.length === 1 ? siteIds[0]! : undefined;
+    const index = one === undefined ? undefined : this.opts.tickets.gridIndex(one);
+    // Past days from the per-day rollup (the same figures as the recount below; kpi-rollup.ts).
+    const rolled = await rollupSnapshot(this.opts.db, {
+      siteIds, tz: this.opts.tz, now, lookbackMs: this.lookbackMs, period,
+      ...(one !== undefined ? { siteId: one } : {}), ...(index ? { index } : {}),
+    });
+    if (rolled !== null) return rolled;
+    return this.recount(siteIds, period, now);
+  }
+
+  /** The snapshot counted from the tickets themselves (also what the rollup must equal: kpi-rollup.test.ts). */
+  async recount(siteIds: readonly string[], period: Period, now: number): Promise<KpiSnapshot> {
     const tickets = await this.kpiTickets(siteIds, period);
     const one = siteIds.length === 1 ? siteIds[0]! : undefined;
     const index = one === undefined ? undefined : this.opts.tickets.gridIndex(one);
@@ -52,10 +64,8 @@ export class KpiService {
   }
 
   /** The tickets that can count in a period, with arrivals, resolvers and follow-ups (kpi-facts-repo). */
-  private async kpiTickets(siteIds: readonly string[], period: Period): Promise<KpiTicket[]> {
-    const rows = await kpiRows(this.opts.db, siteIds, period.from, period.to, this.lookbackMs);
-    const facts = await kpiFacts(this.opts.db, rows.map((r) => r.id));
-    return rows.map((r) => ticketForKpi(r, facts.get(r.id)));
+  private kpiTickets(siteIds: readonly string[], period: Period): Promise<KpiTicket[]> {
+    return kpiTickets(this.opts.db, siteIds, period.from, period.to, this.lookbackMs);
   }
 
   private sites(siteIds: readonly string[]): Map<string, KpiSite> {
@@ -76,6 +86,11 @@ export class KpiService {
   /** The ticket ids behind one figure of one group (失分溯源); null when the group has no tickets. */
   async drill(siteIds: readonly string[], period: Period, now: number, dimension: KpiDimension | 'total', id: string, figure: KpiDrillName): Promise<string[] | null> {
     return computeStreetKpis(await this.kpiTickets(siteIds, period), period, now, this.sites(siteIds)).drill(dimension, id, figure);
+  }
+
+  /** The per-day rollup of every site up to date (report-cron.ts runs it every 5 minutes). */
+  refreshRollup(now: number): Promise<{ days: number }> {
+    return refreshKpiRollup(this.opts.db, { siteIds: [...this.opts.registry.sites.keys()], tz: this.opts.tz, now, lookbackMs: this.lookbackMs });
   }
 
   /** Today (local day in TZ_REPORTS) so far. */

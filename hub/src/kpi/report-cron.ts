@@ -13,9 +13,12 @@ export const REPORT_SCHEDULES: Record<ReportKind, string> = {
   monthly: '15 0 1 * *',  // 月总结通报: the 1st 00:15, for last month
 };
 
+/** The per-day KPI rollup's refresh: every 5 minutes, and 00:01 for the day just complete. */
+export const KPI_ROLLUP_SCHEDULE = '1-59/5 * * * *';
+
 export interface ReportCron {
   /** Generates the due report of `kind` now (what the schedule does). */
-  run(kind: ReportKind): Promise<void>;
+  run(kind: ReportKind | 'rollup'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -25,12 +28,18 @@ export interface ReportCron {
  */
 export function startReportCron(opts: { kpi: KpiService; log: Logger; now?: () => number }): ReportCron {
   const now = opts.now ?? Date.now;
-  const jobs = new Map<ReportKind, CronJob>();
+  const jobs = new Map<ReportKind | 'rollup', CronJob>();
   for (const kind of Object.keys(REPORT_SCHEDULES) as ReportKind[]) {
     jobs.set(kind, scheduleJob(`report-${kind}`, REPORT_SCHEDULES[kind], async () => {
       await opts.kpi.generateDue(kind, now());
     }, { log: opts.log, timezone: opts.kpi.tz }));
   }
+  // The per-day KPI rollup (kpi-rollup.ts): reads refresh what they need, this keeps that little.
+  const rollup = scheduleJob('kpi-rollup', KPI_ROLLUP_SCHEDULE, async () => {
+    const r = await opts.kpi.refreshRollup(now());
+    if (r.days > 0) opts.log.debug({ days: r.days }, 'KPI rollup refreshed');
+  }, { log: opts.log, timezone: opts.kpi.tz });
+  jobs.set('rollup', rollup);
   const catchUp = opts.kpi.catchUp(now())
     .then((n) => { if (n > 0) opts.log.info({ reports: n }, 'missed KPI reports generated'); })
     .catch((err: unknown) => opts.log.error({ err }, 'KPI report catch-up failed'));

@@ -1,9 +1,10 @@
 import type { Db } from './db.ts';
 
-/** The continuous aggregates created by 031_chart_aggregates.tsl.sql, with their bucket width. */
+/** The continuous aggregates created by 031_chart_aggregates.tsl.sql (and 106), with their bucket width. */
 export const CONTINUOUS_AGGREGATES = [
   { view: 'readings_5m', bucketMs: 5 * 60_000 },
   { view: 'events_hourly', bucketMs: 60 * 60_000 },
+  { view: 'events_5m', bucketMs: 5 * 60_000 }, // 106_events_5m.tsl.sql
 ] as const;
 
 export type RefreshOutcome = 'refreshed' | 'concurrent' | 'nothing-complete' | 'failed';

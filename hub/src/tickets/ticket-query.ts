@@ -1,10 +1,12 @@
-import { SEVERITIES } from '@shaobing/schemas';
+import { ACTIVE_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
 import type { Ticket, TicketsQuery } from '@shaobing/schemas';
 import { decodeCursor, keysetPage } from '../store/query/cursor.ts';
 import { Where } from '../store/query/sql-where.ts';
 import { HubError } from '../errors.ts';
 import type { Queryable } from '../store/db.ts';
 import { LIVE_SQL } from './ticket-repo.ts';
+
+const LIVE_STATUSES = ACTIVE_TICKET_STATUSES;
 
 export interface TicketPage { items: Ticket[]; nextCursor: string | null }
 
@@ -44,14 +46,33 @@ export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonl
     .during('opened_at', q.from, q.to)
     .inSites(sites);
   if (q.hasDevice !== undefined) w.addMany(q.hasDevice ? 'device_id IS NOT NULL' : 'device_id IS NULL', []);
-  if (q.overdue !== undefined) w.add(`(${group} = 0) = ?`, q.overdue);
+  // Two index-ordered parts instead of one ORDER BY over a CASE no index matches: the live
+  // tickets (few; their group depends on `now`, so they are sorted) and the finished ones
+  // (group 2, nearly every row of a month: read in index order, tickets_board*, migration 105).
+  // A part the filters or the cursor rule out is not queried at all.
+  let liveCursor = '';
+  let doneCursor = '';
+  let liveWanted = !q.status || q.status.length === 0 || q.status.some((x) => (LIVE_STATUSES as readonly string[]).includes(x));
+  let doneWanted = q.overdue !== true && (!q.status || q.status.length === 0 || q.status.some((x) => !(LIVE_STATUSES as readonly string[]).includes(x)));
+  const param = (v: unknown): string => { w.params.push(v); return `$${w.params.length}`; };
   if (after) {
     const [grp, sev, openedMs, id] = after;
     if (typeof grp !== 'number' || typeof sev !== 'number' || typeof openedMs !== 'number' || typeof id !== 'string') throw new HubError('HUB_ERR_BAD_CURSOR');
-    w.addMany(`(${group}, severity_rank, opened_at, id) > (?::int, ?::int, ?::timestamptz, ?)`, [grp, sev, new Date(Number(openedMs)).toISOString(), id]);
+    const key = `(${param(sev)}::int, ${param(new Date(Number(openedMs)).toISOString())}::timestamptz, ${param(id)})`;
+    if (grp >= 2) { liveWanted = false; doneCursor = ` AND (severity_rank, opened_at, id) > ${key}`; }
+    else liveCursor = ` AND (${group}, severity_rank, opened_at, id) > (${param(grp)}::int, ${key.slice(1)}`;
   }
-  const rows = await db.query<{ doc: Ticket; grp: number }>(
-    `SELECT doc, ${group} AS grp FROM tickets ${w} ORDER BY ${group}, severity_rank, opened_at, id LIMIT ${limit + 1}`, w.params);
+  const overdue = q.overdue !== undefined ? ` AND (${group} = 0) = ${param(q.overdue)}` : '';
+  const where = w.toString() || 'WHERE true';
+  const parts = [
+    ...(liveWanted ? [`(SELECT doc, ${group} AS grp, severity_rank, opened_at, id FROM tickets ${where} AND ${LIVE_SQL}${overdue}${liveCursor}
+        ORDER BY 2, severity_rank, opened_at, id LIMIT ${limit + 1})`] : []),
+    // ($1, the listing's `now`, is typed here too: a statement must use every parameter it binds.)
+    ...(doneWanted ? [`(SELECT doc, 2 AS grp, severity_rank, opened_at, id FROM tickets ${where} AND NOT ${LIVE_SQL} AND ${nowSql} IS NOT NULL${doneCursor}
+        ORDER BY severity_rank, opened_at, id LIMIT ${limit + 1})`] : []),
+  ];
+  const rows = parts.length === 0 ? [] : await db.query<{ doc: Ticket; grp: number }>(
+    `SELECT doc, grp FROM (${parts.join(' UNION ALL ')}) x ORDER BY grp, severity_rank, opened_at, id LIMIT ${limit + 1}`, w.params);
   const page = keysetPage(rows, limit, (last) => [now, last.grp, SEVERITIES.indexOf(last.doc.severity), Date.parse(last.doc.openedAt), last.doc.id]);
   return { items: page.items.map((r) => r.doc), nextCursor: page.nextCursor };
 }

@@ -56,6 +56,14 @@ export async function insertTicket(q: Queryable, t: Ticket): Promise<void> {
   await q.query(INSERT_SQL, values(t));
 }
 
+/** Many new tickets in one statement (typed arrays, as UPDATE_SQL): bulk loads such as bench/read. */
+export async function insertTickets(q: Queryable, tickets: readonly Ticket[]): Promise<void> {
+  if (tickets.length === 0) return;
+  const columns: unknown[][] = COLUMNS.map(() => []);
+  for (const t of tickets) values(t).forEach((v, i) => columns[i]!.push(v));
+  await q.query(`INSERT INTO tickets (${COLUMNS.join(', ')}) SELECT * FROM unnest(${COLUMNS.map((c, i) => `$${i + 1}::${TYPES[c]}[]`).join(', ')})`, columns);
+}
+
 export interface VersionedUpdate { ticket: Ticket; prevVersion: number }
 
 /** Optimistic writes: the ids whose row still had `prevVersion` (and now holds the new ticket). */

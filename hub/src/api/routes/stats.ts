@@ -77,10 +77,13 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
   }, async (req) => {
     const q = req.query;
     const { win, w } = chartQuery(req, q, q.bucket ?? '1h');
-    // Hourly and daily charts read the continuous aggregate (real-time: includes the newest
-    // rows) when its hour buckets nest in the requested ones.
-    const useAggregate = db.features.licensed && win.bucket !== '5m' && (q.utcOffsetMin ?? 0) % 60 === 0;
-    const [table, tsCol, countExpr] = useAggregate ? ['events_hourly', 'bucket', 'sum(count)'] : ['events', 'ts', 'count(*)'];
+    // Charts read a continuous aggregate (real-time: includes the newest rows) whose buckets
+    // nest in the requested ones: hourly for 1 h / 1 d on the hour, else 5-minute (106; time
+    // zones are whole multiples of 15 minutes).
+    const offset = q.utcOffsetMin ?? 0;
+    const view = !db.features.licensed || offset % 5 !== 0 ? null
+      : win.bucket !== '5m' && offset % 60 === 0 ? 'events_hourly' : 'events_5m';
+    const [table, tsCol, countExpr] = view !== null ? [view, 'bucket', 'sum(count)'] : ['events', 'ts', 'count(*)'];
     w.during(tsCol, win.from.toISOString(), win.to.toISOString());
     const rows = await db.query(
       `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);

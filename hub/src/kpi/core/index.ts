@@ -27,10 +27,10 @@
  *            ones (incl. a manual resolve awaiting its device) are counted apart.
  *   rates are null (not 0) when their denominator is 0.
  */
-export { computeKpis, rank, type KpiOptions } from './snapshot.ts';
-export { rate, median, figuresOf, type Period } from './accumulate.ts';
+export { computeKpis, rank, snapshotOf, type KpiOptions, type SnapshotAccs } from './snapshot.ts';
+export { add, newAcc, rate, median, figuresOf, type Acc, type Period } from './accumulate.ts';
 export {
-  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, type KpiTicket, type ResponseOutcome,
+  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, judge, type KpiTicket, type ResponseOutcome, type Verdict,
 } from './definitions.ts';
 export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
 export { toCsv, csvCell, rankingCsvRows, seasonalCsvRows, WARNING_BASIS_ZH, type CsvCell } from './csv.ts';

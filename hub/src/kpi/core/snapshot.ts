@@ -77,6 +77,15 @@ export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: 
     const opened = Date.parse(t.openedAt);
     if (t.status !== 'dismissed' && opened >= period.from && opened < period.to) cells.set(t.cellId, (cells.get(t.cellId) ?? 0) + 1);
   }
+  return snapshotOf({ total, workers, communities, cells }, period, now, opts);
+}
+
+/** One group's accumulators per figure: the whole scope, each worker, each 社区, and the hotspot count per cell. */
+export interface SnapshotAccs { total: Acc; workers: ReadonlyMap<string, Acc>; communities: ReadonlyMap<string, Acc>; cells: ReadonlyMap<string, number> }
+
+/** The snapshot of accumulated groups (computeKpis, or groups merged from stored per-day rollups: kpi/kpi-rollup.ts). */
+export function snapshotOf(accs: SnapshotAccs, period: Period, now: number, opts: KpiOptions = {}): KpiSnapshot {
+  const { total, workers, communities, cells } = accs;
   const hotspots = [...cells].map(([cellId, count]) => ({ cellId, count }))
     .sort((a, b) => b.count - a.count || (a.cellId < b.cellId ? -1 : 1))
     .slice(0, opts.hotspots ?? 10);
