@@ -1,5 +1,5 @@
 import { KPI_DRILLS, type KpiDrillName } from '@shaobing/schemas';
-import { add, judge, newAcc, type Acc, type KpiTicket, type Period } from './core/index.ts';
+import { add, isKpiCase, judge, newAcc, type Acc, type KpiTicket, type Period } from './core/index.ts';
 
 /**
  * The per-day KPI rollup, pure (the shell is kpi-rollup.ts). A group's accumulator (kpi/core
@@ -56,6 +56,7 @@ export class GroupAccs {
 
   /** One ticket as computeKpis adds it, `live` false: settled figures only. */
   addSettled(t: KpiTicket, p: Period, now: number): void {
+    if (!isKpiCase(t)) return;
     const v = { ...judge(t, now), live: false, overdue: false };
     this.addVerdict(t, p, now, v);
     const opened = Date.parse(t.openedAt);
@@ -69,6 +70,7 @@ export class GroupAccs {
 
   /** A live ticket's "now" figures (open, overdue) and its groups; nothing of any period. */
   addLive(t: KpiTicket, now: number): void {
+    if (!isKpiCase(t)) return;
     this.addVerdict(t, { from: 0, to: 0 }, now, judge(t, now));
   }
 

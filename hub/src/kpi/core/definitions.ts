@@ -138,6 +138,14 @@ export interface Verdict {
   resolveMs: number | null;
 }
 
+/**
+ * Whether a ticket is a case the KPIs count at all. 人工核准: an AI alert under review is no case
+ * yet (not dispatched, no clock); once rejected it is dismissed (剔除) and counted as such.
+ */
+export function isKpiCase(t: Pick<KpiTicket, 'status'>): boolean {
+  return t.status !== 'pending_review';
+}
+
 export function judge(t: KpiTicket, now: EpochMs): Verdict {
   return {
     live: isLive(t.status),

@@ -30,7 +30,7 @@
 export { computeKpis, rank, snapshotOf, type KpiOptions, type SnapshotAccs } from './snapshot.ts';
 export { add, newAcc, rate, median, figuresOf, type Acc, type Period } from './accumulate.ts';
 export {
-  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, judge, type KpiTicket, type ResponseOutcome, type Verdict,
+  personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, judge, isKpiCase, type KpiTicket, type ResponseOutcome, type Verdict,
 } from './definitions.ts';
 export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
 export { toCsv, csvCell, rankingCsvRows, seasonalCsvRows, WARNING_BASIS_ZH, type CsvCell } from './csv.ts';

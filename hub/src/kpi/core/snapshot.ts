@@ -1,7 +1,7 @@
 import type { KpiRankingRow, KpiSnapshot } from '@shaobing/schemas';
 import { ancestorAtLevel, type GridIndex } from '../../tickets/core/routing.ts';
 import { add, figuresOf, newAcc, type Acc, type Period } from './accumulate.ts';
-import { judge, type KpiTicket } from './definitions.ts';
+import { isKpiCase, judge, type KpiTicket } from './definitions.ts';
 
 export interface KpiOptions {
   siteId?: string;
@@ -64,8 +64,7 @@ export function computeKpis(tickets: readonly KpiTicket[], period: Period, now: 
     return a;
   };
   for (const t of tickets) {
-    // 人工核准: an AI alert under review is no case yet (not dispatched, no clock); a rejected one counts as 剔除.
-    if (t.status === 'pending_review') continue;
+    if (!isKpiCase(t)) continue;
     const v = judge(t, now);
     add(total, t, period, now, v);
     if (t.assigneeId !== undefined) add(group(workers, t.assigneeId), t, period, now, v);

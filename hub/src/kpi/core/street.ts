@@ -3,7 +3,7 @@ import { KPI_DIMENSIONS } from '@shaobing/schemas';
 import { CATEGORY_LABEL } from '../../tickets/core/complaint.ts';
 import { ancestry, type GridIndex } from '../../tickets/core/routing.ts';
 import { add, figuresOf, newAcc, type Acc, type Period } from './accumulate.ts';
-import { judge, type KpiTicket } from './definitions.ts';
+import { isKpiCase, judge, type KpiTicket } from './definitions.ts';
 
 /** What the street figures need to know of a site: its name and grid (cells, workers). */
 export interface KpiSite { name: string; nameEn?: string; index: GridIndex }
@@ -94,8 +94,7 @@ export function computeStreetKpis(
   const cellKey = (siteId: string, cellId: string): string => (multi ? `${siteId}/${cellId}` : cellId);
 
   for (const t of tickets) {
-    // 人工核准: an AI alert under review is no case yet (not dispatched, no clock); a rejected one counts as 剔除.
-    if (t.status === 'pending_review') continue;
+    if (!isKpiCase(t)) continue;
     const v = judge(t, now);
     add(total, t, period, now, v);
     const site = sites.get(t.siteId);
