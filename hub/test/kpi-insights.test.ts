@@ -58,4 +58,12 @@ describe('seasonal early warning', () => {
     expect(w[0]!.reason.en).toMatch(/×4\.0 over the last 4 weeks \(4 vs 1\); no earlier year/);
     expect(seasonalWarnings(facts.slice(0, 3), NOW, INDEX)).toEqual([]); // 2 recent: below the noise guard
   });
+
+  it('gives no trend where the records begin inside the recent weeks (a site just installed)', () => {
+    // Five tickets in the first three days of a new site: nothing to rise from.
+    const fresh = [1, 1, 2, 2, 3].map((d) => fact({ openedAt: NOW - d * DAY }));
+    expect(seasonalWarnings(fresh, NOW, INDEX)).toEqual([]);
+    // The same tickets where the site's records reach back two months: a rise from nothing.
+    expect(seasonalWarnings(fresh, NOW, INDEX, { recordedSince: NOW - 60 * DAY })).toEqual([expect.objectContaining({ basis: 'recent_trend', count: 5 })]);
+  });
 });

@@ -103,19 +103,25 @@ export interface SeasonalOptions {
   minCount?: number;
   /** Earlier years to look back. */
   years?: number;
+  /** When the site's records begin (default: its oldest ticket among `facts`). */
+  recordedSince?: number;
 }
 
 /**
  * Seasonal early warning (季节性预警): for each category × place, the coming `horizon` weeks are
  * compared with the same weeks of earlier years against the `horizon` weeks before them ("last
  * July ×2.4 vs June"). Where no earlier year has tickets, the last `horizon` weeks against the
- * ones before (a rising trend). Strongest rises first.
+ * ones before (a rising trend), but only where records reach back before those weeks: a site
+ * installed last week has no "before" to rise from. Strongest rises first.
  */
 export function seasonalWarnings(facts: readonly TicketFact[], now: number, index: GridIndex, opts: SeasonalOptions = {}): SeasonalWarning[] {
   const horizon = (opts.horizonWeeks ?? 4) * WEEK;
   const minRatio = opts.minRatio ?? 1.5;
   const minCount = opts.minCount ?? 3;
   const years = opts.years ?? 3;
+  let since = opts.recordedSince ?? Infinity;
+  if (opts.recordedSince === undefined) for (const f of facts) if (f.openedAt < since) since = f.openedAt;
+  const trendHasBase = since < now - horizon;
   const groups = new Map<string, { category: Category; place: { id: string; name: string }; at: number[] }>();
   for (const f of facts) {
     const place = placeOf(index, f.cellId);
@@ -150,6 +156,7 @@ export function seasonalWarnings(facts: readonly TicketFact[], now: number, inde
       }
       continue;
     }
+    if (!trendHasBase) continue;
     const recent = count(g.at, now - horizon, now);
     const prior = count(g.at, now - 2 * horizon, now - horizon);
     const ratio = recent / Math.max(prior, 1);
