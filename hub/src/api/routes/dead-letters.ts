@@ -1,9 +1,10 @@
-import { DeadLetter, DeadLettersQuery, Page, type DeadLetter as D } from '@shaobing/schemas';
+import { DeadLetter, DeadLettersQuery, Page, REJECT_REASONS, type DeadLetter as D } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
 import { decodeCursor, keysetPage, toIso } from '../../store/query/cursor.ts';
+import { oneOf, textOrNull } from '../../store/query/row-values.ts';
 import { Where } from '../../store/query/sql-where.ts';
 import { HubError } from '../../errors.ts';
 
@@ -25,8 +26,8 @@ export async function deadLetterRoutes(app: FastifyInstance, opts: { db: Queryab
     const rows = await opts.db.query(
       `SELECT id, received_at, reason, detail, topic, client_id, site_id, device_id, raw FROM dead_letters ${w} ORDER BY id DESC LIMIT ${limit + 1}`, w.params);
     const items: D[] = rows.map((r) => ({
-      id: String(r.id), receivedAt: toIso(r.received_at), reason: r.reason as D['reason'], detail: String(r.detail), topic: String(r.topic),
-      clientId: (r.client_id as string | null) ?? null, siteId: (r.site_id as string | null) ?? null, deviceId: (r.device_id as string | null) ?? null, raw: String(r.raw),
+      id: String(r.id), receivedAt: toIso(r.received_at), reason: oneOf(REJECT_REASONS, r.reason, 'reason'), detail: String(r.detail), topic: String(r.topic),
+      clientId: textOrNull(r.client_id), siteId: textOrNull(r.site_id), deviceId: textOrNull(r.device_id), raw: String(r.raw),
     }));
     return keysetPage(items, limit, (last) => [last.id]);
   });

@@ -1,9 +1,10 @@
-import { EventsQuery, Page, StoredEvent, type StoredEvent as E } from '@shaobing/schemas';
+import { CHANNELS, EventsQuery, FAMILIES, Page, StoredEvent, type StoredEvent as E } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Queryable } from '../../store/db.ts';
 import { visibleSites } from '../auth.ts';
 import { decodeCursor, keysetPage, toIso } from '../../store/query/cursor.ts';
+import { jsonObject, oneOf } from '../../store/query/row-values.ts';
 import { Where } from '../../store/query/sql-where.ts';
 import { HubError } from '../../errors.ts';
 
@@ -33,8 +34,8 @@ export async function eventsRoutes(app: FastifyInstance, opts: { db: Queryable }
       `SELECT ts, received_at, site_id, device_id, family, channel, type, msg_id, data FROM events ${w}
        ORDER BY ts DESC, site_id DESC, device_id DESC, msg_id DESC LIMIT ${limit + 1}`, w.params);
     const items: E[] = rows.map((r) => ({
-      siteId: String(r.site_id), deviceId: String(r.device_id), family: r.family as E['family'], channel: r.channel as E['channel'],
-      type: String(r.type), msgId: String(r.msg_id), ts: toIso(r.ts), receivedAt: toIso(r.received_at), data: r.data as Record<string, unknown>,
+      siteId: String(r.site_id), deviceId: String(r.device_id), family: oneOf(FAMILIES, r.family, 'family'), channel: oneOf(CHANNELS, r.channel, 'channel'),
+      type: String(r.type), msgId: String(r.msg_id), ts: toIso(r.ts), receivedAt: toIso(r.received_at), data: jsonObject(r.data, 'data'),
     }));
     return keysetPage(items, limit, (last) => [Date.parse(last.ts), last.siteId, last.deviceId, last.msgId]);
   });

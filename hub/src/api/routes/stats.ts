@@ -1,10 +1,11 @@
-import { EventStats, EventStatsQuery, Readings, ReadingsQuery, TicketStats, TicketStatsQuery, type Family } from '@shaobing/schemas';
+import { EventStats, EventStatsQuery, FAMILIES, Readings, ReadingsQuery, TicketStats, TicketStatsQuery } from '@shaobing/schemas';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { HubError } from '../../errors.ts';
 import { visibleSites } from '../auth.ts';
 import { toIso } from '../../store/query/cursor.ts';
+import { oneOf } from '../../store/query/row-values.ts';
 import { Where } from '../../store/query/sql-where.ts';
 
 /*
@@ -89,7 +90,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { db: Db }): Promi
       `SELECT ${bucketExpr(db, tsCol)} AS t, family, ${countExpr} AS count FROM ${table} ${w} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
     return {
       ...windowOf(win),
-      items: rows.map((r) => ({ t: toIso(r.t), family: r.family as Family, count: num(r.count) })),
+      items: rows.map((r) => ({ t: toIso(r.t), family: oneOf(FAMILIES, r.family, 'family'), count: num(r.count) })),
     };
   });
 
