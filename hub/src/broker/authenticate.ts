@@ -93,8 +93,12 @@ export function authenticateHook(d: AuthenticateDeps): NonNullable<AedesOptions[
  * re-passworded credential closes its connections, which must then log in again.
  */
 export function closeStaleSessions(broker: Aedes, registry: Registry, identities: WeakMap<Client, MqttIdentity>, log: Logger): void {
+  // The connected clients, from aedes' own events (its `clients` map is not in its typings).
+  const connected = new Set<Client>();
+  broker.on('client', (c) => connected.add(c));
+  broker.on('clientDisconnect', (c) => connected.delete(c));
   registry.onChange((r) => {
-    for (const c of Object.values((broker as unknown as { clients: Record<string, Client> }).clients)) {
+    for (const c of connected) {
       const who = identities.get(c);
       if (!who) continue;
       const stale = who.kind === 'principal'
