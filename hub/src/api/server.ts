@@ -71,11 +71,11 @@ export async function createHttpApp(opts: {
 
   app.setErrorHandler((err: FastifyError | HubError, req, reply) => {
     if (err instanceof HubError) return reply.code(err.statusCode).send({ code: err.code, message: err.message, statusCode: err.statusCode });
-    if ((err as FastifyError).validation) return reply.code(400).send({ code: 'HUB_ERR_VALIDATION', message: err.message, statusCode: 400 });
-    const status = (err as FastifyError).statusCode ?? 500;
+    if (err.validation) return reply.code(400).send({ code: 'HUB_ERR_VALIDATION', message: err.message, statusCode: 400 });
+    const status = err.statusCode ?? 500;
     if (status === 429) return reply.code(429).send({ code: 'HUB_ERR_RATE_LIMITED', message: err.message, statusCode: 429 });
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return reply.code(status).send({ code: (err as FastifyError).code ?? 'HUB_ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message, statusCode: status });
+    return reply.code(status).send({ code: err.code ?? 'HUB_ERR_INTERNAL', message: status >= 500 ? 'internal error' : err.message, statusCode: status });
   });
 
   if (opts.dashboardDir && existsSync(opts.dashboardDir)) {
