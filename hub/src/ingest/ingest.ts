@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics.ts';
 import type { Principal, Registry } from '../site/registry.ts';
 import { extractReadings } from './readings.ts';
 import { DeadLetterBudget } from './dead-letter-budget.ts';
-import { speaksFor } from './gateway-binding.ts';
+import { firstRefusal } from './item-checks.ts';
 import { reject, type Rejection } from './reject.ts';
 import { rawForDeadLetter, safeText } from './storable-text.ts';
 import { isRejection, parsePayload, validateMessage, type Expect } from './validate-message.ts';
@@ -33,8 +33,9 @@ export interface IngestOutcome {
 }
 
 /**
- * The ingest path, in this order: topic → size → parse (JSON, gateway batch) → validate each
- * item → known device of that family (gateway bound to it, port in range) → presence → store.
+ * The ingest path, in this order: the publish (admit: topic → size → parse → gateway) → each
+ * item validated → a known device → ITEM_CHECKS (family, gateway binding, port range) → store
+ * (count, presence, durable write).
  * Never throws for bad input: every refusal is logged, counted and dead-lettered.
  */
 export class Ingest {
@@ -49,62 +50,63 @@ export class Ingest {
 
   handle(pub: Publish): IngestOutcome {
     const now = this.deps.now?.() ?? Date.now();
-    const topic = pub.parsedTopic !== undefined ? pub.parsedTopic : parseTopic(pub.topic);
-    if (!topic) return this.refuse(pub, reject('forbidden_topic', `not a shaobing/v1 topic: ${pub.topic.slice(0, 200)}`), null);
-    const siteId = topic.siteId;
-    const topicDevice = topic.kind === 'device' ? topic.deviceId : undefined;
-    if (pub.payload.length > this.deps.maxPayloadBytes) {
-      return this.refuse(pub, reject('too_large', `payload of ${pub.payload.length} bytes (max ${this.deps.maxPayloadBytes})`, topicDevice), siteId);
-    }
-    const parsed = parsePayload(pub.payload);
-    if (isRejection(parsed)) return this.refuse(pub, topicDevice ? { ...parsed, deviceId: topicDevice } : parsed, siteId);
-    if (topic.kind === 'gateway' && !parsed.batch) return this.refuse(pub, reject('schema', 'a gateway batch topic takes a JSON array of items'), siteId);
-    // The gateway speaking: the embedded broker's login, else (external broker, which
-    // authenticated it and bound it to its topics) the gateway its batch topic names.
-    const topicGateway = topic.kind === 'gateway' ? this.deps.registry.principal(`${siteId}/${topic.gatewayId}`) : undefined;
-    const gateway = pub.principal?.kind === 'gateway' ? pub.principal : topicGateway?.kind === 'gateway' ? topicGateway : null;
-    if (topic.kind === 'gateway' && !gateway) return this.refuse(pub, reject('forbidden_topic', `no gateway "${topic.gatewayId}" in site "${siteId}"`), siteId);
-
-    const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
+    const admitted = this.admit(pub);
+    if ('refusal' in admitted) return this.refuse(pub, admitted.refusal, admitted.siteId);
+    const { siteId, items, expect, gateway } = admitted;
     const writes: Promise<number>[] = [];
-    const rawBytes = Math.ceil(pub.payload.length / parsed.items.length);
-    for (const item of parsed.items) {
+    const rawBytes = Math.ceil(pub.payload.length / items.length);
+    for (const item of items) {
       const msg = validateMessage(item, expect, now);
       if (isRejection(msg)) {
-        this.record(pub, msg, siteId, parsed.items.length > 1 ? item : undefined);
+        this.record(pub, msg, siteId, items.length > 1 ? item : undefined);
         continue;
       }
       const device = this.deps.registry.device(siteId, msg.deviceId);
-      if (!device) {
-        this.record(pub, reject('unknown_device', `no device "${msg.deviceId}" in site "${siteId}"`, msg.deviceId), siteId);
+      const refusal = device ? firstRefusal({ msg, device, gateway, registry: this.deps.registry })
+        : reject('unknown_device', `no device "${msg.deviceId}" in site "${siteId}"`, msg.deviceId);
+      if (refusal) {
+        this.record(pub, refusal, siteId);
         continue;
       }
-      if (device.family !== msg.family) {
-        this.record(pub, reject('schema', `device "${msg.deviceId}" is a ${device.family}, not a ${msg.family}`, msg.deviceId), siteId);
-        continue;
-      }
-      if (gateway && !speaksFor(gateway, device, this.deps.registry)) {
-        this.record(pub, reject('forbidden_topic', `gateway "${gateway.id}" is not bound to device "${msg.deviceId}" in the site file`, msg.deviceId), siteId);
-        continue;
-      }
-      if (typeof msg.data.port === 'number' && device.ports !== undefined && msg.data.port > device.ports) {
-        this.record(pub, reject('schema', `/data/port: ${msg.data.port} but post "${msg.deviceId}" has ${device.ports} ports`, msg.deviceId), siteId);
-        continue;
-      }
-      const event: IngestedEvent = { siteId, ...msg, receivedAt: now, rawBytes };
-      this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
-      this.deps.presence.seen(event);
-      writes.push(this.deps.events.write(event, extractReadings(event)).then(() => 1, (err: Error) => {
-        // The database refused this message's data itself (not an outage): dead-letter it,
-        // acknowledge, and let the rest of the publish through; rethrow anything else.
-        if (err.name !== 'UnstorableEventError') throw err;
-        this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), siteId);
-        return 0;
-      }));
+      writes.push(this.store(pub, { siteId, ...msg, receivedAt: now, rawBytes }));
     }
     // One envelope per publish is the common case: its write is the answer (no Promise.all).
     const committed = writes.length === 1 ? writes[0]! : Promise.all(writes).then((n) => n.reduce((a, b) => a + b, 0));
     return { accepted: writes.length, committed };
+  }
+
+  /** The publish as a whole, in order: topic → size → parse (JSON, gateway batch) → the gateway speaking. */
+  private admit(pub: Publish): { refusal: Rejection; siteId: string | null } | { siteId: string; items: unknown[]; expect: Expect; gateway: Extract<Principal, { kind: 'gateway' }> | null } {
+    const topic = pub.parsedTopic !== undefined ? pub.parsedTopic : parseTopic(pub.topic);
+    if (!topic) return { refusal: reject('forbidden_topic', `not a shaobing/v1 topic: ${pub.topic.slice(0, 200)}`), siteId: null };
+    const siteId = topic.siteId;
+    const topicDevice = topic.kind === 'device' ? topic.deviceId : undefined;
+    if (pub.payload.length > this.deps.maxPayloadBytes) {
+      return { refusal: reject('too_large', `payload of ${pub.payload.length} bytes (max ${this.deps.maxPayloadBytes})`, topicDevice), siteId };
+    }
+    const parsed = parsePayload(pub.payload);
+    if (isRejection(parsed)) return { refusal: topicDevice ? { ...parsed, deviceId: topicDevice } : parsed, siteId };
+    if (topic.kind === 'gateway' && !parsed.batch) return { refusal: reject('schema', 'a gateway batch topic takes a JSON array of items'), siteId };
+    // The gateway speaking: the embedded broker's login, else (external broker, which
+    // authenticated it and bound it to its topics) the gateway its batch topic names.
+    const topicGateway = topic.kind === 'gateway' ? this.deps.registry.principal(`${siteId}/${topic.gatewayId}`) : undefined;
+    const gateway = pub.principal?.kind === 'gateway' ? pub.principal : topicGateway?.kind === 'gateway' ? topicGateway : null;
+    if (topic.kind === 'gateway' && !gateway) return { refusal: reject('forbidden_topic', `no gateway "${topic.gatewayId}" in site "${siteId}"`), siteId };
+    const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
+    return { siteId, items: parsed.items, expect, gateway };
+  }
+
+  /** Counts an accepted message, tells presence, and writes it; resolves 1 when stored, 0 when the database refused its data. */
+  private store(pub: Publish, event: IngestedEvent): Promise<number> {
+    this.deps.metrics.accepted.inc({ family: event.family, channel: event.channel });
+    this.deps.presence.seen(event);
+    return this.deps.events.write(event, extractReadings(event)).then(() => 1, (err: Error) => {
+      // The database refused this message's data itself (not an outage): dead-letter it,
+      // acknowledge, and let the rest of the publish through; rethrow anything else.
+      if (err.name !== 'UnstorableEventError') throw err;
+      this.record(pub, reject('schema', `database refused the data: ${err.message}`, event.deviceId), event.siteId);
+      return 0;
+    });
   }
 
   /** Refuses a whole publish (forbidden topic, too large, bad JSON, rate limited). */
