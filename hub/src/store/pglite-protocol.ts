@@ -8,6 +8,13 @@ import type { StoreFeatures } from './db.ts';
 
 export interface PgliteWorkerData {
   dataDir: string;
+  /**
+   * PGlite's WASM module and file-system bundle, read once per process and handed to every
+   * thread: a module shared between threads keeps the code its functions were compiled to,
+   * so a store opened again does not start cold.
+   */
+  wasmModule: WebAssembly.Module;
+  fsBundle: Blob;
 }
 
 /** `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any. */

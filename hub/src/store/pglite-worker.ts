@@ -26,11 +26,12 @@ const port = parentPort;
 if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
 const data: Partial<PgliteWorkerData> | null = workerData;
 if (typeof data?.dataDir !== 'string') throw new Error('pglite-worker.ts needs workerData.dataDir');
-const dataDir = data.dataDir;
+if (!(data.wasmModule instanceof WebAssembly.Module) || !(data.fsBundle instanceof Blob)) throw new Error('pglite-worker.ts needs workerData.wasmModule and fsBundle');
+const { dataDir, wasmModule, fsBundle } = data;
 const post = (m: PgliteReply): void => port.postMessage(m);
 
 async function open(): Promise<PGlite> {
-  const pg = await PGlite.create({ dataDir, extensions: { timescaledb } });
+  const pg = await PGlite.create({ dataDir, extensions: { timescaledb }, wasmModule, fsBundle });
   let timescale = true;
   let timescaleError: string | null = null;
   try {
