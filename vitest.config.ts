@@ -1,7 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files run two at a time (TEST_WORKERS overrides): most of a server or browser suite's wall
+// time is waiting (timers, leases, an outage held for 30 s, a browser's rendering), which the
+// other file fills. vitest's default on a 2-core machine is one.
+const workers = Number(process.env.TEST_WORKERS ?? 2);
+
 export default defineConfig({
   test: {
+    maxWorkers: workers,
     projects: [
       {
         test: {

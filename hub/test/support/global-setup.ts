@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { buildDashboard } from './dashboard-build.ts';
 
 /**
  * vitest globalSetup: gives every test file PostgreSQL servers through `inject(...)`.
@@ -47,6 +48,9 @@ const TIMESCALE = { shared_preload_libraries: 'timescaledb', 'timescaledb.licens
 const APACHE = { ...TIMESCALE, 'timescaledb.license': 'apache' };
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+  // Once, before any file: test files run side by side, and two vite builds into one dist at
+  // the same time would serve a half-written app.
+  buildDashboard();
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     const urls = { pgUrl: external, pgPlainUrl: process.env.TEST_DATABASE_URL_PLAIN || null, pgApacheUrl: process.env.TEST_DATABASE_URL_APACHE || null };
