@@ -25,6 +25,17 @@ Configuration comes from environment variables (and .env); see README "Configura
 let config = configOrExit();
 const log = createLogger(config.logLevel);
 
+// Signals are taken from here on: one that arrives while the hub is still starting (a cold
+// embedded store takes seconds, more on a busy machine) would otherwise kill the process in the
+// middle of opening its store. It is kept, and the hub stops as soon as it has started.
+let stopRequested: NodeJS.Signals | null = null;
+let onSignal = (signal: NodeJS.Signals): void => {
+  if (!stopRequested) log.info({ signal }, 'stop requested during start-up: stopping as soon as the hub has started');
+  stopRequested ??= signal;
+};
+process.once('SIGINT', () => onSignal('SIGINT'));
+process.once('SIGTERM', () => onSignal('SIGTERM'));
+
 // The demo prints every notification through a local signed-webhook receiver (unless a real one is set).
 let demoReceiver: { close(): Promise<void> } | null = null;
 if (args['with-simulator'] && !config.notifyWebhookUrl) {
@@ -46,7 +57,7 @@ if (hub.mqttTlsUrl) console.log(`shaobing: mqtt-tls ${hub.mqttTlsUrl}`);
 if (hub.mqttWssUrl) console.log(`shaobing: mqtt-wss ${hub.mqttWssUrl}`);
 
 let stopSimulator: (() => Promise<void>) | null = null;
-if (args['with-simulator']) {
+if (args['with-simulator'] && !stopRequested) {
   if (!hub.mqttUrl) {
     log.warn('--with-simulator needs the embedded broker (MQTT_URL is set); not starting it');
   } else {
@@ -79,5 +90,5 @@ async function shutdown(signal: string): Promise<void> {
     process.exitCode = 1;
   }
 }
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
+onSignal = (signal) => void shutdown(signal);
+if (stopRequested) void shutdown(stopRequested);

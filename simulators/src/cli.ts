@@ -79,10 +79,16 @@ async function run(community: CommunitySource, options: RunOptions): Promise<num
 
   const started = Date.now();
   const cpuAtStart = process.cpuUsage();
-  const sim = await startSimulator({ ...options, siteFile, credentials, log: (line) => console.log(`\r[sim] ${line}`) });
+  // Listening before the connect phase (minutes for a street's fleet): a signal then disconnects
+  // what has connected instead of killing the process with its sockets open.
+  const abort = new AbortController();
+  const onSignal = (sig: string): void => { console.log(`\n[sim] ${sig}: disconnecting…`); abort.abort(); };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  const sim = await startSimulator({ ...options, siteFile, credentials, signal: abort.signal, log: (line) => console.log(`\r[sim] ${line}`) });
   const first = sim.stats();
   // Nothing connected and nothing sent (a --duration shorter than the connect phase is not fatal).
-  if (first.connected === 0 && first.sent === 0) {
+  if (first.connected === 0 && first.sent === 0 && !abort.signal.aborted) {
     await sim.stop();
     console.error(first.rejectedConnects > 0
       ? `fatal: the broker at ${options.url} refused all ${first.rejectedConnects} clients (wrong --seed or site file?)`
@@ -90,9 +96,6 @@ async function run(community: CommunitySource, options: RunOptions): Promise<num
     return 1;
   }
   const stopProgress = showProgress(sim);
-  const onSignal = (sig: string): void => { console.log(`\n[sim] ${sig}: disconnecting…`); void sim.stop(); };
-  process.once('SIGINT', () => onSignal('SIGINT'));
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
   await sim.finished;
   stopProgress();
   const s = sim.stats();

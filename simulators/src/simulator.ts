@@ -41,6 +41,8 @@ export interface SimulatorOptions {
   scenarioRepeatMs?: number;
   /** Publish a retained {online:false} before a clean stop; default true. */
   announceOffline?: boolean;
+  /** Stops the fleet when aborted, also while it is still connecting (a signal at start-up). */
+  signal?: AbortSignal;
 }
 
 export interface SimulatorStats extends FleetCounters { links: number; simTime: number; timeScale: number }
@@ -128,6 +130,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   const timer = setInterval(tick, TICK_MS);
   const durationTimer = opts.durationMs === undefined ? undefined : setTimeout(() => void stop(), opts.durationMs);
+  if (opts.signal?.aborted) void stop();
+  else opts.signal?.addEventListener('abort', () => void stop(), { once: true });
   await connectAll([...links.values()], opts.connectConcurrency ?? 50, () => stopped);
   log(`connected ${counters.connected}/${links.size} clients${counters.rejectedConnects ? `, ${counters.rejectedConnects} refused` : ''}`);
   if (!stopped) scenarios.start(clock());
