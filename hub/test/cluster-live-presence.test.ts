@@ -9,7 +9,7 @@ import { leaseHolders, MOSQUITTO, multiSiteFile, siteOwners, spawnHub, startMosq
 import { LiveConnection, type LiveStatus, type SocketLike } from '../../dashboard/src/lib/live/connection.ts';
 import type { LiveDataMessage } from '../../dashboard/src/lib/contract.ts';
 import { createTestDatabase, testServerUrl } from './support/pg.ts';
-import { OPERATORS } from './support/test-site.ts';
+import { OPERATORS, WORKER_LOGINS } from './support/test-site.ts';
 
 /*
  * Two hub processes behind Mosquitto, one site each (by lease). Presence: only a site's owner
@@ -116,6 +116,26 @@ describe.runIf(ENABLED)('two hubs: presence per owner, live feed of every site',
     const ticket = await until(async () => messagesOf(live.frames, 'ticket').find((t) => (t!.ticket as { ruleId?: string }).ruleId === 'door.denied_burst'), 15_000, 100);
     expect(ticket!.siteId).toBe('t1');
     expect(ticket!.action).toBe('open');
+
+    // A worker's phone on the non-owner hub: the ticket dispatched to them arrives; dispatched
+    // to someone else on the owner hub, the change still reaches them (who could see it before
+    // travels with the change through the database), so their phone drops it without a reload.
+    const ticketId = String((ticket!.ticket as { id: string }).id);
+    const as = async (url: string, username: string, password: string) => ((await (await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) })).json()) as { token: string }).token;
+    const dispatcher = await as(byId.get(owner)!, 'dispatcher', OPERATORS.dispatcher);
+    const dispatchTo = async (assigneeId: string) => {
+      const res = await fetch(`${byId.get(owner)}/api/tickets/${ticketId}/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${dispatcher}` }, body: JSON.stringify({ assigneeId }) });
+      expect(res.status, await res.clone().text()).toBe(200);
+    };
+    const phone = await liveClient(byId.get(other)!, await as(byId.get(other)!, 'w-yard', WORKER_LOGINS['w-yard']));
+    await phone.epoch;
+    const onPhone = (assignee: string) => messagesOf(phone.frames, 'ticket').find((t) => (t!.ticket as { id: string; assigneeId?: string }).id === ticketId && (t!.ticket as { assigneeId?: string }).assigneeId === assignee);
+    await dispatchTo('w-yard');
+    await until(async () => onPhone('w-yard'), 15_000, 100);
+    await dispatchTo('w-comm');
+    const gone = await until(async () => onPhone('w-comm'), 15_000, 100);
+    expect(gone!.was).toMatchObject({ assigneeId: 'w-yard' });
+    phone.ws.close();
 
     // Silence: the owner judges both bins offline; the other hub shows its verdict too.
     const offlineAt = await until(async () => (await db.query(`SELECT 1 FROM device_state WHERE NOT online AND device_id = 'bin-1'`)).rowCount === 2, 15_000, 100);

@@ -215,6 +215,10 @@ export const AuditEntry = Type.Object({
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 
+/** Who may see a ticket: its status, assignee and 抢单 offer (TicketChange.was). */
+export const TicketHolders = Type.Object({ status: TicketStatus, assigneeId: Type.Optional(Id), offeredTo: Type.Optional(Type.Array(Type.String())) });
+export type TicketHolders = Static<typeof TicketHolders>;
+
 /** Live-feed notification of one ticket change (WebSocket). */
 export const TICKET_CHANGE_KINDS = ['opened', 'status', 'occurrence', 'sla_warning', 'escalated', 'comment', 'linked', 'dismissal', 'arrived', 'attachment'] as const;
 export const TicketChange = Type.Object({
@@ -231,7 +235,7 @@ export const TicketChange = Type.Object({
    * Who could see the ticket before this change, when that changed (reassigned, taken by another,
    * reviewed): a worker's live socket gets the change as a removal when it no longer concerns them.
    */
-  was: Type.Optional(Type.Object({ status: TicketStatus, assigneeId: Type.Optional(Id), offeredTo: Type.Optional(Type.Array(Type.String())) })),
+  was: Type.Optional(TicketHolders),
 });
 export type TicketChange = Static<typeof TicketChange>;
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { KpiSnapshot, Ticket, TicketStatus, Validator, type LivePosition } from '@shaobing/schemas';
+import { KpiSnapshot, Ticket, TicketHolders, TicketStatus, Validator, type LivePosition } from '@shaobing/schemas';
 import type { Logger } from 'pino';
 import type { HubBus, TicketBusChange } from '../bus.ts';
 import { EventTail, SeqTail } from '../cluster/event-tail.ts';
@@ -47,8 +47,8 @@ export class ClusterLiveSource {
       db: opts.db, pollMs: opts.pollMs, log: opts.log,
       deliver: (changes) => { for (const c of changes) if (c) opts.liveBus.emit('ticket.changed', c); this.positionMoved(); },
       topSql: 'SELECT max(change_seq)::int8 AS top FROM tickets',
-      rowsSql: (limit) => `SELECT t.change_seq::int8 AS seq, t.doc, a.action, a.actor, a.from_status, a.note, a.at
-        FROM tickets t LEFT JOIN LATERAL (SELECT action, actor, from_status, note, at FROM ticket_audit WHERE ticket_id = t.id ORDER BY id DESC LIMIT 1) a ON true
+      rowsSql: (limit) => `SELECT t.change_seq::int8 AS seq, t.doc, a.action, a.actor, a.from_status, a.note, a.at, a.was
+        FROM tickets t LEFT JOIN LATERAL (SELECT action, actor, from_status, note, at, was FROM ticket_audit WHERE ticket_id = t.id ORDER BY id DESC LIMIT 1) a ON true
         WHERE t.change_seq > $1 OR t.change_seq = ANY($2::int8[]) ORDER BY t.change_seq LIMIT ${limit}`,
       toRow: (r) => {
         const change = toChange(r);
@@ -168,6 +168,7 @@ export class ClusterLiveSource {
 const tickets = new Validator(Ticket);
 const kpis = new Validator(KpiSnapshot);
 const statuses = new Validator(TicketStatus);
+const holders = new Validator(TicketHolders);
 
 /** A row of the ticket tail as a bus change; checked against the schemas, not cast (null: not a ticket). */
 function toChange(r: Record<string, unknown>): TicketBusChange | null {
@@ -181,5 +182,7 @@ function toChange(r: Record<string, unknown>): TicketBusChange | null {
     at: r.at instanceof Date ? r.at.toISOString() : ticket.openedAt,
     actor: typeof r.actor === 'string' ? r.actor : 'system',
     ...(typeof r.note === 'string' ? { note: r.note } : {}),
+    // Who could see it before, as the hub that made the change sends it (worker feeds, live/worker-filter.ts).
+    ...(holders.is(r.was) ? { was: r.was } : {}),
   };
 }

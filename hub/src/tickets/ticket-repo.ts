@@ -1,5 +1,5 @@
 import { ACTIVE_TICKET_STATUSES, DEDUP_TICKET_STATUSES, SEVERITIES } from '@shaobing/schemas';
-import type { AuditEntry, AuditReason, Category, Severity, Ticket } from '@shaobing/schemas';
+import type { AuditEntry, AuditReason, Category, Severity, Ticket, TicketChange } from '@shaobing/schemas';
 import type { SlaPolicy } from './core/index.ts';
 import type { Queryable } from '../store/db.ts';
 
@@ -79,17 +79,25 @@ export async function updateTickets(q: Queryable, updates: readonly VersionedUpd
   return new Set(rows.map((r) => r.id));
 }
 
+/**
+ * An audit row as stored: `was`, on the last row of a write that changed who may see the ticket,
+ * is who could see it before; other hubs' live feeds read it back with the ticket (cluster
+ * ticket tail) to take the ticket off the phone of a worker it no longer concerns.
+ */
+export type AuditRow = AuditEntry & { was?: TicketChange['was'] };
+
 /** Appends audit rows (one statement, typed arrays: no bind-parameter limit to chunk around). */
-export async function insertAudit(q: Queryable, entries: readonly AuditEntry[]): Promise<void> {
+export async function insertAudit(q: Queryable, entries: readonly AuditRow[]): Promise<void> {
   if (entries.length === 0) return;
   await q.query(
-    `INSERT INTO ticket_audit (ticket_id, at, actor, action, from_status, to_status, note, reason)
-       SELECT u.t, u.a, u.c, u.x, u.f, u.o, u.n, u.r::jsonb
-         FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS u(t, a, c, x, f, o, n, r)`,
+    `INSERT INTO ticket_audit (ticket_id, at, actor, action, from_status, to_status, note, reason, was)
+       SELECT u.t, u.a, u.c, u.x, u.f, u.o, u.n, u.r::jsonb, u.w::jsonb
+         FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[]) AS u(t, a, c, x, f, o, n, r, w)`,
     [
       entries.map((e) => e.ticketId), entries.map((e) => e.at), entries.map((e) => e.actor), entries.map((e) => e.action),
       entries.map((e) => e.from), entries.map((e) => e.to), entries.map((e) => e.note ?? null),
       entries.map((e) => (e.reason !== undefined ? JSON.stringify(e.reason) : null)),
+      entries.map((e) => (e.was !== undefined ? JSON.stringify(e.was) : null)),
     ]);
 }
 

@@ -3,7 +3,7 @@ import type { HubBus, TicketBusChange } from '../bus.ts';
 import type { Db } from '../store/db.ts';
 import type { OutboxHook } from './context.ts';
 import type { ApplyResult } from './core/index.ts';
-import { insertAudit, insertTicket, updateTickets } from './ticket-repo.ts';
+import { insertAudit, insertTicket, updateTickets, type AuditRow } from './ticket-repo.ts';
 
 type Applied = Extract<ApplyResult, { ok: true }>;
 
@@ -54,7 +54,7 @@ export async function commitWrites(
       const ok = await updateTickets(tx, updates.map((w) => ({ ticket: w.ticket, prevVersion: w.prevVersion! })));
       if (mode === 'all' && ok.size !== updates.length) throw new StaleWrite();
       const done = [...inserts, ...updates.filter((w) => ok.has(w.ticket.id))];
-      await insertAudit(tx, done.flatMap((w) => w.audit));
+      await insertAudit(tx, done.flatMap(auditRows));
       // Notifications commit with the change they announce, or not at all (transactional outbox).
       if (outbox) await outbox(tx, done);
       return done;
@@ -65,6 +65,16 @@ export async function commitWrites(
   }
   for (const w of landed) for (const e of w.events) bus.emit('ticket.changed', busChange(e.change, e.action));
   return landed;
+}
+
+/**
+ * A write's audit rows, the last carrying who could see the ticket before the write when it
+ * changed hands (the first such change: the holders before the whole write).
+ */
+function auditRows(w: TicketWrite): AuditRow[] {
+  const was = w.events.find((e) => e.change.was !== undefined)?.change.was;
+  if (was === undefined || w.audit.length === 0) return w.audit;
+  return [...w.audit.slice(0, -1), { ...w.audit.at(-1)!, was }];
 }
 
 /** The bus payload: the live feed's fields plus the whole TicketChange. */
