@@ -41,11 +41,30 @@ describe('site plan layout', () => {
     expect(plan.blocks.map((b) => b.level)).toEqual(['community', 'compound', 'compound', 'unit', 'unit', 'unit']); // outer first
   });
 
-  it('falls back to a deterministic schematic from the grid when a device has no coordinates, and counts them', () => {
+  it('with some devices unlocated, keeps the map of the located ones and lines the others up below it', () => {
     const devices = located.map((d) => (d.id === 'door-3' ? { id: d.id, family: d.family, cellId: d.cellId, label: d.label } : d));
     const plan = layoutSitePlan(CELLS, devices, SIZE);
-    expect(plan.mode).toBe('schematic');
+    expect(plan.mode).toBe('partial');
     expect(plan.unlocated).toBe(1);
+    expect(layoutSitePlan(CELLS, devices, SIZE)).toEqual(plan); // deterministic
+    const p = (id: string) => plan.devices.get(id)!;
+    expect(p('door-2').x).toBeGreaterThan(p('door-1').x); // still a map: east is right, north up
+    expect(p('chg-1').y).toBeLessThan(p('door-1').y);
+    const row = plan.unlocatedRow!;
+    expect(inside(p('door-3'), row)).toBe(true);
+    // The row lies below every block and every located device.
+    for (const b of plan.blocks) expect(b.y + b.h).toBeLessThan(row.y);
+    for (const d of devices.filter((x) => x.lat !== undefined)) expect(p(d.id).y).toBeLessThan(row.y);
+    // A block is the box around its located devices; a cell with none has no block of its own.
+    expect(plan.blocks.find((b) => b.id === 'y2')).toBeUndefined();
+    expect(inside(p('chg-1'), plan.blocks.find((b) => b.id === 'y1')!)).toBe(true);
+  });
+
+  it('falls back to a deterministic schematic from the grid when no device has coordinates, and counts them', () => {
+    const devices = located.map((d) => ({ id: d.id, family: d.family, cellId: d.cellId, label: d.label }));
+    const plan = layoutSitePlan(CELLS, devices, SIZE);
+    expect(plan.mode).toBe('schematic');
+    expect(plan.unlocated).toBe(4);
     expect(layoutSitePlan(CELLS, devices, SIZE)).toEqual(plan); // deterministic
     const block = (id: string) => plan.blocks.find((b) => b.id === id)!;
     for (const id of ['y1-u1', 'y1-u2']) expect(within(block(id), block('y1'))).toBe(true);

@@ -67,6 +67,20 @@ describe('hotspots API', () => {
       expect(list.status).toBe(200);
       expect(list.body.items.map((t) => t.id).sort()).toEqual([...expected].sort());
     }
+    // Every block (社区, 楼院, 单元) lists exactly the tickets at or below it: its count, its cells.
+    const grid = hub.registry.file.sites[0]!.grid;
+    const parentOf = new Map(grid.map((c) => [c.id, c.parentId]));
+    const within = (cellId: string, top: string) => { for (let c: string | undefined = cellId; c !== undefined; c = parentOf.get(c) ?? undefined) if (c === top) return true; return false; };
+    expect(body.cells.length).toBeGreaterThan(2);
+    for (const cell of body.cells) {
+      const list = await api<{ items: Ticket[] }>('/api/tickets', { ...cell.tickets, limit: 500 });
+      expect(list.status).toBe(200);
+      expect(list.body.items.length, cell.cellId).toBe(cell.count);
+      expect(list.body.items.every((t) => within(t.cellId, cell.cellId))).toBe(true);
+    }
+    expect(body.cells.find((c) => c.level === 'community')?.count).toBe(body.total);
+    expect((await api('/api/tickets', { siteId: 'demo', within: 'no-such-cell' })).status).toBe(400);
+    expect((await api('/api/tickets', { within: unitId })).status).toBe(400); // a cell id means something only in its site
     const sanitation = await api<HotspotsReply>('/api/insights/hotspots', { siteId: 'demo', category: 'sanitation' });
     expect(sanitation.body.spots.map((s) => [s.id, s.count])).toEqual([[bin.id, 3]]);
     const long = await api<HotspotsReply>('/api/insights/hotspots', { siteId: 'demo', from: new Date(Date.now() - 60 * DAY).toISOString() });
@@ -120,23 +134,49 @@ describe('the site plan in a real browser', () => {
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=ticket-row]').length === n, ids.unit.length);
     const shown = await page.$$eval('[data-testid=ticket-row]', (rows) => rows.map((r) => r.getAttribute('data-ticket-id')));
     expect(shown.sort()).toEqual([...ids.unit].sort());
+
+    // A block drills too: the unit's 楼院 holds the complaints of its 单元 (category kept).
+    const compound = hub.registry.file.sites[0]!.grid.find((c) => c.id === unitId)!.parentId!;
+    await page.click('[data-testid=nav-plan]');
+    await page.selectOption('[data-testid=plan-category]', 'order');
+    const block = page.locator(`[data-testid=plan-block][data-cell-id="${compound}"]`);
+    await page.waitForFunction((id) => Number(document.querySelector(`[data-testid=plan-block][data-cell-id="${id}"]`)?.getAttribute('data-count')) === 2, compound);
+    await block.dispatchEvent('click'); // its units and spots lie on top of it; the block's own handler is what is tested
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=ticket-row]').length === n && !!document.querySelector('[data-testid=board-pinned]'), ids.unit.length);
+    const inBlock = await page.$$eval('[data-testid=ticket-row]', (rows) => rows.map((r) => r.getAttribute('data-ticket-id')));
+    expect(inBlock.sort()).toEqual([...ids.unit].sort());
   }, 60_000);
 
-  it('without coordinates for every device, the plan is a schematic from the grid and says so', async () => {
-    // The same reply with one device's coordinates taken out (as a site file without them).
+  it('devices without coordinates: one missing keeps the map (listed below it); none located gives a schematic; each says so', async () => {
+    // The same reply with coordinates taken out (as a site file without them): `strip` decides whose.
+    let strip = (id: string) => id === charger.id;
     await page.route('**/api/insights/hotspots?*', async (route) => {
       const res = await route.fetch();
       const body = (await res.json()) as HotspotsReply;
-      const d = body.plan.devices.find((x) => x.id === charger.id)!;
-      delete d.lat; delete d.lng;
+      for (const d of body.plan.devices) if (strip(d.id)) { delete d.lat; delete d.lng; }
       await route.fulfill({ response: res, json: body });
     });
     await page.click('[data-testid=nav-plan]');
     await page.selectOption('[data-testid=plan-category]', 'all');
-    await page.waitForSelector('[data-testid=plan-mode][data-mode=schematic]');
+    await page.waitForSelector('[data-testid=plan-mode][data-mode=partial]');
     expect(await page.textContent('[data-testid=plan-mode]')).toContain('1 台设备缺少坐标');
-    const spots = await page.$$eval('[data-testid=plan-spot]', (gs) => gs.map((g) => ({ id: g.getAttribute('data-spot-id'), r: Number(g.getAttribute('data-r')) })));
-    expect(spots.reduce((a, b) => (b.r > a.r ? b : a)).id).toBe(charger.id); // still drawn, still the largest
+    expect(await page.textContent('[data-testid=plan-unlocated-row]')).toContain('未定位设备');
+    const drawn = () => page.$$eval('[data-testid=plan-spot]', (gs) => gs.map((g) => ({ id: g.getAttribute('data-spot-id'), r: Number(g.getAttribute('data-r')), y: Number(g.querySelector('circle')!.getAttribute('cy')) })));
+    let spots = await drawn();
+    const top = spots.reduce((a, b) => (b.r > a.r ? b : a));
+    expect(top.id).toBe(charger.id); // still drawn, still the largest
+    // …in the row below the plan: under every block of the located devices, which keep their map.
+    const blocks = await page.$$eval('[data-testid=plan-block] rect', (rs) => rs.map((r) => Number(r.getAttribute('y')) + Number(r.getAttribute('height'))));
+    expect(blocks.length).toBeGreaterThan(3);
+    expect(top.y).toBeGreaterThan(Math.max(...blocks));
+
+    strip = () => true;
+    await page.click('[data-testid=nav-overview]'); // leave and come back: the plan is fetched again
+    await page.click('[data-testid=nav-plan]');
+    await page.waitForSelector('[data-testid=plan-mode][data-mode=schematic]');
+    expect(await page.textContent('[data-testid=plan-mode]')).toMatch(/\d+ 台设备缺少坐标：按网格结构示意排布/);
+    spots = await drawn();
+    expect(spots.reduce((a, b) => (b.r > a.r ? b : a)).id).toBe(charger.id);
     expect(await page.locator(`[data-testid=plan-block][data-cell-id="${charger.cellId}"]`).count()).toBe(1);
     await page.unroute('**/api/insights/hotspots?*');
     expect(errors).toEqual([]);

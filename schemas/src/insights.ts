@@ -78,6 +78,8 @@ export const HotspotTicketQuery = Type.Object({
   siteId: Id,
   deviceId: Type.Optional(Id),
   cellId: Type.Optional(Id),
+  /** A block on the plan: the tickets at or below this cell. */
+  within: Type.Optional(Id),
   hasDevice: Type.Optional(Type.Boolean()),
   category: Type.Optional(Category),
   status: Type.Array(TicketStatus),
@@ -105,8 +107,8 @@ export const Hotspot = Type.Object({
 });
 export type Hotspot = Static<typeof Hotspot>;
 
-/** A grid cell's tickets at or below it (a 楼院's or 单元's heat on the plan). */
-export const HotspotCell = Type.Object({ cellId: Type.String(), level: GridLevel, name: Type.String(), count: Type.Integer({ minimum: 1 }), byCategory: ByCategory });
+/** A grid cell's tickets at or below it (a 楼院's or 单元's heat on the plan), and the query listing them. */
+export const HotspotCell = Type.Object({ cellId: Type.String(), level: GridLevel, name: Type.String(), count: Type.Integer({ minimum: 1 }), byCategory: ByCategory, tickets: HotspotTicketQuery });
 export type HotspotCell = Static<typeof HotspotCell>;
 
 /** What the plan is drawn from: every cell and device of the site, coordinates where known. */

@@ -321,6 +321,8 @@ export const TicketsQuery = Type.Object({
   severity: Type.Optional(Severity),
   category: Type.Optional(Category),
   cellId: Type.Optional(Id),
+  /** Tickets of this grid cell or any cell below it (a 楼院 and its 单元); needs siteId. */
+  within: Type.Optional(Id),
   /** The tickets of one device (a hotspot's drill-down). */
   deviceId: Type.Optional(Id),
   /** false: only tickets without a device (complaints, manual tickets); true: only device tickets. */

@@ -451,6 +451,8 @@ export const en: Record<MessageKey, string> = {
   'plan.days': 'Last {n} days',
   'plan.coordinates': 'Schematic plan drawn from the devices\' coordinates (offline, no map tiles)',
   'plan.schematic': '{n} devices have no coordinates: laid out schematically from the grid; positions are not real',
+  'plan.partial': 'Drawn from the devices\' coordinates (offline, no map tiles); {n} devices have no coordinates and are listed below the plan',
+  'plan.unlocatedRow': 'Devices without coordinates ({n})',
   'plan.total': '{n} tickets (dismissed ones left out)',
   'plan.empty': 'No tickets in this window',
   'plan.ranking': 'Spots ranked',

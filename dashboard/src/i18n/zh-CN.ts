@@ -453,6 +453,8 @@ export const zhCN = {
   'plan.days': '近 {n} 天',
   'plan.coordinates': '按设备坐标绘制的示意平面图（离线，无底图）',
   'plan.schematic': '{n} 台设备缺少坐标：按网格结构示意排布，位置不代表实际方位',
+  'plan.partial': '按设备坐标绘制的示意平面图（离线，无底图）；{n} 台设备缺少坐标，列在图下方',
+  'plan.unlocatedRow': '未定位设备（{n} 台，缺少坐标）',
   'plan.total': '共 {n} 件工单（已剔除的不计）',
   'plan.empty': '该时段内无工单',
   'plan.ranking': '点位排名',

@@ -2,10 +2,12 @@ import type { GridLevel, PlanCell, PlanDevice } from './contract.ts';
 
 /*
  * The site plan of the 高频点位 screen, drawn offline (no map tiles): blocks for 社区 / 楼院 /
- * 单元 and a point per device. With coordinates for every device, positions come from them
- * (an equirectangular projection fitted to the canvas, each block the box around its devices);
- * when any is missing, the whole plan is a deterministic schematic built from the grid tree
- * (children on a grid inside their parent, devices inside their cell) and says so. Pure.
+ * 单元 and a point per device. Positions come from the devices' coordinates (an
+ * equirectangular projection fitted to the canvas, each block the box around its located
+ * devices); devices without coordinates stand in a row along the bottom edge ('partial': one
+ * device without coordinates must not cost the street office its map). With no coordinates at
+ * all, the plan is a deterministic schematic built from the grid tree (children on a grid inside
+ * their parent, devices inside their cell). The screen says which. Pure.
  */
 
 export interface Point { x: number; y: number }
@@ -15,9 +17,11 @@ export interface PlanBlock extends Rect { id: string; level: GridLevel; name: st
 export interface SitePlan {
   width: number;
   height: number;
-  mode: 'coordinates' | 'schematic';
-  /** Devices without coordinates (why a plan is schematic). */
+  mode: 'coordinates' | 'partial' | 'schematic';
+  /** Devices without coordinates (in the bottom row of a partial plan; all of a schematic). */
   unlocated: number;
+  /** Where the unlocated devices' row runs (partial plans), for its caption. */
+  unlocatedRow?: Rect;
   /** Community, compound and unit blocks, outer levels first (the drawing order). */
   blocks: PlanBlock[];
   devices: Map<string, Point>;
@@ -27,16 +31,24 @@ export interface SitePlan {
 
 const LEVEL_ORDER: Record<GridLevel, number> = { street: 0, community: 1, compound: 2, unit: 3 };
 const MARGIN = 36;
+/** Height kept free at the bottom of a partial plan for the unlocated devices' row. */
+const ROW = 28;
 /** Padding of a block around its devices (coordinates mode), by level. */
 const PAD: Record<GridLevel, number> = { street: 0, community: 22, compound: 12, unit: 5 };
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export function layoutSitePlan(cells: readonly PlanCell[], devices: readonly PlanDevice[], size: { width: number; height: number } = { width: 1000, height: 640 }): SitePlan {
-  const unlocated = devices.filter((d) => d.lat === undefined || d.lng === undefined).length;
-  const plan: SitePlan = { width: size.width, height: size.height, mode: devices.length > 0 && unlocated === 0 ? 'coordinates' : 'schematic', unlocated, blocks: [], devices: new Map(), cells: new Map() };
-  if (plan.mode === 'coordinates') fromCoordinates(plan, cells, devices);
-  else schematic(plan, cells, devices);
+  const isLocated = (d: PlanDevice) => d.lat !== undefined && d.lng !== undefined;
+  const located = devices.filter(isLocated);
+  const unlocated = devices.length - located.length;
+  const mode = located.length === 0 ? 'schematic' : unlocated === 0 ? 'coordinates' : 'partial';
+  const plan: SitePlan = { width: size.width, height: size.height, mode, unlocated, blocks: [], devices: new Map(), cells: new Map() };
+  if (mode === 'schematic') schematic(plan, cells, devices);
+  else {
+    fromCoordinates(plan, cells, located, mode === 'partial' ? ROW : 0);
+    if (mode === 'partial') unlocatedRow(plan, [...devices].filter((d) => !isLocated(d)).sort(byId));
+  }
   plan.blocks.sort((a, b) => LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] || byId(a, b));
   for (const b of plan.blocks) plan.cells.set(b.id, { x: b.x + b.w / 2, y: b.y + b.h / 2 });
   // A cell without a block of its own (a street, a unit without devices) sits at its parent's.
@@ -61,13 +73,13 @@ function subtrees(cells: readonly PlanCell[]): Map<string, Set<string>> {
   return out;
 }
 
-function fromCoordinates(plan: SitePlan, cells: readonly PlanCell[], devices: readonly PlanDevice[]): void {
+function fromCoordinates(plan: SitePlan, cells: readonly PlanCell[], devices: readonly PlanDevice[], reserve: number): void {
   const lat0 = devices.reduce((s, d) => s + d.lat!, 0) / devices.length;
   const k = Math.cos((lat0 * Math.PI) / 180);
   const raw = devices.map((d) => ({ id: d.id, x: d.lng! * k, y: -d.lat! }));
   const minX = Math.min(...raw.map((p) => p.x)), maxX = Math.max(...raw.map((p) => p.x));
   const minY = Math.min(...raw.map((p) => p.y)), maxY = Math.max(...raw.map((p) => p.y));
-  const inner = { w: plan.width - 2 * MARGIN, h: plan.height - 2 * MARGIN };
+  const inner = { w: plan.width - 2 * MARGIN, h: plan.height - 2 * MARGIN - reserve };
   const scale = Math.min(inner.w / Math.max(maxX - minX, 1e-9), inner.h / Math.max(maxY - minY, 1e-9));
   const ox = MARGIN + (inner.w - (maxX - minX) * scale) / 2;
   const oy = MARGIN + (inner.h - (maxY - minY) * scale) / 2;
@@ -92,6 +104,13 @@ function groupBy<T, V>(items: readonly T[], key: (x: T) => string, value: (x: T)
     if (list) list.push(value(x)); else out.set(k, [value(x)]);
   }
   return out;
+}
+
+/** The devices without coordinates, evenly along the bottom edge, below the projected plan. */
+function unlocatedRow(plan: SitePlan, devices: readonly PlanDevice[]): void {
+  const row = { x: MARGIN, y: plan.height - MARGIN / 2 - ROW / 2, w: plan.width - 2 * MARGIN, h: ROW / 2 };
+  plan.unlocatedRow = row;
+  devices.forEach((d, i) => plan.devices.set(d.id, { x: row.x + ((i + 0.5) * row.w) / devices.length, y: row.y + row.h / 2 }));
 }
 
 /** `n` slots on a near-square grid filling `r` (wider rects get more columns), with a gap. */

@@ -20,8 +20,8 @@ function groupExpr(nowParam: string): string {
   return `(CASE WHEN ${LIVE_SQL} THEN CASE WHEN resolve_by < ${nowParam} OR (accepted_at IS NULL AND respond_by < ${nowParam}) THEN 0 ELSE 1 END ELSE 2 END)`;
 }
 
-/** Filters of TicketsQuery; `sites` = the operator's visible sites (null = all). */
-export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonly string[] | null, nowMs: number): Promise<TicketPage> {
+/** Filters of TicketsQuery; `sites` = the operator's visible sites (null = all); `cells`: `within` resolved to cell ids. */
+export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonly string[] | null, nowMs: number, cells?: readonly string[]): Promise<TicketPage> {
   const limit = q.limit ?? 100;
   let now = nowMs;
   let after: (string | number)[] | null = null;
@@ -40,6 +40,7 @@ export async function listTickets(db: Queryable, q: TicketsQuery, sites: readonl
     .add('severity = ?', q.severity)
     .add('category = ?', q.category)
     .add('cell_id = ?', q.cellId)
+    .add('cell_id = ANY(?::text[])', cells)
     .add('device_id = ?', q.deviceId)
     .add('assignee_id = ?', q.assigneeId)
     .add('origin = ?', q.origin)

@@ -7,7 +7,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import { applyDecisions, type DecisionSummary } from './apply-decisions.ts';
 import { buildIndexes, hubErrorOf, newTicketId, type TicketContext } from './context.ts';
 import {
-  allowedActions, applyAction, DEFAULT_SLA_POLICY, resolveNeedsPhoto, takenFrom, workerScope, workerSees,
+  allowedActions, applyAction, cellsWithin, DEFAULT_SLA_POLICY, resolveNeedsPhoto, takenFrom, workerScope, workerSees,
   type Actor, type GridIndex, type OperatorTicketAction, type SlaPolicy, type WorkerScope,
 } from './core/index.ts';
 import { attachmentIdsOf, listAttachments } from './attachment-repo.ts';
@@ -212,7 +212,13 @@ export class TicketService {
       if (!this.ctx.registry.sites.has(query.siteId)) throw new HubError('HUB_ERR_UNKNOWN_SITE', `no site ${query.siteId}`);
       if (actor.sites && !actor.sites.includes(query.siteId)) throw new HubError('HUB_ERR_FORBIDDEN', `you may not see site ${query.siteId}`);
     }
-    return listTickets(this.ctx.db, query, actor.sites ?? null, now);
+    let cells: string[] | undefined;
+    if (query.within !== undefined) {
+      const index = query.siteId !== undefined ? this.gridIndex(query.siteId) : undefined;
+      if (!index?.cells.has(query.within)) throw new HubError('HUB_ERR_UNKNOWN_CELL', query.siteId === undefined ? '`within` needs a siteId' : `no grid cell ${query.within} in site ${query.siteId}`);
+      cells = cellsWithin(index, query.within);
+    }
+    return listTickets(this.ctx.db, query, actor.sites ?? null, now, cells);
   }
 
   /**

@@ -50,16 +50,17 @@ export function rankHotspots(
       if (counted) c.count++;
     }
   }
+  // The GET /api/tickets query of a spot or block: what it counts, and no other ticket.
+  const query = (where: Pick<HotspotTicketQuery, 'deviceId' | 'cellId' | 'within' | 'hasDevice'>): HotspotTicketQuery => ({
+    siteId, ...where, ...(opts.category !== undefined ? { category: opts.category } : {}),
+    status: [...COUNTED_STATUSES], from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(),
+  });
   const ranked: Hotspot[] = [];
   for (const s of spots.values()) {
     if (s.count === 0) continue;
     const device = s.kind === 'device' ? devices.get(s.id) : undefined;
     const cell = index.cells.get(s.cellId);
-    const tickets: HotspotTicketQuery = {
-      siteId, ...(s.kind === 'device' ? { deviceId: s.id } : { cellId: s.id, hasDevice: false }),
-      ...(opts.category !== undefined ? { category: opts.category } : {}),
-      status: [...COUNTED_STATUSES], from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(),
-    };
+    const tickets = query(s.kind === 'device' ? { deviceId: s.id } : { cellId: s.id, hasDevice: false });
     ranked.push({
       rank: 0, kind: s.kind, id: s.id, cellId: device?.cellId ?? s.cellId,
       name: device?.label ?? (s.kind === 'cell' ? cell?.name : undefined) ?? s.id,
@@ -75,7 +76,7 @@ export function rankHotspots(
   for (const [cellId, c] of cells) {
     const cell = index.cells.get(cellId);
     if (c.count === 0 || cell === undefined) continue;
-    cellRows.push({ cellId, level: cell.level, name: cell.name, count: c.count, byCategory: byCategory(c.all) });
+    cellRows.push({ cellId, level: cell.level, name: cell.name, count: c.count, byCategory: byCategory(c.all), tickets: query({ within: cellId }) });
   }
   cellRows.sort((a, b) => b.count - a.count || (a.cellId < b.cellId ? -1 : 1));
   return { total, spots: top, cells: cellRows };

@@ -53,7 +53,7 @@ export {
   computeDeadlines, DEFAULT_SLA_POLICY, isOverdue, respondedInTime, slaPolicyWith, slaSweep,
   type Deadlines, type SlaPolicy, type SlaWindow, type SweepAction,
 } from './sla.ts';
-export { ancestorAtLevel, ancestry, buildGridIndex, routeTicket, type GridIndex, type Route, type RouteTarget } from './routing.ts';
+export { ancestorAtLevel, ancestry, buildGridIndex, cellsWithin, routeTicket, type GridIndex, type Route, type RouteTarget } from './routing.ts';
 export { COMPLAINT_MATCH_WINDOW_MS, matchComplaint, samePlace, ticketFromComplaint, type ComplaintContext, type ComplaintMatch } from './complaint.ts';
 export {
   DEFAULT_RECURRENCE_WINDOW_MS, decisionActor, planDecision, ticketFromDecision,

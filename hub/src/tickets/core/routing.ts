@@ -33,6 +33,11 @@ export function ancestry(index: GridIndex, cellId: string): GridCell[] {
 }
 
 /** The nearest cell of `level` at or above cellId (e.g. the 社区 a unit belongs to). */
+/** The cell and every cell below it. */
+export function cellsWithin(index: GridIndex, cellId: string): string[] {
+  return [...index.cells.keys()].filter((id) => ancestry(index, id).some((c) => c.id === cellId));
+}
+
 export function ancestorAtLevel(index: GridIndex, cellId: string, level: GridLevel): GridCell | undefined {
   return ancestry(index, cellId).find((c) => c.level === level);
 }
