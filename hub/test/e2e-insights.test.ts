@@ -86,6 +86,15 @@ describe('每月一题 and seasonal warnings in a real browser', () => {
     const row = page.locator(`[data-testid=problem-candidate][data-category=sanitation]`).first();
     await row.waitFor();
     expect(await row.textContent()).toContain(`${bin.location.label} ×3`); // the hotspot: the bin behind the repeats, by its place
+    // The hotspot is a link: the board pinned to exactly that spot's tickets of the month.
+    await row.locator(`[data-testid=candidate-hotspot][data-spot="${bin.id}"]`).click();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=board-pinned]') && document.querySelectorAll('[data-testid=ticket-row]').length === 3);
+    const shown = await page.$$eval('[data-testid=ticket-row]', (rs) => rs.map((r) => r.getAttribute('data-ticket-id')));
+    const seeded = (await hub.db.query<{ id: string }>(`SELECT id FROM tickets WHERE device_id = $1 AND category = 'sanitation'`, [bin.id])).map((r) => r.id);
+    expect(shown.sort()).toEqual(seeded.sort());
+    await page.click('[data-testid=board-pinned]');
+    await page.click('[data-testid=nav-insights]');
+    await row.waitFor();
     const place = await row.getAttribute('data-place');
     await page.fill('[data-testid=adopt-note]', '垃圾桶加密清运');
     await row.locator('[data-testid=adopt]').click();
