@@ -114,7 +114,8 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
       while (performance.now() < until) await publish(conn, performance.now());
     })));
   } else {
-    // Open loop: a 5 ms tick sends what the schedule says is due, round-robin over connections.
+    // Open loop: a 1 ms tick sends what the schedule says is due, round-robin over connections
+    // (latency counts from the scheduled time, so a coarser tick would add up to its length to every figure).
     const pending: Promise<void>[] = [];
     const interval = 1000 / plan.ratePerSec;
     let due = 0;
@@ -135,7 +136,7 @@ async function runPlan(plan: LoadPlan): Promise<LoadResult> {
           nextProbe += probeEvery!;
         }
         if (now >= plan.ms) resolve();
-        else setTimeout(tick, 5);
+        else setTimeout(tick, 1);
       };
       tick();
     });

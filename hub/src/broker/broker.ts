@@ -189,7 +189,7 @@ export async function listenBroker(broker: Aedes, host: string, port: number, ws
   };
   const servers: (Server | HttpServer)[] = [];
   const listen = async <S extends Server | HttpServer>(server: S, p: number): Promise<number> => {
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(p, host, () => resolve()));
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen({ port: p, host, backlog: LISTEN_BACKLOG }, () => resolve()));
     servers.push(server);
     return (server.address() as AddressInfo).port;
   };
@@ -219,6 +219,14 @@ export async function listenBroker(broker: Aedes, host: string, port: number, ws
 }
 
 const DEFAULT_SEND_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Connections the kernel may hold completed before the hub accepts them (capped by
+ * net.core.somaxconn). Node's default, 511, is what a reconnect storm hit: once the queue is
+ * full the kernel drops further SYNs and those devices only retry after 1, 3, 7, 15, 31 s of
+ * TCP back-off, so 10,000 devices coming back at once took ~30 s although the hub was idle.
+ */
+export const LISTEN_BACKLOG = 8192;
 
 /** MQTT over TLS (`MQTT_TLS_PORT`) and over secure WebSocket (`MQTT_WSS_PORT`), one certificate. */
 export interface SecureListenOptions { tlsPort: number | null; wssPort: number | null; cert: Buffer; key: Buffer }

@@ -52,11 +52,11 @@ export class Ingest {
     const now = this.deps.now?.() ?? Date.now();
     const admitted = this.admit(pub);
     if ('refusal' in admitted) return this.refuse(pub, admitted.refusal, admitted.siteId);
-    const { siteId, items, expect, gateway } = admitted;
+    const { siteId, items, expect, gateway, escaped } = admitted;
     const writes: Promise<number>[] = [];
     const rawBytes = Math.ceil(pub.payload.length / items.length);
     for (const item of items) {
-      const msg = validateMessage(item, expect, now);
+      const msg = validateMessage(item, expect, now, escaped);
       if (isRejection(msg)) {
         this.record(pub, msg, siteId, items.length > 1 ? item : undefined);
         continue;
@@ -76,7 +76,7 @@ export class Ingest {
   }
 
   /** The publish as a whole, in order: topic → size → parse (JSON, gateway batch) → the gateway speaking. */
-  private admit(pub: Publish): { refusal: Rejection; siteId: string | null } | { siteId: string; items: unknown[]; expect: Expect; gateway: Extract<Principal, { kind: 'gateway' }> | null } {
+  private admit(pub: Publish): { refusal: Rejection; siteId: string | null } | { siteId: string; items: unknown[]; expect: Expect; gateway: Extract<Principal, { kind: 'gateway' }> | null; escaped: boolean } {
     const topic = pub.parsedTopic !== undefined ? pub.parsedTopic : parseTopic(pub.topic);
     if (!topic) return { refusal: reject('forbidden_topic', `not a shaobing/v1 topic: ${pub.topic.slice(0, 200)}`), siteId: null };
     const siteId = topic.siteId;
@@ -93,7 +93,7 @@ export class Ingest {
     const gateway = pub.principal?.kind === 'gateway' ? pub.principal : topicGateway?.kind === 'gateway' ? topicGateway : null;
     if (topic.kind === 'gateway' && !gateway) return { refusal: reject('forbidden_topic', `no gateway "${topic.gatewayId}" in site "${siteId}"`), siteId };
     const expect: Expect = topic.kind === 'device' ? { deviceId: topic.deviceId, family: topic.family, channel: topic.channel } : {};
-    return { siteId, items: parsed.items, expect, gateway };
+    return { siteId, items: parsed.items, expect, gateway, escaped: parsed.escaped };
   }
 
   /** Counts an accepted message, tells presence, and writes it; resolves 1 when stored, 0 when the database refused its data. */

@@ -27,8 +27,12 @@ const MAX_FUTURE_MS = 24 * 3600_000;
 /** Older data is refused: a gateway replaying its buffer after an outage fits, a broken clock does not. */
 export const MAX_AGE_MS = 30 * 24 * 3600_000;
 
-/** Checks one envelope (or gateway batch item) against the v1 contract. */
-export function validateMessage(item: unknown, expect: Expect, now: number): ValidMessage | Rejection {
+/**
+ * Checks one envelope (or gateway batch item) against the v1 contract. `escaped: false` (the
+ * payload's text held no `\u` escape, see parsePayload) skips the walk for NUL and lone
+ * surrogates: from UTF-8 checked text, JSON.parse can only make those out of `\u` escapes.
+ */
+export function validateMessage(item: unknown, expect: Expect, now: number, escaped = true): ValidMessage | Rejection {
   const shape = expect.deviceId === undefined ? batchItem.validate(item) : envelope.validate(item);
   if (!shape.ok) return reject('schema', `envelope: ${formatIssues(shape.issues)}`, expect.deviceId);
   const msg = shape.value as Envelope & { deviceId?: string };
@@ -41,7 +45,7 @@ export function validateMessage(item: unknown, expect: Expect, now: number): Val
   }
   const data = dataValidators.get(msg.type)!.validate(msg.data);
   if (!data.ok) return reject('schema', `data: ${formatIssues(data.issues)}`, deviceId);
-  const badText = unstorableTextPath(msg.data, '/data') ?? unstorableTextPath(msg.id, '/id');
+  const badText = escaped ? unstorableTextPath(msg.data, '/data') ?? unstorableTextPath(msg.id, '/id') : null;
   if (badText) return reject('schema', `${badText}: NUL character or invalid Unicode is not allowed`, deviceId);
   const ts = typeof msg.ts === 'number' ? msg.ts : parseIsoTimestamp(msg.ts);
   if (ts === null) return reject('schema', `/ts: not a real ISO-8601 time`, deviceId);
@@ -72,8 +76,12 @@ export function nestedDeeperThan(v: unknown, limit = MAX_JSON_DEPTH, level = 1):
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
-/** Parses a payload into the list of items it carries: one envelope, or a JSON array (batch). */
-export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolean } | Rejection {
+/**
+ * Parses a payload into the list of items it carries: one envelope, or a JSON array (batch).
+ * `escaped`: the text holds a `\u` escape (one native scan), the only way a string of it can
+ * carry U+0000 or a lone surrogate, which the store cannot hold (validateMessage checks then).
+ */
+export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolean; escaped: boolean } | Rejection {
   let text: string;
   try {
     text = utf8.decode(payload);
@@ -91,9 +99,9 @@ export function parsePayload(payload: Buffer): { items: unknown[]; batch: boolea
   if (Array.isArray(doc)) {
     if (doc.length === 0) return reject('schema', 'empty batch');
     if (doc.length > MAX_BATCH_ITEMS) return reject('too_large', `batch of ${doc.length} items (max ${MAX_BATCH_ITEMS})`);
-    return { items: doc, batch: true };
+    return { items: doc, batch: true, escaped: text.includes('\\u') };
   }
-  return { items: [doc], batch: false };
+  return { items: [doc], batch: false, escaped: text.includes('\\u') };
 }
 
 export function isRejection(x: object): x is Rejection {

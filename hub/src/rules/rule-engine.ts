@@ -7,6 +7,7 @@ import type { IngestedEvent } from '../events.ts';
 import type { Registry } from '../site/registry.ts';
 import type { Queryable } from '../store/db.ts';
 import { Backoff } from '../store/retry.ts';
+import { DecisionLanes } from './decision-lanes.ts';
 import { emptyState, evaluate, historyWindowMs, offlineAfterMs, rebuildState, RuleError, type CompiledRules, type RuleFailure, type RuleState } from './core/index.ts';
 import { eventsByTs, eventsReceivedAfter, firstReceivedAt } from './event-rows.ts';
 import { loadRules } from './load-rules.ts';
@@ -39,8 +40,9 @@ export interface RuleEngineOptions {
 
 /**
  * The rule layer's I/O shell: feeds committed events and clock ticks through the pure core in
- * one serial queue (so decisions apply in event order), hands decisions to the ticket
- * service, hot-reloads RULES_FILE, and snapshots state so a restart resumes mid-window.
+ * one serial queue, hands decisions to the ticket service (in event order per dedup key, keys
+ * side by side: decision-lanes.ts), hot-reloads RULES_FILE, and snapshots state so a restart
+ * resumes mid-window.
  */
 export class RuleEngine {
   private rules!: CompiledRules;
@@ -59,6 +61,7 @@ export class RuleEngine {
   private watcher: FSWatcher | null = null;
   private unsubscribe: (() => void) | null = null;
   private readonly store: RuleStateStore;
+  private readonly lanes = new DecisionLanes((d, now) => this.applyNow(d, now), (err) => this.opts.log.error({ err }, 'rule decisions failed'));
   private readonly siteIds: string[];
   private readonly now: () => number;
   readonly stats = { events: 0, ticks: 0, decisions: 0, reloads: 0, failedReloads: 0, ruleFailures: 0 };
@@ -102,18 +105,19 @@ export class RuleEngine {
     this.unsubscribe?.();
     this.unwatchRegistry?.();
     this.enqueue(() => this.snapshot());
-    await this.queue;
+    await this.idle();
   }
 
   /** Runs a tick now (tests drive durations with it and a controllable clock). */
   async tickNow(now = this.now()): Promise<void> {
     this.enqueue(() => this.tick(now));
-    await this.queue;
+    await this.idle();
   }
 
   /** Waits until everything queued so far was evaluated and its decisions applied. */
   async idle(): Promise<void> {
     await this.queue;
+    await this.lanes.idle();
   }
 
   /** Re-reads RULES_FILE; an invalid file is refused and the running rules stay in force. */
@@ -169,13 +173,22 @@ export class RuleEngine {
   }
 
   /**
-   * The core has already marked these episodes open, so a decision lost here would never fire
-   * again: when ticket writes fail (database down), retry the batch with back-off. That holds
-   * the queue — later events and ticks wait — which is the backpressure we want.
+   * Hands decisions to their dedup keys' lanes; waits only when too many are still unapplied
+   * (a database that stopped taking tickets): that holds the queue — later events and ticks
+   * wait — which is the backpressure we want.
    */
   private async apply(decisions: RuleDecision[], now: number): Promise<void> {
     if (decisions.length === 0) return;
     this.stats.decisions += decisions.length;
+    await this.lanes.push(decisions, now);
+  }
+
+  /**
+   * One dedup key's decisions. The core has already marked these episodes open, so a decision
+   * lost here would never fire again: when ticket writes fail (database down), retry with
+   * back-off; the key's later decisions wait behind.
+   */
+  private async applyNow(decisions: RuleDecision[], now: number): Promise<void> {
     const backoff = new Backoff(250, 30_000);
     for (let attempt = 0; ; attempt++) {
       const result = await this.opts.sink.applyDecisions(decisions, now);
@@ -192,6 +205,9 @@ export class RuleEngine {
 
   private async snapshot(): Promise<void> {
     if (this.watermark === 0) return;
+    // The state marks episodes open whose tickets may still be in a lane: a snapshot taken
+    // before they land would, after a crash, resume with those tickets never written.
+    await this.lanes.idle();
     await this.store.save(this.state, this.watermark, this.now());
   }
 
@@ -225,6 +241,7 @@ export class RuleEngine {
     this.state = rebuilt.state;
     this.watermark = history.reduce((m, e) => Math.max(m, e.receivedAt), 0);
     await this.apply(rebuilt.decisions, now);
+    await this.lanes.idle(); // started = the open episodes re-asserted
     this.opts.log.info({ replayed: history.length, reasserted: rebuilt.decisions.length }, 'rule state rebuilt from history');
   }
 
