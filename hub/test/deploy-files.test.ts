@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { LISTEN_BACKLOG } from '../src/broker/broker.ts';
 
 /*
  * Docker cannot run on the development or CI machine, so the deployment files are checked
@@ -25,6 +26,7 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   profiles?: string[];
+  sysctls?: Record<string, string | number>;
 }
 
 describe('docker-compose.yml', () => {
@@ -85,6 +87,12 @@ describe('docker-compose.yml', () => {
         expect(port, `${name} publishes ${port} beyond the operators' host`).toMatch(/^(127\.0\.0\.1|\$\{HTTP_BIND:-127\.0\.0\.1\}):/);
       }
     }
+  });
+
+  it('lets the kernel queue as many connects as the embedded broker asks for (a reconnect storm)', () => {
+    const hub = compose.services.hub!;
+    expect(hub.ports).toContain('1883:1883');
+    expect(Number(hub.sysctls?.['net.core.somaxconn'])).toBeGreaterThanOrEqual(LISTEN_BACKLOG);
   });
 
   it('runs the hub from the image (graceful stop); the cluster profile puts hubs with their own HUB_ID behind EMQX, which asks them who may connect', () => {
