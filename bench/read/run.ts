@@ -5,7 +5,7 @@
  * (hub/src/main.ts), `--reps` times each after two warm-ups; prints p50 / p95 / max per call.
  *
  *   npx tsx bench/read/run.ts [--store pg|pglite] [--days 30] [--devices 1000] [--reps 30] [--explain]
- *                             [--keep DIR | --reuse DIR] [--only REGEX]
+ *                             [--keep DIR | --reuse DIR] [--only REGEX] [--cpu-prof DIR]
  *
  * Defaults: the server store (a private PostgreSQL 15 + TimescaleDB cluster with durable
  * settings, bench/support/pg-cluster.ts) at 30 days; the embedded store defaults to 7 days.
@@ -14,7 +14,8 @@
  * `--keep DIR` loads into a cluster (or embedded data directory) in DIR and leaves it there;
  * `--reuse DIR` starts the hub on that history without loading it again (the hub's own
  * migrations run first, the KPI rollup is brought up to date), so a change is timed in minutes,
- * not the half hour a month takes to load. `--only` times the calls whose name matches.
+ * not the half hour a month takes to load. `--only` times the calls whose name matches;
+ * `--cpu-prof DIR` writes the hub process's CPU profile there (node --cpu-prof) when it stops.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
     reuse: { type: 'string' },
     only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -123,7 +125,7 @@ try {
   hub = await spawnHub({
     SITE_FILE: siteFile, HTTP_PORT: String(httpPort), MQTT_PORT: String(await freePort()), TZ_REPORTS: TZ,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir! }),
-  }, 'read bench');
+  }, 'read bench', args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []);
   const base = `http://127.0.0.1:${httpPort}`;
   const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
   if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);

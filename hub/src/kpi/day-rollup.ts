@@ -65,6 +65,17 @@ export function accOf(t: Tally): Acc {
   return a;
 }
 
+/** Adds a tally's figures into an accumulator (placeholder ids, as accOf). */
+export function addTallyTo(into: Acc, t: Tally): void {
+  for (const k of KPI_DRILLS) {
+    const list = into.drill[k];
+    for (let i = t.counts[k]; i > 0; i--) list.push('');
+  }
+  into.proactive += t.counts.proactive;
+  for (const x of t.respondMs) into.respondMs.push(x);
+  for (const x of t.resolveMs) into.resolveMs.push(x);
+}
+
 const tallyOfAcc = (a: Acc): Tally => ({ counts: countsOf(a), respondMs: a.respondMs.slice(), resolveMs: a.resolveMs.slice() });
 
 /** Whether the recount of a period containing `p` fetches `t` for it (kpi-repo kpiRows' window, live tickets aside). */

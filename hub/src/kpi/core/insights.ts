@@ -17,6 +17,16 @@ export function placeOf(index: GridIndex, cellId: string): { id: string; name: s
   return cell === undefined ? { id: cellId, name: cellId } : { id: cell.id, name: cell.name };
 }
 
+/** placeOf, walking the grid once per cell rather than once per ticket. */
+function placesOf(index: GridIndex): (cellId: string) => { id: string; name: string } {
+  const memo = new Map<string, { id: string; name: string }>();
+  return (cellId) => {
+    let p = memo.get(cellId);
+    if (p === undefined) { p = placeOf(index, cellId); memo.set(cellId, p); }
+    return p;
+  };
+}
+
 export interface ProblemCandidate {
   category: Category;
   placeId: string;
@@ -42,11 +52,12 @@ const key = (c: string, p: string): string => `${c}\u0000${p}`;
 /** 每月一题 candidates for `month`, ranked by score (ties: volume, then name). */
 export function monthlyProblemCandidates(facts: readonly TicketFact[], month: Period, before: Period, index: GridIndex, limit = 10): ProblemCandidate[] {
   const groups = new Map<string, { category: Category; place: { id: string; name: string }; now: TicketFact[]; prev: number }>();
+  const placeFor = placesOf(index);
   for (const f of facts) {
     const inNow = f.openedAt >= month.from && f.openedAt < month.to;
     const inPrev = f.openedAt >= before.from && f.openedAt < before.to;
     if (!inNow && !inPrev) continue;
-    const place = placeOf(index, f.cellId);
+    const place = placeFor(f.cellId);
     const k = key(f.category, place.id);
     let g = groups.get(k);
     if (g === undefined) { g = { category: f.category, place, now: [], prev: 0 }; groups.set(k, g); }
@@ -123,8 +134,9 @@ export function seasonalWarnings(facts: readonly TicketFact[], now: number, inde
   if (opts.recordedSince === undefined) for (const f of facts) if (f.openedAt < since) since = f.openedAt;
   const trendHasBase = since < now - horizon;
   const groups = new Map<string, { category: Category; place: { id: string; name: string }; at: number[] }>();
+  const placeFor = placesOf(index);
   for (const f of facts) {
-    const place = placeOf(index, f.cellId);
+    const place = placeFor(f.cellId);
     const k = key(f.category, place.id);
     let g = groups.get(k);
     if (g === undefined) { g = { category: f.category, place, at: [] }; groups.set(k, g); }
