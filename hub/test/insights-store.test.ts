@@ -29,7 +29,7 @@ describe.each(['pglite', 'postgresql'] as const)('seasonal counts in the store o
     const site = await benchSite(devices);
     index = buildGridIndex(site.sites[0]!.grid, site.sites[0]!.workers);
     const t: LoadTimes = { eventsMs: 0, readingsMs: 0, ticketsMs: 0, events: 0, readings: 0, tickets: 0, audit: 0, followUps: 0 };
-    await loadTickets(store.db, site, devices, 400, NOW, t); // ≈ 2,450 tickets over 13 months: a year ago has history
+    await loadTickets(store.db, site, devices, 440, NOW, t); // ≈ 2,700 tickets over 14 months: a year ago has history
     const log = pino({ level: 'silent' });
     insights = new InsightsService({ db: store.db, tickets: new TicketService({ db: store.db, bus: new HubBus(), registry: new Registry(site), log }), tz: 'Asia/Shanghai' });
   });
