@@ -150,18 +150,25 @@ export async function rollupLeaves(db: Db, o: RollupReadOptions): Promise<Leaf[]
       WHERE site_id = ANY($1::text[]) AND day_start >= $2::timestamptz AND day_start < $3::timestamptz AND format = $4 AND lookback_ms = $5`,
     [o.siteIds, new Date(first).toISOString(), new Date(last).toISOString(), ROLLUP_FORMAT, o.lookbackMs]);
   const expected = days.length * o.siteIds.length;
+  // The partial days and the live tickets do not depend on the stored days: read them meanwhile
+  // (on a server store, on other pool connections).
+  const parts = [{ from: period.from, to: first }, { from: last, to: period.to }].filter((part) => part.from < part.to)
+    .map(async (part) => ({ part, tickets: await kpiTickets(db, o.siteIds, part.from, part.to, lookbackMs, 'window') }));
+  const live = kpiTickets(db, o.siteIds, period.from, period.to, lookbackMs, 'live');
+  // Settled before any early return, so no read is left unobserved.
+  const others = Promise.all([Promise.all(parts), live]);
+  others.catch(() => undefined);
   let rows = await read();
   if (rows.length !== expected || rows.some((r) => r.dirty)) {
     await refreshKpiRollup(db, { ...o, range: { from: first, to: last } });
     rows = await read();
   }
+  const [partTickets, liveTickets] = await others;
   if (rows.length !== expected) return null;
   const g = new LeafAccs();
   for (const r of rows) g.addDay(r.site_id, r.acc);
-  for (const part of [{ from: period.from, to: first }, { from: last, to: period.to }]) {
-    if (part.from < part.to) g.addPart(await kpiTickets(db, o.siteIds, part.from, part.to, lookbackMs, 'window'), part, now, lookbackMs);
-  }
-  for (const t of await kpiTickets(db, o.siteIds, period.from, period.to, lookbackMs, 'live')) g.addLive(t, now);
+  for (const { part, tickets } of partTickets) g.addPart(tickets, part, now, lookbackMs);
+  for (const t of liveTickets) g.addLive(t, now);
   return g.leaves();
 }
 
