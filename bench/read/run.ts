@@ -5,13 +5,19 @@
  * (hub/src/main.ts), `--reps` times each after two warm-ups; prints p50 / p95 / max per call.
  *
  *   npx tsx bench/read/run.ts [--store pg|pglite] [--days 30] [--devices 1000] [--reps 30] [--explain]
+ *                             [--keep DIR | --reuse DIR] [--only REGEX] [--cpu-prof DIR]
  *
  * Defaults: the server store (a private PostgreSQL 15 + TimescaleDB cluster with durable
  * settings, bench/support/pg-cluster.ts) at 30 days; the embedded store defaults to 7 days.
  * `--explain` (server store): auto_explain logs the plan of every hub statement slower than
  * 30 ms, and the bench prints them after the table.
+ * `--keep DIR` loads into a cluster (or embedded data directory) in DIR and leaves it there;
+ * `--reuse DIR` starts the hub on that history without loading it again (the hub's own
+ * migrations run first, the KPI rollup is brought up to date), so a change is timed in minutes,
+ * not the half hour a month takes to load. `--only` times the calls whose name matches;
+ * `--cpu-prof DIR` writes the hub process's CPU profile there (node --cpu-prof) when it stops.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,8 +30,8 @@ import { compressOldChunks } from '../../hub/src/store/maintenance.ts';
 import { openDb } from '../../hub/src/store/open-db.ts';
 import { POLICY_PROCS } from '../../hub/src/store/job-health.ts';
 import { freePort, spawnHub } from '../../hub/test/support/hub-process.ts';
-import { startBenchCluster } from '../support/pg-cluster.ts';
-import { loadHistory } from './history.ts';
+import { startBenchCluster, startKeptCluster } from '../support/pg-cluster.ts';
+import { loadHistory, type LoadTimes } from './history.ts';
 import { refreshKpiRollup } from '../../hub/src/kpi/kpi-rollup.ts';
 import { DEFAULT_SLA_POLICY } from '../../hub/src/tickets/core/index.ts';
 import { ADMIN, benchDevices, benchSite, SITE_ID, writeBenchSite } from './site.ts';
@@ -37,12 +43,21 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '1000' },
     reps: { type: 'string', default: '30' },
     explain: { type: 'boolean', default: false },
+    keep: { type: 'string' },
+    reuse: { type: 'string' },
+    only: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
   allowPositionals: true,
 });
-const store = args.store === 'pglite' ? 'pglite' : 'pg';
-const days = Number(args.days ?? (store === 'pg' ? 30 : 7));
-const deviceCount = Number(args.devices);
+/** What a kept history is: written by `--keep`, read by `--reuse`. */
+interface KeptMeta { store: 'pg' | 'pglite'; days: number; devices: number; now: number; loaded: LoadTimes }
+const keptDir = args.reuse ?? args.keep ?? null;
+const reused: KeptMeta | null = args.reuse ? JSON.parse(readFileSync(join(args.reuse, 'meta.json'), 'utf8')) as KeptMeta : null;
+const store = reused?.store ?? (args.store === 'pglite' ? 'pglite' : 'pg');
+const days = reused?.days ?? Number(args.days ?? (store === 'pg' ? 30 : 7));
+const deviceCount = reused?.devices ?? Number(args.devices);
+if (args.keep && existsSync(join(args.keep, 'meta.json'))) throw new Error(`${args.keep} already holds a kept history: --reuse it, or remove it first`);
 const reps = Number(args.reps);
 const DAY = 86_400_000;
 const TZ = 'Asia/Shanghai';
@@ -53,10 +68,11 @@ const load0 = loadavg();
 const devices = benchDevices(deviceCount);
 const site = await benchSite(devices);
 const siteFile = await writeBenchSite(devices);
-const cluster = store === 'pg' ? await startBenchCluster() : null;
-const databaseUrl = cluster ? await cluster.freshDatabase('readbench') : null;
-const dataDir = store === 'pglite' ? mkdtempSync(join(tmpdir(), 'shaobing-readbench-data-')) : null;
-const now = Date.now();
+if (keptDir) mkdirSync(keptDir, { recursive: true });
+const cluster = store === 'pg' ? await (keptDir ? startKeptCluster(keptDir) : startBenchCluster()) : null;
+const databaseUrl = cluster ? (reused ? cluster.url.replace(/\/postgres$/, '/readbench') : await cluster.freshDatabase('readbench')) : null;
+const dataDir = store === 'pglite' ? (keptDir ? join(keptDir, 'pglite') : mkdtempSync(join(tmpdir(), 'shaobing-readbench-data-'))) : null;
+const now = reused?.now ?? Date.now();
 let hub: Awaited<ReturnType<typeof spawnHub>> | null = null;
 
 try {
@@ -64,27 +80,30 @@ try {
   const db = await openDb({ ...(databaseUrl ? { databaseUrl } : {}), dataDir: dataDir ?? 'memory://', log });
   if (db.features.jobs) await db.query('SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE proc_name = ANY($1::text[])', [[...POLICY_PROCS]]);
   const t0 = Date.now();
-  const loaded = await loadHistory(db, site, devices, days, now);
+  const loaded = reused?.loaded ?? await loadHistory(db, site, devices, days, now);
   const loadMs = Date.now() - t0;
   // What the maintenance of a month-old hub has done by now: old chunks compressed, the chart
-  // aggregates and the per-day KPI rollup materialised, statistics gathered.
+  // aggregates and the per-day KPI rollup materialised, statistics gathered. A reused history
+  // had all that done when it was kept; only the rollup is brought up to date (new migrations).
   let t1 = Date.now();
-  const chunks = await compressOldChunks(db, now);
+  const chunks = reused ? 0 : await compressOldChunks(db, now);
   const compressMs = Date.now() - t1;
   t1 = Date.now();
-  const refreshed = await refreshContinuousAggregates(db, new Date(now - days * DAY - DAY), new Date(now));
+  const refreshed = reused ? [] : await refreshContinuousAggregates(db, new Date(now - days * DAY - DAY), new Date(now));
   const aggregatesMs = Date.now() - t1;
   t1 = Date.now();
   // The hub's lookback (KpiService.lookbackMs): the longest response window of the SLA policy.
   const lookbackMs = Math.max(...Object.values(DEFAULT_SLA_POLICY.windows).map((w) => w.respondMs));
-  const rollup = await refreshKpiRollup(db, { siteIds: [SITE_ID], tz: TZ, now, lookbackMs });
+  const rollup = await refreshKpiRollup(db, { siteIds: [SITE_ID], tz: TZ, now: reused ? Date.now() : now, lookbackMs });
   const rollupMs = Date.now() - t1;
   t1 = Date.now();
-  await db.exec('VACUUM ANALYZE');
+  await db.exec(reused ? 'ANALYZE' : 'VACUUM ANALYZE');
   const analyzeMs = Date.now() - t1;
+  if (args.keep) writeFileSync(join(args.keep, 'meta.json'), JSON.stringify({ store, days, devices: deviceCount, now, loaded } satisfies KeptMeta));
   if (db.features.jobs) await db.query('SELECT alter_job(job_id, scheduled => true) FROM timescaledb_information.jobs WHERE proc_name = ANY($1::text[])', [[...POLICY_PROCS]]);
   const size = db.kind === 'pg' ? (await db.query<{ b: number }>('SELECT pg_database_size(current_database())::bigint AS b'))[0]!.b : null;
   let logFile: string | null = null;
+  if (db.kind === 'pg' && !args.explain) await db.exec('ALTER DATABASE readbench RESET ALL'); // a kept cluster may have had --explain
   if (args.explain && db.kind === 'pg') {
     await db.exec(`ALTER DATABASE readbench SET session_preload_libraries = 'auto_explain'`);
     await db.exec(`ALTER DATABASE readbench SET auto_explain.log_min_duration = '30ms'`);
@@ -95,7 +114,7 @@ try {
   }
   await db.close();
   const failedRefresh = refreshed.filter((r) => r.outcome === 'failed');
-  console.log(`read bench: ${store === 'pg' ? 'PostgreSQL 15 + TimescaleDB server (durable settings)' : 'embedded PGlite (on disk)'}, ${days} days × ${deviceCount} devices`);
+  console.log(`read bench: ${reused ? `reusing the history kept in ${keptDir} (loaded ${new Date(now).toISOString()}); ` : ''}${store === 'pg' ? 'PostgreSQL 15 + TimescaleDB server (durable settings)' : 'embedded PGlite (on disk)'}, ${days} days × ${deviceCount} devices`);
   console.log(`  loaded ${loaded.events.toLocaleString('en')} events in ${(loaded.eventsMs / 1000).toFixed(1)} s, ${loaded.readings.toLocaleString('en')} readings in ${(loaded.readingsMs / 1000).toFixed(1)} s, `
     + `${loaded.tickets.toLocaleString('en')} tickets + ${loaded.audit.toLocaleString('en')} audit rows + ${loaded.followUps.toLocaleString('en')} follow-ups in ${(loaded.ticketsMs / 1000).toFixed(1)} s (load ${(loadMs / 1000).toFixed(1)} s in all)`);
   console.log(`  then: ${chunks} chunks compressed in ${(compressMs / 1000).toFixed(1)} s; chart aggregates refreshed in ${(aggregatesMs / 1000).toFixed(1)} s${failedRefresh.length ? ` (FAILED: ${failedRefresh.map((r) => `${r.view}: ${r.error}`).join('; ')})` : ''}; `
@@ -106,7 +125,7 @@ try {
   hub = await spawnHub({
     SITE_FILE: siteFile, HTTP_PORT: String(httpPort), MQTT_PORT: String(await freePort()), TZ_REPORTS: TZ,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir! }),
-  }, 'read bench');
+  }, 'read bench', args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []);
   const base = `http://127.0.0.1:${httpPort}`;
   const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
   if (!login.ok) throw new Error(`login failed: ${login.status} ${await login.text()}`);
@@ -176,7 +195,9 @@ try {
     ['/api/follow-ups/second-handling', () => get(`/api/follow-ups/second-handling${qs({ siteId: SITE_ID })}`)],
   ];
   const rows: Array<{ name: string; p50: number; p95: number; max: number; bytes: number }> = [];
+  const only = args.only ? new RegExp(args.only) : null;
   for (const [name, run] of calls) {
+    if (only && !only.test(name)) continue;
     const times: number[] = [];
     let bytes = 0;
     try {
@@ -200,7 +221,7 @@ try {
   const over = rows.filter((r) => r.p95 >= 100);
   console.log(`\n${over.length === 0 ? 'Every call p95 < 100 ms.' : `p95 ≥ 100 ms: ${over.map((r) => r.name).join(', ')}.`}`);
   console.log(`Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}, Node ${process.version}; load average 1/5/15 min at start ${load0.map((x) => x.toFixed(2)).join(' / ')}, at end ${load1.map((x) => x.toFixed(2)).join(' / ')}. `
-    + `Command: \`npx tsx bench/read/run.ts --store ${store} --days ${days} --devices ${deviceCount} --reps ${reps}\`; ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`);
+    + `Command: \`npx tsx bench/read/run.ts --store ${store} --days ${days} --devices ${deviceCount} --reps ${reps}${reused ? ` (reusing ${keptDir})` : ''}\`; ${((Date.now() - startedAt) / 1000).toFixed(0)} s.`);
   if (logFile) {
     const text = readFileSync(logFile, 'utf8');
     const plans = text.split(/\n(?=\S.*LOG: {2}duration: )/).filter((b) => b.includes('Query Text:'));
@@ -210,5 +231,5 @@ try {
 } finally {
   await hub?.stop();
   await cluster?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir && !keptDir) rmSync(dataDir, { recursive: true, force: true });
 }

@@ -28,7 +28,8 @@ export async function benchSite(devices: readonly BenchDevice[]): Promise<SiteFi
       grid: [
         { id: 'street', level: 'street', name: '读基准街道' },
         ...Array.from({ length: 4 }, (_, i) => ({ id: `comm-${i}`, level: 'community' as const, name: `${i + 1}社区`, parentId: 'street', population: 5000 })),
-        ...COMPOUNDS.map((c, i) => ({ id: c.id, level: 'compound' as const, name: `${i + 1}号院`, parentId: c.community })),
+        // Two property companies manage most compounds (物业公司 figures); a few have none.
+        ...COMPOUNDS.map((c, i) => ({ id: c.id, level: 'compound' as const, name: `${i + 1}号院`, parentId: c.community, ...(i % 3 < 2 ? { propertyCompany: i % 3 === 0 ? '甲物业' : '乙物业' } : {}) })),
       ],
       workers: [
         { id: 'w-street', name: '街道', cellId: 'street', teams: ['security', 'care', 'cleaning', 'maintenance'] },

@@ -5,8 +5,16 @@
  * (hub/test/support/global-setup.ts startPrivateCluster: initdb as `postgres` when root, free
  * port, stale-cluster cleanup); this adds the benchmarks' database helpers.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
-import { startPrivateCluster } from '../../hub/test/support/global-setup.ts';
+import { findBinDir, startPrivateCluster } from '../../hub/test/support/global-setup.ts';
+import { freePort } from '../../hub/test/support/hub-process.ts';
+
+const run = promisify(execFile);
 
 export interface BenchCluster {
   /** Maintenance URL (database `postgres`). */
@@ -17,13 +25,44 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
+const BENCH_SETTINGS = { shared_preload_libraries: 'timescaledb', 'timescaledb.telemetry_level': 'off' };
+
 export async function startBenchCluster(opts: { durable?: boolean } = {}): Promise<BenchCluster> {
-  const cluster = await startPrivateCluster({
-    durable: opts.durable ?? true,
-    maxConnections: 100,
-    settings: { shared_preload_libraries: 'timescaledb', 'timescaledb.telemetry_level': 'off' },
-  });
-  const url = cluster.url;
+  const cluster = await startPrivateCluster({ durable: opts.durable ?? true, maxConnections: 100, settings: BENCH_SETTINGS });
+  return benchCluster(cluster.url, () => cluster.stop());
+}
+
+/**
+ * A durable cluster in `dir` that outlives the bench (`--keep` / `--reuse`): initdb when
+ * `dir/data` is missing, else the kept data is started again; `stop()` stops the server and
+ * leaves the data, so a month of history is loaded once and timed many times.
+ */
+export async function startKeptCluster(dir: string): Promise<BenchCluster & { fresh: boolean }> {
+  const bin = await findBinDir();
+  const abs = resolve(dir);
+  const data = join(abs, 'data');
+  const asPostgres = process.getuid?.() === 0;
+  const wrap = (cmd: string, args: string[]): [string, string[]] => (asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]);
+  const fresh = !existsSync(join(data, 'PG_VERSION'));
+  if (fresh) {
+    await mkdir(abs, { recursive: true });
+    if (asPostgres) {
+      const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
+      const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
+      await chown(abs, uid, gid);
+    }
+    await chmod(abs, 0o700);
+    await run(...wrap(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-instructions']));
+  }
+  const port = await freePort();
+  const extra = Object.entries(BENCH_SETTINGS).map(([k, v]) => ` -c ${k}=${v}`).join('');
+  await run(...wrap(join(bin, 'pg_ctl'), ['start', '-D', data, '-w', '-t', '300', '-l', join(abs, 'server.log'), '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${abs} -c max_connections=100${extra}`]));
+  const url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+  const stop = async (): Promise<void> => { await run(...wrap(join(bin, 'pg_ctl'), ['stop', '-D', data, '-m', 'fast', '-w', '-t', '300'])); };
+  return { ...benchCluster(url, stop), fresh };
+}
+
+function benchCluster(url: string, stop: () => Promise<void>): BenchCluster {
   const admin = async (sql: string): Promise<void> => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -39,6 +78,6 @@ export async function startBenchCluster(opts: { durable?: boolean } = {}): Promi
     async dropDatabase(name) {
       await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
-    stop: () => cluster.stop(),
+    stop,
   };
 }

@@ -3,7 +3,7 @@ import { HubError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
 import { rankHotspots, type HotspotRanking } from './core/hotspots.ts';
-import { monthlyProblemCandidates, placeOf, seasonalWarnings, type Period, type ProblemCandidate, type SeasonalWarning, type TicketFact } from './core/insights.ts';
+import { monthlyProblemCandidates, placeOf, seasonalWarningsOf, seasonalWindows, type Period, type ProblemCandidate, type SeasonalCounts, type SeasonalWarning, type TicketFact } from './core/insights.ts';
 import { localMidnight, periodOf } from './periods.ts';
 
 export interface AdoptedProblem {
@@ -19,12 +19,15 @@ const DAY = 24 * 3600_000;
 export class InsightsService {
   constructor(private readonly opts: { db: Db; tickets: TicketService; tz: string }) {}
 
-  private async facts(siteId: string, from: number, to: number): Promise<TicketFact[]> {
-    const rows = await this.opts.db.query<{ id: string; category: Category; cell_id: string; device_id: string | null; opened_at: Date }>(
-      `SELECT id, category, cell_id, device_id, opened_at FROM tickets
+  /** The tickets opened in [from, to) that count for 每月一题, 高频点位 and seasonal warnings. */
+  async facts(siteId: string, from: number, to: number): Promise<TicketFact[]> {
+    // Epoch ms as a number from the database (no text → Date per row); an index-only scan of
+    // tickets_insight_facts (migration 120), never the rows with their documents.
+    const rows = await this.opts.db.query<{ id: string; category: Category; cell_id: string; device_id: string | null; at: number }>(
+      `SELECT id, category, cell_id, device_id, floor(extract(epoch FROM opened_at) * 1000)::float8 AS at FROM tickets
         WHERE site_id = $1 AND status NOT IN ('dismissed', 'pending_review') AND opened_at >= $2::timestamptz AND opened_at < $3::timestamptz`,
       [siteId, new Date(from).toISOString(), new Date(to).toISOString()]);
-    return rows.map((r) => ({ id: r.id, category: r.category, cellId: r.cell_id, ...(r.device_id ? { deviceId: r.device_id } : {}), openedAt: r.opened_at.getTime() }));
+    return rows.map((r): TicketFact => (r.device_id ? { id: r.id, category: r.category, cellId: r.cell_id, deviceId: r.device_id, openedAt: r.at } : { id: r.id, category: r.category, cellId: r.cell_id, openedAt: r.at }));
   }
 
   private index(siteId: string) {
@@ -85,6 +88,30 @@ export class InsightsService {
 
   /** Warnings for the coming weeks, from up to 3 years of history. */
   async seasonal(siteId: string, now: number): Promise<SeasonalWarning[]> {
-    return seasonalWarnings(await this.facts(siteId, now - 3 * 365 * DAY - 60 * DAY, now), now, this.index(siteId));
+    return seasonalWarningsOf(await this.seasonalCounts(siteId, now), now, this.index(siteId));
+  }
+
+  /**
+   * The tickets of the facts' window (3 years and 60 days) counted per category × cell in the
+   * seasonal windows by the database: a few hundred rows instead of every ticket of 3 years,
+   * the same counts as kpi/core seasonalCountsOf over the facts (insights-store.test.ts).
+   */
+  async seasonalCounts(siteId: string, now: number): Promise<SeasonalCounts[]> {
+    const w = seasonalWindows(now);
+    const params: unknown[] = [siteId, new Date(now - 3 * 365 * DAY - 60 * DAY).toISOString(), new Date(now).toISOString()];
+    const count = (p: Period): string => {
+      params.push(new Date(p.from).toISOString(), new Date(p.to).toISOString());
+      return `count(*) FILTER (WHERE opened_at >= $${params.length - 1}::timestamptz AND opened_at < $${params.length}::timestamptz)::int`;
+    };
+    const season = w.season.map(count).join(', ');
+    const base = w.base.map(count).join(', ');
+    const rows = await this.opts.db.query<{ category: Category; cell_id: string; first: number; season: number[]; base: number[]; recent: number; prior: number }>(
+      `SELECT category, cell_id, floor(extract(epoch FROM min(opened_at)) * 1000)::float8 AS first,
+              ARRAY[${season}] AS season, ARRAY[${base}] AS base, ${count(w.recent)} AS recent, ${count(w.prior)} AS prior
+         FROM tickets
+        WHERE site_id = $1 AND status NOT IN ('dismissed', 'pending_review') AND opened_at >= $2::timestamptz AND opened_at < $3::timestamptz
+        GROUP BY category, cell_id`,
+      params);
+    return rows.map((r) => ({ category: r.category, cellId: r.cell_id, first: r.first, season: r.season, base: r.base, recent: r.recent, prior: r.prior }));
   }
 }

@@ -1,8 +1,8 @@
 import type { KpiSnapshot } from '@shaobing/schemas';
 import type { Db, Queryable } from '../store/db.ts';
 import { ancestorAtLevel, type GridIndex } from '../tickets/core/index.ts';
-import { newAcc, snapshotOf, type Acc, type Period } from './core/index.ts';
-import { addCounts, countsOf, GroupAccs, rollupDay, type DayRollup } from './day-rollup.ts';
+import { snapshotOf, type Acc, type Period } from './core/index.ts';
+import { accOf, groupLeaves, LeafAccs, newTally, rollupDay, type DayRollup, type Leaf, type Tally } from './day-rollup.ts';
 import { kpiTickets } from './kpi-tickets.ts';
 import { periodOf } from './periods.ts';
 
@@ -19,7 +19,7 @@ import { periodOf } from './periods.ts';
  */
 
 /** Stored rows of another format are recomputed (bump when DayRollup or what add() counts changes). */
-export const ROLLUP_FORMAT = 1;
+export const ROLLUP_FORMAT = 2;
 /** Days kept (the longest period the KPI routes serve live is 93 days). */
 export const ROLLUP_DAYS = 93;
 const LOCK_KEY = 0x5348_4b52; // "SHKR"
@@ -122,18 +122,21 @@ export async function refreshKpiRollup(db: Db, o: RollupOptions & { range?: Peri
   });
 }
 
-export interface RollupSnapshotOptions extends RollupOptions {
+export interface RollupReadOptions extends RollupOptions {
   period: Period;
+}
+
+export interface RollupSnapshotOptions extends RollupReadOptions {
   siteId?: string;
   index?: GridIndex;
 }
 
 /**
- * The snapshot of `period` from the rollup: its complete local days from kpi_daily, the rest
+ * The leaves of `period` from the rollup: its complete local days from kpi_daily, the rest
  * (the day in progress, a partial first day) and the live tickets read as a recount reads them.
  * null when the period holds no complete past day (a recount is as cheap).
  */
-export async function rollupSnapshot(db: Db, o: RollupSnapshotOptions): Promise<KpiSnapshot | null> {
+export async function rollupLeaves(db: Db, o: RollupReadOptions): Promise<Leaf[] | null> {
   const { period, now, lookbackMs } = o;
   const today = periodOf('daily', now, o.tz).from;
   const days = wholeDays(period.from, Math.min(period.to, today), o.tz);
@@ -142,34 +145,56 @@ export async function rollupSnapshot(db: Db, o: RollupSnapshotOptions): Promise<
   const last = days[days.length - 1]!.to;
   // One round trip when the rollup is current (no pending change, every day stored), which the
   // 5-minute refresh makes the usual case; else refresh, then read.
-  const read = () => db.query<{ acc: DayRollup; dirty: boolean }>(
-    `SELECT acc, EXISTS (SELECT 1 FROM kpi_dirty) AS dirty FROM kpi_daily
+  const read = () => db.query<{ site_id: string; acc: DayRollup; dirty: boolean }>(
+    `SELECT site_id, acc, EXISTS (SELECT 1 FROM kpi_dirty) AS dirty FROM kpi_daily
       WHERE site_id = ANY($1::text[]) AND day_start >= $2::timestamptz AND day_start < $3::timestamptz AND format = $4 AND lookback_ms = $5`,
     [o.siteIds, new Date(first).toISOString(), new Date(last).toISOString(), ROLLUP_FORMAT, o.lookbackMs]);
   const expected = days.length * o.siteIds.length;
+  // The partial days and the live tickets do not depend on the stored days: read them meanwhile
+  // (on a server store, on other pool connections).
+  const parts = [{ from: period.from, to: first }, { from: last, to: period.to }].filter((part) => part.from < part.to)
+    .map(async (part) => ({ part, tickets: await kpiTickets(db, o.siteIds, part.from, part.to, lookbackMs, 'window') }));
+  const live = kpiTickets(db, o.siteIds, period.from, period.to, lookbackMs, 'live');
+  // Settled before any early return, so no read is left unobserved.
+  const others = Promise.all([Promise.all(parts), live]);
+  others.catch(() => undefined);
   let rows = await read();
   if (rows.length !== expected || rows.some((r) => r.dirty)) {
     await refreshKpiRollup(db, { ...o, range: { from: first, to: last } });
     rows = await read();
   }
+  const [partTickets, liveTickets] = await others;
   if (rows.length !== expected) return null;
-  const g = new GroupAccs();
-  for (const r of rows) g.addDay(r.acc);
-  for (const part of [{ from: period.from, to: first }, { from: last, to: period.to }]) {
-    if (part.from < part.to) g.addPart(await kpiTickets(db, o.siteIds, part.from, part.to, lookbackMs, 'window'), part, now, lookbackMs);
+  const g = new LeafAccs();
+  for (const r of rows) g.addDay(r.site_id, r.acc);
+  for (const { part, tickets } of partTickets) g.addPart(tickets, part, now, lookbackMs);
+  for (const t of liveTickets) g.addLive(t, now);
+  return g.leaves();
+}
+
+/** The KPI snapshot of summed leaves: what computeKpis gives for the same tickets. */
+export function snapshotOfLeaves(leaves: readonly Leaf[], period: Period, now: number, o: { siteId?: string; index?: GridIndex }): KpiSnapshot {
+  const accs = (m: Map<string, Tally>): Map<string, Acc> => new Map([...m].map(([id, t]) => [id, accOf(t)]));
+  const community = new Map<string, string | undefined>();
+  const communityOf = (cellId: string): string | undefined => {
+    if (!community.has(cellId)) community.set(cellId, ancestorAtLevel(o.index!, cellId, 'community')?.id);
+    return community.get(cellId);
+  };
+  const cells = new Map<string, number>();
+  for (const [cellId, t] of groupLeaves(leaves, (l) => l.cellId)) {
+    const n = t.counts.tickets - t.counts.dismissed; // 高频点位: non-dismissed tickets opened in the period
+    if (n > 0) cells.set(cellId, n);
   }
-  for (const t of await kpiTickets(db, o.siteIds, period.from, period.to, lookbackMs, 'live')) g.addLive(t, now);
-  const communities = new Map<string, Acc>();
-  if (o.index !== undefined) {
-    for (const [cellId, acc] of g.cells) {
-      const c = ancestorAtLevel(o.index, cellId, 'community')?.id;
-      if (c === undefined) continue;
-      let into = communities.get(c);
-      if (into === undefined) { into = newAcc(); communities.set(c, into); }
-      addCounts(into, countsOf(acc));
-    }
-  }
-  return snapshotOf({ total: g.total, workers: g.workers, communities, cells: g.hotspots }, period, now, {
-    ...(o.siteId !== undefined ? { siteId: o.siteId } : {}), ...(o.index ? { index: o.index } : {}),
-  });
+  return snapshotOf({
+    total: accOf(groupLeaves(leaves, () => '').get('') ?? newTally()),
+    workers: accs(groupLeaves(leaves, (l) => l.assigneeId)),
+    communities: o.index === undefined ? new Map() : accs(groupLeaves(leaves, (l) => communityOf(l.cellId))),
+    cells,
+  }, period, now, { ...(o.siteId !== undefined ? { siteId: o.siteId } : {}), ...(o.index ? { index: o.index } : {}) });
+}
+
+/** The snapshot of `period` from the rollup (rollupLeaves); null when it holds no complete past day. */
+export async function rollupSnapshot(db: Db, o: RollupSnapshotOptions): Promise<KpiSnapshot | null> {
+  const leaves = await rollupLeaves(db, o);
+  return leaves === null ? null : snapshotOfLeaves(leaves, o.period, o.now, o);
 }

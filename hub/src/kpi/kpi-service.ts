@@ -5,7 +5,9 @@ import type { Registry } from '../site/registry.ts';
 import type { Db } from '../store/db.ts';
 import type { TicketService } from '../tickets/ticket-service.ts';
 import { computeKpis, computeStreetKpis, type KpiSite, type KpiTicket, type Period } from './core/index.ts';
+import { drillScope } from './drill-scope.ts';
 import { kpiTickets } from './kpi-tickets.ts';
+import { rollupStreet } from './street-rollup.ts';
 import { refreshKpiRollup, rollupSnapshot } from './kpi-rollup.ts';
 import { periodOf, previousPeriod, REPORT_KINDS, type ReportKind } from './periods.ts';
 import { getReport, hasReport, listReports, saveReport, type StoredReport } from './report-repo.ts';
@@ -78,14 +80,33 @@ export class KpiService {
     return out;
   }
 
-  /** Every street figure per site / 社区 / 楼院 / worker / category / 物业公司 (GET /api/kpi/street). */
+  /**
+   * Every street figure per site / 社区 / 楼院 / worker / category / 物业公司 (GET /api/kpi/street,
+   * the report screen): past days from the per-day rollup (street-rollup.ts), else a recount.
+   */
   async street(siteIds: readonly string[], period: Period, now: number): Promise<StreetKpis> {
+    const sites = this.sites(siteIds);
+    return await rollupStreet(this.opts.db, { siteIds, tz: this.opts.tz, now, lookbackMs: this.lookbackMs, period, sites })
+      ?? this.recountStreet(siteIds, period, now);
+  }
+
+  /** The street figures counted from the tickets (what the rollup must equal: street-rollup.test.ts). */
+  async recountStreet(siteIds: readonly string[], period: Period, now: number): Promise<StreetKpis> {
     return computeStreetKpis(await this.kpiTickets(siteIds, period), period, now, this.sites(siteIds)).report;
   }
 
-  /** The ticket ids behind one figure of one group (失分溯源); null when the group has no tickets. */
+  /**
+   * The ticket ids behind one figure of one group (失分溯源); null when the group has no tickets.
+   * Reads only the tickets that can belong to the group (drill-scope.ts): a group's lists
+   * depend on its own tickets alone, so they are the lists a recount of the whole scope gives.
+   * Ids sorted: the same list on every call, whatever order the database returns rows in.
+   */
   async drill(siteIds: readonly string[], period: Period, now: number, dimension: KpiDimension | 'total', id: string, figure: KpiDrillName): Promise<string[] | null> {
-    return computeStreetKpis(await this.kpiTickets(siteIds, period), period, now, this.sites(siteIds)).drill(dimension, id, figure);
+    const sites = this.sites(siteIds);
+    const scope = drillScope(siteIds, sites, dimension, id);
+    if (scope === null) return null;
+    const tickets = await kpiTickets(this.opts.db, scope.siteIds, period.from, period.to, this.lookbackMs, 'both', scope.filter);
+    return computeStreetKpis(tickets, period, now, sites).drill(dimension, id, figure)?.sort() ?? null;
   }
 
   /** The per-day rollup of every site up to date (report-cron.ts runs it every 5 minutes). */

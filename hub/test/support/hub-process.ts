@@ -28,9 +28,9 @@ export interface HubProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the hub with `env` over the test process's environment; resolves at its "shaobing: mqtt" line. */
-export async function spawnHub(env: Record<string, string>, phase: string): Promise<HubProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'hub/src/main.ts')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the hub with `env` over the test process's environment (and `nodeArgs` for node, e.g. --cpu-prof); resolves at its "shaobing: mqtt" line. */
+export async function spawnHub(env: Record<string, string>, phase: string, nodeArgs: readonly string[] = []): Promise<HubProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'hub/src/main.ts')], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-200_000); });
   child.stderr!.on('data', (d: Buffer) => { out = (out + d.toString()).slice(-200_000); });

@@ -133,9 +133,10 @@ export async function reportRoutes(app: FastifyInstance, opts: { kpi: KpiService
     const at = Date.now();
     const period = periodOf(kind, q.period === undefined ? at : localDay(q.period), opts.kpi.tz);
     const before = periodOf(kind, period.from - 1, opts.kpi.tz);
-    const [current, previous] = [await opts.kpi.street(sites, period, at), await opts.kpi.street(sites, before, at)];
     const asOf = Math.min(period.to, at);
-    const warnings = (await warningsAt(sites, asOf)).map(({ site, siteId, warning }) => ({ ...warning, siteId, siteName: site }));
+    // Three independent reads: side by side (on a server store, on separate pool connections).
+    const [current, previous, issued] = await Promise.all([opts.kpi.street(sites, period, at), opts.kpi.street(sites, before, at), warningsAt(sites, asOf)]);
+    const warnings = issued.map(({ site, siteId, warning }) => ({ ...warning, siteId, siteName: site }));
     return { kind, label: localDateLabel(period.from, opts.kpi.tz), current, previous, warnings, warningsAsOf: new Date(asOf).toISOString() };
   });
 

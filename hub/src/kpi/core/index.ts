@@ -32,5 +32,5 @@ export { add, newAcc, rate, median, figuresOf, type Acc, type Period } from './a
 export {
   personResponseAt, isAutoResolved, responseOutcome, followUpOutcome, timeToRespondMs, timeToResolveMs, isOverdue, verificationOf, judge, isKpiCase, type KpiTicket, type ResponseOutcome, type Verdict,
 } from './definitions.ts';
-export { computeStreetKpis, rankGroups, type KpiSite, type StreetResult } from './street.ts';
+export { computeStreetKpis, rankGroups, StreetGroups, type KpiSite, type StreetResult } from './street.ts';
 export { toCsv, csvCell, rankingCsvRows, seasonalCsvRows, WARNING_BASIS_ZH, type CsvCell } from './csv.ts';

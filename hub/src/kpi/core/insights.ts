@@ -17,6 +17,16 @@ export function placeOf(index: GridIndex, cellId: string): { id: string; name: s
   return cell === undefined ? { id: cellId, name: cellId } : { id: cell.id, name: cell.name };
 }
 
+/** placeOf, walking the grid once per cell rather than once per ticket. */
+function placesOf(index: GridIndex): (cellId: string) => { id: string; name: string } {
+  const memo = new Map<string, { id: string; name: string }>();
+  return (cellId) => {
+    let p = memo.get(cellId);
+    if (p === undefined) { p = placeOf(index, cellId); memo.set(cellId, p); }
+    return p;
+  };
+}
+
 export interface ProblemCandidate {
   category: Category;
   placeId: string;
@@ -42,11 +52,12 @@ const key = (c: string, p: string): string => `${c}\u0000${p}`;
 /** 每月一题 candidates for `month`, ranked by score (ties: volume, then name). */
 export function monthlyProblemCandidates(facts: readonly TicketFact[], month: Period, before: Period, index: GridIndex, limit = 10): ProblemCandidate[] {
   const groups = new Map<string, { category: Category; place: { id: string; name: string }; now: TicketFact[]; prev: number }>();
+  const placeFor = placesOf(index);
   for (const f of facts) {
     const inNow = f.openedAt >= month.from && f.openedAt < month.to;
     const inPrev = f.openedAt >= before.from && f.openedAt < before.to;
     if (!inNow && !inPrev) continue;
-    const place = placeOf(index, f.cellId);
+    const place = placeFor(f.cellId);
     const k = key(f.category, place.id);
     let g = groups.get(k);
     if (g === undefined) { g = { category: f.category, place, now: [], prev: 0 }; groups.set(k, g); }
@@ -107,43 +118,91 @@ export interface SeasonalOptions {
   recordedSince?: number;
 }
 
+/** The windows a seasonal warning compares, [from, to) epoch ms: the same weeks of each earlier year and the weeks before them, then the recent trend. */
+export interface SeasonalWindows { season: Period[]; base: Period[]; recent: Period; prior: Period }
+
+export function seasonalWindows(now: number, opts: SeasonalOptions = {}): SeasonalWindows {
+  const horizon = (opts.horizonWeeks ?? 4) * WEEK;
+  const years = Array.from({ length: opts.years ?? 3 }, (_, i) => now - (i + 1) * YEAR);
+  return {
+    season: years.map((from) => ({ from, to: from + horizon })),
+    base: years.map((from) => ({ from: from - horizon, to: from })),
+    recent: { from: now - horizon, to: now },
+    prior: { from: now - 2 * horizon, to: now - horizon },
+  };
+}
+
+/** One category × cell's tickets counted in the seasonal windows (the store counts them: insights-service.ts). */
+export interface SeasonalCounts {
+  category: Category; cellId: string;
+  /** Its oldest ticket (epoch ms). */
+  first: number;
+  /** Per earlier year, as SeasonalWindows. */
+  season: number[]; base: number[]; recent: number; prior: number;
+}
+
+/** The seasonal counts of ticket facts, per category × cell (what the store's query returns). */
+export function seasonalCountsOf(facts: readonly TicketFact[], now: number, opts: SeasonalOptions = {}): SeasonalCounts[] {
+  const w = seasonalWindows(now, opts);
+  const groups = new Map<string, SeasonalCounts>();
+  const within = (t: number, p: Period): number => (t >= p.from && t < p.to ? 1 : 0);
+  for (const f of facts) {
+    const k = key(f.category, f.cellId);
+    let g = groups.get(k);
+    if (g === undefined) {
+      g = { category: f.category, cellId: f.cellId, first: f.openedAt, season: w.season.map(() => 0), base: w.base.map(() => 0), recent: 0, prior: 0 };
+      groups.set(k, g);
+    }
+    if (f.openedAt < g.first) g.first = f.openedAt;
+    w.season.forEach((p, i) => { g.season[i]! += within(f.openedAt, p); });
+    w.base.forEach((p, i) => { g.base[i]! += within(f.openedAt, p); });
+    g.recent += within(f.openedAt, w.recent);
+    g.prior += within(f.openedAt, w.prior);
+  }
+  return [...groups.values()];
+}
+
 /**
  * Seasonal early warning (季节性预警): for each category × place, the coming `horizon` weeks are
  * compared with the same weeks of earlier years against the `horizon` weeks before them ("last
  * July ×2.4 vs June"). Where no earlier year has tickets, the last `horizon` weeks against the
  * ones before (a rising trend), but only where records reach back before those weeks: a site
- * installed last week has no "before" to rise from. Strongest rises first.
+ * installed last week has no "before" to rise from. Strongest rises first (ties: category, place).
  */
 export function seasonalWarnings(facts: readonly TicketFact[], now: number, index: GridIndex, opts: SeasonalOptions = {}): SeasonalWarning[] {
+  return seasonalWarningsOf(seasonalCountsOf(facts, now, opts), now, index, opts);
+}
+
+/** seasonalWarnings from counts per category × cell (seasonalCountsOf, or the store's query). */
+export function seasonalWarningsOf(counts: readonly SeasonalCounts[], now: number, index: GridIndex, opts: SeasonalOptions = {}): SeasonalWarning[] {
   const horizon = (opts.horizonWeeks ?? 4) * WEEK;
   const minRatio = opts.minRatio ?? 1.5;
   const minCount = opts.minCount ?? 3;
-  const years = opts.years ?? 3;
   let since = opts.recordedSince ?? Infinity;
-  if (opts.recordedSince === undefined) for (const f of facts) if (f.openedAt < since) since = f.openedAt;
+  if (opts.recordedSince === undefined) for (const c of counts) if (c.first < since) since = c.first;
   const trendHasBase = since < now - horizon;
-  const groups = new Map<string, { category: Category; place: { id: string; name: string }; at: number[] }>();
-  for (const f of facts) {
-    const place = placeOf(index, f.cellId);
-    const k = key(f.category, place.id);
+  const placeFor = placesOf(index);
+  // A place's counts are its cells' sums.
+  const groups = new Map<string, { category: Category; place: { id: string; name: string }; first: number; season: number; base: number; recent: number; prior: number }>();
+  const sum = (xs: readonly number[]): number => xs.reduce((n, x) => n + x, 0);
+  for (const c of counts) {
+    const place = placeFor(c.cellId);
+    const k = key(c.category, place.id);
     let g = groups.get(k);
-    if (g === undefined) { g = { category: f.category, place, at: [] }; groups.set(k, g); }
-    g.at.push(f.openedAt);
+    if (g === undefined) { g = { category: c.category, place, first: c.first, season: 0, base: 0, recent: 0, prior: 0 }; groups.set(k, g); }
+    if (c.first < g.first) g.first = c.first;
+    g.season += sum(c.season);
+    g.base += sum(c.base);
+    g.recent += c.recent;
+    g.prior += c.prior;
   }
-  const count = (xs: readonly number[], from: number, to: number) => xs.reduce((n, t) => n + (t >= from && t < to ? 1 : 0), 0);
+  // An earlier year has tickets of the group when its oldest is before a year ago.
+  const yearAgo = (opts.years ?? 3) > 0 ? now - YEAR : -Infinity;
   const out: SeasonalWarning[] = [];
   for (const g of groups.values()) {
     const cat = CATEGORY_LABEL[g.category];
-    let season = 0;
-    let base = 0;
-    let hasHistory = false;
-    for (let y = 1; y <= years; y++) {
-      const from = now - y * YEAR;
-      if (g.at.some((t) => t < from)) hasHistory = true;
-      season += count(g.at, from, from + horizon);
-      base += count(g.at, from - horizon, from);
-    }
-    if (hasHistory && season > 0) {
+    const { season, base } = g;
+    if (g.first < yearAgo && season > 0) {
       const ratio = season / Math.max(base, 1);
       if (ratio >= minRatio && season >= minCount) {
         out.push({
@@ -157,8 +216,7 @@ export function seasonalWarnings(facts: readonly TicketFact[], now: number, inde
       continue;
     }
     if (!trendHasBase) continue;
-    const recent = count(g.at, now - horizon, now);
-    const prior = count(g.at, now - 2 * horizon, now - horizon);
+    const { recent, prior } = g;
     const ratio = recent / Math.max(prior, 1);
     if (ratio >= minRatio && recent >= minCount) {
       out.push({
@@ -170,5 +228,5 @@ export function seasonalWarnings(facts: readonly TicketFact[], now: number, inde
       });
     }
   }
-  return out.sort((a, b) => b.ratio - a.ratio || b.count - a.count);
+  return out.sort((a, b) => b.ratio - a.ratio || b.count - a.count || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0) || (a.placeId < b.placeId ? -1 : a.placeId > b.placeId ? 1 : 0));
 }
