@@ -6,7 +6,8 @@
  */
 import type { StoreFeatures } from './db.ts';
 
-export interface PgliteWorkerData {
+/** What the hub's side hands over to open a database in the thread. */
+export interface PgliteOpen {
   dataDir: string;
   /**
    * PGlite's WASM module and file-system bundle, read once per process and handed to every
@@ -17,8 +18,14 @@ export interface PgliteWorkerData {
   fsBundle: Blob;
 }
 
-/** `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any. */
+/**
+ * `open` starts a session: a database opened in the thread, answered by `ready` or
+ * `open-failed`. `close` ends it (PGlite flushes its files); the thread then waits for the
+ * next `open`, so a store opened again in this process skips the thread's start.
+ * `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any.
+ */
 export type PgliteRequest =
+  | ({ id: number; op: 'open' } & PgliteOpen)
   | { id: number; op: 'query'; sql: string; params: unknown[] | undefined; tx: number | undefined }
   | { id: number; op: 'exec'; sql: string; tx: number | undefined }
   | { id: number; op: 'begin' }
