@@ -16,6 +16,10 @@ export interface PgliteOpen {
    */
   wasmModule: WebAssembly.Module;
   fsBundle: Blob;
+  /** A new database: the cached empty one to start from (pglite-template.ts), if any. */
+  template: Blob | undefined;
+  /** A new database without a template: dump it right after initdb for the next one. */
+  makeTemplate: boolean;
 }
 
 /**
@@ -36,7 +40,7 @@ export type PgliteRequest =
   | { id: number; op: 'close' };
 
 export type PgliteReply =
-  | { kind: 'ready'; timescale: boolean; features: StoreFeatures; timescaleError: string | null }
+  | { kind: 'ready'; timescale: boolean; features: StoreFeatures; timescaleError: string | null; template: Blob | undefined }
   | { kind: 'open-failed'; error: SerializedError }
   | { kind: 'result'; id: number; rows: Record<string, unknown>[] | undefined; tx: number | undefined }
   | { kind: 'error'; id: number; error: SerializedError }

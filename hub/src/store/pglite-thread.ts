@@ -53,6 +53,8 @@ export interface PgliteThreadInfo {
   features: StoreFeatures;
   /** Why the timescaledb extension could not be loaded; null when it was. */
   timescaleError: string | null;
+  /** The dump of the new, still empty database, when `makeTemplate` asked for one. */
+  template: Blob | undefined;
 }
 
 /**
@@ -108,7 +110,7 @@ export class PgliteThread {
   }
 
   /** Opens the database in a thread (a warm one if this process has it); rejects with the opening error. */
-  static async start(dataDir: string): Promise<{ thread: PgliteThread; info: PgliteThreadInfo }> {
+  static async start(open: Pick<PgliteOpen, 'dataDir' | 'template' | 'makeTemplate'>): Promise<{ thread: PgliteThread; info: PgliteThreadInfo }> {
     const loading = pgliteAssets(); // compiles while a new thread starts
     const worker = takeIdle() ?? new Worker(await pgliteWorkerUrl());
     worker.ref();
@@ -116,7 +118,7 @@ export class PgliteThread {
       const thread = new PgliteThread(worker, (m) => {
         if (m.kind === 'ready') {
           worker.unref();
-          resolve({ thread, info: { timescale: m.timescale, features: m.features, timescaleError: m.timescaleError } });
+          resolve({ thread, info: { timescale: m.timescale, features: m.features, timescaleError: m.timescaleError, template: m.template } });
         } else if (m.kind === 'open-failed') {
           thread.#detach();
           void worker.terminate(); // a thread that failed to open is not trusted with the next one
@@ -126,13 +128,18 @@ export class PgliteThread {
       void thread.#exited.then(() => reject(thread.#dead));
     });
     try {
-      worker.postMessage({ id: 0, op: 'open', dataDir, ...await loading } satisfies PgliteRequest);
+      worker.postMessage({ id: 0, op: 'open', ...open, ...await loading } satisfies PgliteRequest);
     } catch (err) {
       void worker.terminate();
       throw err;
     }
     return await opened;
   }
+  /** The worker thread's id: a store opened again in this process names the same thread. */
+  get threadId(): number {
+    return this.#worker.threadId;
+  }
+
   /** false once the thread is gone (closed or died). */
   get alive(): boolean {
     return this.#dead === undefined;

@@ -38,11 +38,21 @@ if (!port) throw new Error('pglite-worker.ts runs only as a worker thread');
 const post = (m: PgliteReply): void => port.postMessage(m);
 
 async function open(o: PgliteOpen): Promise<Session> {
-  const pg = await PGlite.create({ dataDir: o.dataDir, extensions: { timescaledb }, wasmModule: o.wasmModule, fsBundle: o.fsBundle });
+  const pg = await PGlite.create({
+    dataDir: o.dataDir, extensions: { timescaledb }, wasmModule: o.wasmModule, fsBundle: o.fsBundle,
+    ...(o.template ? { loadDataDir: o.template } : {}),
+  });
   let timescale = true;
   let timescaleError: string | null = null;
+  let template: Blob | undefined;
   try {
+    // A template that was no cluster (damaged) leaves PGlite to run initdb: then this store makes the copy.
+    const fromTemplate = o.template !== undefined && (await pg.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")).rows.length > 0;
     await pg.exec('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    if (o.makeTemplate || (o.template !== undefined && !fromTemplate)) { // still empty: initdb and the extension, nothing of ours
+      await pg.exec('CHECKPOINT');
+      template = await pg.dumpDataDir('none');
+    }
     // On a data directory opened again, CREATE EXTENSION is a no-op and the library stays
     // unloaded until a trigger pulls it in under the wrong license, so continuous-aggregate
     // invalidation triggers then fail every insert. Loading it up front sets it up properly.
@@ -54,7 +64,7 @@ async function open(o: PgliteOpen): Promise<Session> {
     timescaleError = err instanceof Error ? err.message : String(err);
   }
   const features = await detectFeatures({ query: async <R extends Record<string, unknown>>(sql: string) => (await pg.query<R>(sql)).rows }, 'pglite', timescale);
-  post({ kind: 'ready', timescale, features, timescaleError });
+  post({ kind: 'ready', timescale, features, timescaleError, template });
   return { pg, txs: new Map(), unlistens: new Map(), nextTx: 0, inflight: new Set(), closing: false };
 }
 
