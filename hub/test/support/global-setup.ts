@@ -47,6 +47,10 @@ const TIMESCALE = { shared_preload_libraries: 'timescaledb', 'timescaledb.licens
 const APACHE = { ...TIMESCALE, 'timescaledb.license': 'apache' };
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+  // Test processes are short-lived: V8's optimising tier for PGlite's WASM costs more CPU (about
+  // 5 s at the first embedded open of each file) than it saves there. Inherited by the test
+  // files' processes and the hubs and CLI commands they spawn; set it to `on` to test with it.
+  process.env.PGLITE_WASM_TIERING ??= 'off';
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     const urls = { pgUrl: external, pgPlainUrl: process.env.TEST_DATABASE_URL_PLAIN || null, pgApacheUrl: process.env.TEST_DATABASE_URL_APACHE || null };
