@@ -65,5 +65,5 @@ describe.each([
     } finally {
       await hub.stop();
     }
-  });
+  }, 90_000); // three embedded opens and two hub starts: over the default 30 s on a loaded machine
 });

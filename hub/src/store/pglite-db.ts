@@ -1,7 +1,10 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Db, SqlTransaction, StoreFeatures } from './db.ts';
 import { lockDataDir } from './dir-lock.ts';
+import { dropTemplate, readTemplate, saveTemplate } from './pglite-template.ts';
 import { PgliteThread } from './pglite-thread.ts';
 import { MAX_BIND_PARAMS } from './sql-values.ts';
 
@@ -20,15 +23,34 @@ export async function openPgliteDb(opts: { dataDir: string; log: Logger }): Prom
   const started = Date.now();
   let opened: Awaited<ReturnType<typeof PgliteThread.start>>;
   try {
-    opened = await PgliteThread.start(opts.dataDir);
+    opened = await openThread(opts.dataDir, inMemory, opts.log);
   } catch (err) {
     unlock();
     throw err;
   }
   const { thread, info } = opened;
+  if (info.template) await saveTemplate(info.template);
   if (info.timescaleError) opts.log.warn({ err: info.timescaleError }, 'timescaledb not available in PGlite: hypertables, compression and retention off');
-  opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale: info.timescale, features: info.features, thread: true }, 'embedded store opened (PGlite)');
+  opts.log.info({ dataDir: opts.dataDir, ms: Date.now() - started, timescale: info.timescale, features: info.features, thread: thread.threadId }, 'embedded store opened (PGlite)');
   return new PgliteDb(thread, info.timescale, info.features, unlock);
+}
+
+/** A new database starts from the cached empty one (pglite-template.ts), else runs initdb and leaves that copy. */
+async function openThread(dataDir: string, inMemory: boolean, log: Logger): ReturnType<typeof PgliteThread.start> {
+  const isNew = inMemory || !existsSync(join(dataDir, 'PG_VERSION'));
+  const template = isNew ? await readTemplate() : undefined;
+  if (!template) return await PgliteThread.start({ dataDir, template: undefined, makeTemplate: isNew });
+  try {
+    return await PgliteThread.start({ dataDir, template, makeTemplate: false });
+  } catch (err) {
+    log.warn({ err }, 'the cached empty embedded database did not load: dropped, this store runs initdb');
+    await dropTemplate();
+    if (!inMemory) { // it was new: nothing but the failed copy is in it
+      await rm(dataDir, { recursive: true, force: true });
+      await mkdir(dataDir, { recursive: true });
+    }
+    return await PgliteThread.start({ dataDir, template: undefined, makeTemplate: true });
+  }
 }
 
 class PgliteDb implements Db {

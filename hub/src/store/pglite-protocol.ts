@@ -6,7 +6,8 @@
  */
 import type { StoreFeatures } from './db.ts';
 
-export interface PgliteWorkerData {
+/** What the hub's side hands over to open a database in the thread. */
+export interface PgliteOpen {
   dataDir: string;
   /**
    * PGlite's WASM module and file-system bundle, read once per process and handed to every
@@ -15,10 +16,20 @@ export interface PgliteWorkerData {
    */
   wasmModule: WebAssembly.Module;
   fsBundle: Blob;
+  /** A new database: the cached empty one to start from (pglite-template.ts), if any. */
+  template: Blob | undefined;
+  /** A new database without a template: dump it right after initdb for the next one. */
+  makeTemplate: boolean;
 }
 
-/** `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any. */
+/**
+ * `open` starts a session: a database opened in the thread, answered by `ready` or
+ * `open-failed`. `close` ends it (PGlite flushes its files); the thread then waits for the
+ * next `open`, so a store opened again in this process skips the thread's start.
+ * `tx`: the open transaction a statement belongs to (from `begin`); absent: outside any.
+ */
 export type PgliteRequest =
+  | ({ id: number; op: 'open' } & PgliteOpen)
   | { id: number; op: 'query'; sql: string; params: unknown[] | undefined; tx: number | undefined }
   | { id: number; op: 'exec'; sql: string; tx: number | undefined }
   | { id: number; op: 'begin' }
@@ -29,7 +40,7 @@ export type PgliteRequest =
   | { id: number; op: 'close' };
 
 export type PgliteReply =
-  | { kind: 'ready'; timescale: boolean; features: StoreFeatures; timescaleError: string | null }
+  | { kind: 'ready'; timescale: boolean; features: StoreFeatures; timescaleError: string | null; template: Blob | undefined }
   | { kind: 'open-failed'; error: SerializedError }
   | { kind: 'result'; id: number; rows: Record<string, unknown>[] | undefined; tx: number | undefined }
   | { kind: 'error'; id: number; error: SerializedError }

@@ -48,6 +48,10 @@ const TIMESCALE = { shared_preload_libraries: 'timescaledb', 'timescaledb.licens
 const APACHE = { ...TIMESCALE, 'timescaledb.license': 'apache' };
 
 export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+  // Test processes are short-lived: V8's optimising tier for PGlite's WASM costs more CPU (about
+  // 5 s at the first embedded open of each file) than it saves there. Inherited by the test
+  // files' processes and the hubs and CLI commands they spawn; set it to `on` to test with it.
+  process.env.PGLITE_WASM_TIERING ??= 'off';
   // Once, before any file: test files run side by side, and two vite builds into one dist at
   // the same time would serve a half-written app.
   buildDashboard();
