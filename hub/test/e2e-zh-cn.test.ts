@@ -210,7 +210,7 @@ describe('board fixes (real browser)', () => {
     await page.waitForSelector('[data-testid=login-demo]');
     expect(await page.textContent('[data-testid=login-demo]')).toContain('admin123');
 
-    const dir = await mkdtemp(join(tmpdir(), 'shaobing-site-'));
+    const dir = await mkdtemp(join(process.env.SHAOBING_TEST_TMP ?? tmpdir(), 'shaobing-site-'));
     const siteFile = join(dir, 'site.json');
     await copyFile(DEMO_SITE_FILE, siteFile);
     const other = await startHub(loadConfig({}, { httpPort: 0, mqttPort: 0, httpHost: '127.0.0.1', mqttHost: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', siteFile }), { log: pino({ level: 'warn' }), dashboardDir: DASHBOARD_DIST });

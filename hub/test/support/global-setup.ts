@@ -47,7 +47,7 @@ const DIR_PREFIX = 'shaobing-pg-';
 const TIMESCALE = { shared_preload_libraries: 'timescaledb', 'timescaledb.license': 'timescale', 'timescaledb.telemetry_level': 'off', max_worker_processes: '64', 'timescaledb.max_background_workers': '48' };
 const APACHE = { ...TIMESCALE, 'timescaledb.license': 'apache' };
 
-export default async function setup({ provide }: TestProject): Promise<() => Promise<void>> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // Test processes are short-lived: V8's optimising tier for PGlite's WASM costs more CPU (about
   // 5 s at the first embedded open of each file) than it saves there. Inherited by the test
   // files' processes and the hubs and CLI commands they spawn; set it to `on` to test with it.
@@ -55,6 +55,18 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   // Once, before any file: test files run side by side, and two vite builds into one dist at
   // the same time would serve a half-written app.
   buildDashboard();
+  // The run's temp files (site files, …) go in one directory, removed at teardown: vitest ends
+  // its test processes without their exit hooks, so files they made would stay in /tmp.
+  const scratch = await mkdtemp(join(tmpdir(), 'shaobing-test-'));
+  process.env.SHAOBING_TEST_TMP = scratch;
+  const stopServers = await startServers(project);
+  return async () => {
+    await stopServers();
+    await rm(scratch, { recursive: true, force: true });
+  };
+}
+
+async function startServers({ provide }: TestProject): Promise<() => Promise<void>> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     const urls = { pgUrl: external, pgPlainUrl: process.env.TEST_DATABASE_URL_PLAIN || null, pgApacheUrl: process.env.TEST_DATABASE_URL_APACHE || null };

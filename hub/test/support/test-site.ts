@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SiteFile } from '@shaobing/schemas';
@@ -53,15 +53,13 @@ export async function testSiteFile(): Promise<SiteFile> {
   return cached;
 }
 
-// Removed when the test process ends (a hub restarted within a file reads the same file again);
-// they used to pile up in /tmp, a thousand after a few dozen runs.
-const written: string[] = [];
-process.once('exit', () => { for (const dir of written) rmSync(dir, { recursive: true, force: true }); });
-
-/** Writes the test site (or a variant) to a temp file and returns its path. */
+/**
+ * Writes the test site (or a variant) to a temp file and returns its path: in the run's scratch
+ * directory (global-setup.ts removes it at the end; they used to pile up in /tmp, a thousand
+ * after a few dozen runs), else in the system temp directory.
+ */
 export async function writeTestSiteFile(site?: SiteFile): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'shaobing-site-'));
-  written.push(dir);
+  const dir = mkdtempSync(join(process.env.SHAOBING_TEST_TMP ?? tmpdir(), 'shaobing-site-'));
   const path = join(dir, 'site.json');
   writeFileSync(path, JSON.stringify(site ?? (await testSiteFile()), null, 2));
   return path;
