@@ -1,5 +1,5 @@
 import type { Category, KpiDimension } from '@shaobing/schemas';
-import { ancestry } from '../tickets/core/index.ts';
+import { ancestry, cellsWithin } from '../tickets/core/index.ts';
 import type { KpiSite } from './core/index.ts';
 import type { KpiRowFilter } from './kpi-repo.ts';
 
@@ -23,7 +23,7 @@ export function drillScope(siteIds: readonly string[], sites: ReadonlyMap<string
       const [siteId, cellId] = sites.size > 1 ? (slash < 0 ? [null, null] : [id.slice(0, slash), id.slice(slash + 1)]) : [[...sites.keys()][0] ?? null, id];
       const site = siteId === null ? undefined : sites.get(siteId);
       if (site === undefined || cellId === null) return null;
-      const cellIds = [...site.index.cells.keys()].filter((c) => ancestry(site.index, c).some((a) => a.id === cellId && a.level === dimension));
+      const cellIds = site.index.cells.get(cellId)?.level === dimension ? cellsWithin(site.index, cellId) : [];
       return cellIds.length === 0 ? null : { siteIds: [siteId!], filter: { cellIds } };
     }
     case 'propertyCompany': {

@@ -32,12 +32,12 @@ export function ancestry(index: GridIndex, cellId: string): GridCell[] {
   return chain;
 }
 
-/** The nearest cell of `level` at or above cellId (e.g. the 社区 a unit belongs to). */
-/** The cell and every cell below it. */
+/** The cell and every cell below it (a worker's 网格, a block on the plan, a drill group). */
 export function cellsWithin(index: GridIndex, cellId: string): string[] {
   return [...index.cells.keys()].filter((id) => ancestry(index, id).some((c) => c.id === cellId));
 }
 
+/** The nearest cell of `level` at or above cellId (e.g. the 社区 a unit belongs to). */
 export function ancestorAtLevel(index: GridIndex, cellId: string, level: GridLevel): GridCell | undefined {
   return ancestry(index, cellId).find((c) => c.level === level);
 }

@@ -1,24 +1,10 @@
 import type { Ticket, Worker } from '@shaobing/schemas';
-import type { GridIndex } from './routing.ts';
+import { cellsWithin, type GridIndex } from './routing.ts';
 import type { WorkerScope } from './types.ts';
 
 /** A worker's scope: their cell and every cell below it in the grid (their 网格). */
 export function workerScope(siteId: string, worker: Worker, index: GridIndex): WorkerScope {
-  const children = new Map<string, string[]>();
-  for (const c of index.cells.values()) {
-    if (c.parentId === undefined) continue;
-    const list = children.get(c.parentId);
-    if (list) list.push(c.id); else children.set(c.parentId, [c.id]);
-  }
-  const cellIds = new Set<string>();
-  const stack = [worker.cellId];
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (cellIds.has(id)) continue; // a cycle in a bad site file
-    cellIds.add(id);
-    stack.push(...(children.get(id) ?? []));
-  }
-  return { workerId: worker.id, siteId, teams: worker.teams, cellIds };
+  return { workerId: worker.id, siteId, teams: worker.teams, cellIds: new Set([worker.cellId, ...cellsWithin(index, worker.cellId)]) };
 }
 
 /** Statuses in which an unassigned team ticket waits for someone to take it. */
